@@ -1,0 +1,16 @@
+//! `config.toml`: the model, loading with located errors, comment-keeping edits, and import
+//! from other MCP clients' config files.
+
+mod edit;
+pub mod import;
+mod load;
+mod locate;
+mod model;
+
+pub use edit::{ConfigFile, DEFAULT_CONFIG, EditError, ServerFlag, write_atomically};
+pub use load::{
+    ConfigError, ExpandError, InvalidConfig, LoadedConfig, check_listen, check_server_name,
+    check_url, expand, load, parse, parse_with_env,
+};
+pub use locate::{LocatedProblem, nearest};
+pub use model::{Builtin, Config, DEFAULT_LISTEN, Routing, ServerConfig, TransportSetting};

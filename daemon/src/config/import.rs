@@ -1,0 +1,1 @@
+//! Import of servers from other MCP clients' config files.

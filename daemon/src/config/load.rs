@@ -1,0 +1,552 @@
+//! Reading and checking `config.toml`: parse, validate, expand `${env:VAR}`.
+//!
+//! A config is either accepted whole or refused whole with every problem located
+//! (`file:line:col`, key, hint). Nothing here writes.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use super::locate::{LocatedProblem, Locator, Seg, nearest, render};
+use super::model::{Config, ServerConfig, TransportSetting};
+use crate::protocol::ConfigProblem;
+
+/// A config that was read and accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedConfig {
+    pub path: PathBuf,
+    /// With `${env:VAR}` references of runnable servers expanded.
+    pub config: Config,
+    /// The file as it was read.
+    pub text: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {} does not exist", path.display())]
+    NotFound { path: PathBuf },
+    #[error("cannot read config file {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(InvalidConfig),
+}
+
+impl ConfigError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::NotFound { path } => Some(format!(
+                "create it with `mcpproxy config init -c {}`",
+                path.display()
+            )),
+            Self::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
+                Some("check the file's owner and mode".to_owned())
+            }
+            _ => None,
+        }
+    }
+
+    pub fn is_permission_denied(&self) -> bool {
+        matches!(self, Self::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied)
+    }
+
+    /// The located problems, for a `config_error` event.
+    pub fn problems(&self) -> Vec<ConfigProblem> {
+        match self {
+            Self::Invalid(invalid) => invalid.problems(),
+            Self::NotFound { path } | Self::Io { path, .. } => vec![ConfigProblem {
+                file: path.clone(),
+                line: 0,
+                column: 0,
+                key: None,
+                message: self.to_string(),
+                hint: self.hint(),
+            }],
+        }
+    }
+}
+
+/// Every problem found in one config text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvalidConfig {
+    pub located: Vec<LocatedProblem>,
+    text: String,
+}
+
+impl InvalidConfig {
+    pub fn problems(&self) -> Vec<ConfigProblem> {
+        self.located.iter().map(|l| l.problem.clone()).collect()
+    }
+}
+
+impl std::fmt::Display for InvalidConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(render(&self.located, &self.text).trim_end())
+    }
+}
+
+impl std::error::Error for InvalidConfig {}
+
+/// Reads and checks a config file.
+pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => ConfigError::NotFound {
+            path: path.to_path_buf(),
+        },
+        _ => ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+    })?;
+    let config = parse(path, &text).map_err(ConfigError::Invalid)?;
+    Ok(LoadedConfig {
+        path: path.to_path_buf(),
+        config,
+        text,
+    })
+}
+
+/// Parses and checks config text; `file` is only used in messages.
+pub fn parse(file: &Path, text: &str) -> Result<Config, InvalidConfig> {
+    parse_with_env(file, text, &|name| std::env::var(name).ok())
+}
+
+/// [`parse`] with an explicit environment, so tests need not touch the process's.
+pub fn parse_with_env(
+    file: &Path,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, InvalidConfig> {
+    let locator = Locator::new(file, text);
+    let invalid = |located| InvalidConfig {
+        located,
+        text: text.to_owned(),
+    };
+    let mut config: Config =
+        toml::from_str(text).map_err(|e| invalid(vec![parse_problem(&locator, &e)]))?;
+    let mut problems = validate(&config, &locator);
+    problems.extend(expand_env(&mut config, &locator, env));
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        problems.sort_by_key(|p| p.span.start);
+        Err(invalid(problems))
+    }
+}
+
+/// Turns a parser error into a located problem, with a suggestion for unknown keys and values.
+fn parse_problem(locator: &Locator<'_>, error: &toml::de::Error) -> LocatedProblem {
+    let span = error.span().unwrap_or(0..0);
+    let key = locator.key_at(span.start);
+    let message = error.message().trim().to_owned();
+    let (message, hint) = if let Some((unknown, expected)) = unknown_and_expected(&message, "field")
+    {
+        let hint = match nearest(&unknown, expected.iter().map(String::as_str)) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => format!("known keys here: {}", expected.join(", ")),
+        };
+        (format!("unknown key `{unknown}`"), Some(hint))
+    } else if let Some((unknown, expected)) = unknown_and_expected(&message, "variant") {
+        let hint = match nearest(&unknown, expected.iter().map(String::as_str)) {
+            Some(near) => format!("did you mean \"{near}\"? (one of: {})", expected.join(", ")),
+            None => format!("use one of: {}", expected.join(", ")),
+        };
+        (format!("unknown value \"{unknown}\""), Some(hint))
+    } else if message.contains("duplicate key") {
+        (
+            message,
+            Some("each server name and key may appear only once in the file".to_owned()),
+        )
+    } else {
+        (message, None)
+    };
+    locator.at_span(span, key, message, hint)
+}
+
+/// Picks apart serde's "unknown field `x`, expected one of `a`, `b`" message.
+fn unknown_and_expected(message: &str, what: &str) -> Option<(String, Vec<String>)> {
+    let rest = message.strip_prefix(&format!("unknown {what} `"))?;
+    let (unknown, rest) = rest.split_once('`')?;
+    let expected = rest
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect();
+    Some((unknown.to_owned(), expected))
+}
+
+/// Checks what the types alone cannot.
+fn validate(config: &Config, locator: &Locator<'_>) -> Vec<LocatedProblem> {
+    let mut problems = Vec::new();
+    if let Err(message) = check_listen(&config.listen) {
+        problems.push(locator.at(
+            &[Seg::Key("listen")],
+            message,
+            Some("write host:port, such as \"127.0.0.1:8080\" (port 0 picks a free port; \"\" turns TCP off)".to_owned()),
+        ));
+    }
+    for (name, server) in &config.servers {
+        validate_server(name, server, locator, &mut problems);
+    }
+    problems
+}
+
+/// Checks a `listen` value: `""`, or `host:port` with an IP address or `localhost`.
+pub fn check_listen(listen: &str) -> Result<(), String> {
+    if listen.is_empty() || listen.parse::<SocketAddr>().is_ok() {
+        return Ok(());
+    }
+    match listen.rsplit_once(':') {
+        Some(("localhost", port)) if port.parse::<u16>().is_ok() => Ok(()),
+        Some((_, port)) if port.parse::<u16>().is_err() => {
+            Err(format!("`listen` = \"{listen}\" has no valid port"))
+        }
+        Some((host, _)) => Err(format!(
+            "`listen` = \"{listen}\": \"{host}\" is not an IP address or localhost"
+        )),
+        None => Err(format!("`listen` = \"{listen}\" is not host:port")),
+    }
+}
+
+/// Rules for server names: they appear in URLs, in `server:tool` ids and in `server__tool`
+/// names, so they are short, plain and free of the separators.
+pub fn check_server_name(name: &str) -> Result<(), String> {
+    let plain = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if name.is_empty() {
+        Err("a server name is empty".to_owned())
+    } else if name.len() > 48 {
+        Err(format!(
+            "server name \"{name}\" is longer than 48 characters"
+        ))
+    } else if !plain || !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        Err(format!(
+            "server name \"{name}\" may only hold letters, digits, '-', '_' and '.', and must start with a letter or digit"
+        ))
+    } else if name.contains("__") {
+        Err(format!(
+            "server name \"{name}\" contains \"__\", which separates server and tool in tool names"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn validate_server(
+    name: &str,
+    server: &ServerConfig,
+    locator: &Locator<'_>,
+    problems: &mut Vec<LocatedProblem>,
+) {
+    let at = |key: &'static str| [Seg::Key("servers"), Seg::Key(name), Seg::Key(key)];
+    let table = [Seg::Key("servers"), Seg::Key(name)];
+    let mut push = |path: &[Seg<'_>], message: String, hint: &str| {
+        problems.push(locator.at(path, message, Some(hint.to_owned())));
+    };
+    if let Err(message) = check_server_name(name) {
+        push(
+            &table,
+            message,
+            "rename the [servers.NAME] table, e.g. \"my-server\"",
+        );
+    }
+    let sources = [
+        server.builtin.is_some(),
+        server.command.is_some(),
+        server.url.is_some(),
+    ];
+    match sources.iter().filter(|s| **s).count() {
+        0 => push(
+            &table,
+            format!("server \"{name}\" has no `command`, `url` or `builtin`"),
+            "add `command = \"...\"` for a local server or `url = \"https://...\"` for a remote one",
+        ),
+        1 => {}
+        _ if server.command.is_some() && server.url.is_some() => push(
+            &at("url"),
+            format!("server \"{name}\" has both `command` and `url`"),
+            "a server is either a local command (stdio) or a remote url: remove one of them",
+        ),
+        _ => push(
+            &at("builtin"),
+            format!("server \"{name}\" has `builtin` and also `command` or `url`"),
+            "a built-in server needs neither: remove `command`/`url`",
+        ),
+    }
+    if server
+        .command
+        .as_deref()
+        .is_some_and(|c| c.trim().is_empty())
+    {
+        push(
+            &at("command"),
+            format!("server \"{name}\" has an empty `command`"),
+            "name the program to run, e.g. command = \"npx\"",
+        );
+    }
+    if let Some(url) = &server.url
+        && !url.contains("${")
+        && let Err(message) = check_url(url)
+    {
+        push(
+            &at("url"),
+            format!("server \"{name}\": {message}"),
+            "write a full http:// or https:// URL, e.g. \"https://example.com/mcp\"",
+        );
+    }
+    let remote = server.url.is_some();
+    let local = server.command.is_some() || server.builtin.is_some();
+    match server.transport {
+        TransportSetting::Stdio if remote => push(
+            &at("transport"),
+            format!("server \"{name}\" has transport \"stdio\" but a `url`"),
+            "use transport = \"http\", \"sse\" or \"auto\" with a url",
+        ),
+        TransportSetting::Http | TransportSetting::Sse if local => push(
+            &at("transport"),
+            format!("server \"{name}\" has an HTTP transport but runs a local command"),
+            "use transport = \"stdio\" or \"auto\" with a command",
+        ),
+        _ => {}
+    }
+    if remote {
+        for (key, present) in [
+            ("args", !server.args.is_empty()),
+            ("env", !server.env.is_empty()),
+            ("cwd", server.cwd.is_some()),
+        ] {
+            if present {
+                push(
+                    &at(key),
+                    format!("server \"{name}\": `{key}` only applies to local servers"),
+                    "remove it, or use `command` instead of `url`",
+                );
+            }
+        }
+    } else if !server.headers.is_empty() {
+        push(
+            &at("headers"),
+            format!("server \"{name}\": `headers` only apply to remote servers"),
+            "remove them, or pass values to a local server through `env`",
+        );
+    }
+    for (key, value) in [
+        ("connect_timeout", server.connect_timeout),
+        ("call_timeout", server.call_timeout),
+    ] {
+        if value.is_zero() {
+            push(
+                &at(key),
+                format!("server \"{name}\": `{key}` must be longer than 0s"),
+                "write a duration such as \"30s\" or \"2m\"",
+            );
+        }
+    }
+}
+
+/// An http(s) URL with a host.
+pub fn check_url(url: &str) -> Result<(), String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("`url` = \"{url}\" is not a URL"))?;
+    if !matches!(scheme, "http" | "https") {
+        return Err(format!("`url` = \"{url}\" is not http or https"));
+    }
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(format!("`url` = \"{url}\" has no host"));
+    }
+    Ok(())
+}
+
+/// Replaces `${env:VAR}` in the fields of every server. A variable that is not set is a
+/// problem only for a server that would run; others keep the reference as written.
+fn expand_env(
+    config: &mut Config,
+    locator: &Locator<'_>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Vec<LocatedProblem> {
+    let mut problems = Vec::new();
+    for (name, server) in &mut config.servers {
+        let runs = server.should_run();
+        let mut expand_at = |value: &mut String, path: &[Seg<'_>]| match expand(value, env) {
+            Ok(expanded) => *value = expanded,
+            Err(ExpandError::Unset(var)) if !runs => {
+                let _ = var;
+            }
+            Err(error) => problems.push(locator.at(path, error.to_string(), Some(error.hint()))),
+        };
+        let servers = Seg::Key("servers");
+        let this = Seg::Key(name.as_str());
+        if let Some(command) = &mut server.command {
+            expand_at(command, &[servers, this, Seg::Key("command")]);
+        }
+        for (i, arg) in server.args.iter_mut().enumerate() {
+            expand_at(arg, &[servers, this, Seg::Key("args"), Seg::Index(i)]);
+        }
+        if let Some(url) = &mut server.url {
+            expand_at(url, &[servers, this, Seg::Key("url")]);
+        }
+        for (key, value) in &mut server.env {
+            expand_at(value, &[servers, this, Seg::Key("env"), Seg::Key(key)]);
+        }
+        for (key, value) in &mut server.headers {
+            expand_at(value, &[servers, this, Seg::Key("headers"), Seg::Key(key)]);
+        }
+        if let Some(cwd) = &mut server.cwd
+            && let Some(text) = cwd.to_str()
+        {
+            let mut text = text.to_owned();
+            expand_at(&mut text, &[servers, this, Seg::Key("cwd")]);
+            *cwd = crate::paths::expand_tilde(Path::new(&text));
+        }
+    }
+    problems
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExpandError {
+    #[error("environment variable {0} is not set")]
+    Unset(String),
+    #[error("unknown reference \"${{{0}}}\"")]
+    UnknownProvider(String),
+    #[error("a \"${{\" is not closed with \"}}\"")]
+    Unclosed,
+}
+
+impl ExpandError {
+    pub fn hint(&self) -> String {
+        match self {
+            Self::Unset(var) => format!(
+                "export {var} where the daemon starts, write the value directly, or set enabled = false"
+            ),
+            Self::UnknownProvider(_) => "only ${env:NAME} references are expanded".to_owned(),
+            Self::Unclosed => "write references as ${env:NAME}".to_owned(),
+        }
+    }
+}
+
+/// Expands every `${env:NAME}` in `value`.
+pub fn expand(value: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, ExpandError> {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find('}').ok_or(ExpandError::Unclosed)?;
+        let reference = &after[..end];
+        match reference.split_once(':') {
+            Some(("env", var)) if !var.is_empty() => {
+                out.push_str(&env(var).ok_or_else(|| ExpandError::Unset(var.to_owned()))?);
+            }
+            _ => return Err(ExpandError::UnknownProvider(reference.to_owned())),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn problems(text: &str) -> Vec<ConfigProblem> {
+        parse_with_env(Path::new("config.toml"), text, &no_env)
+            .map(|_| Vec::new())
+            .unwrap_or_else(|e| e.problems())
+    }
+
+    #[test]
+    fn accepts_the_sketch_from_the_design() {
+        let text = r#"
+listen = "127.0.0.1:8080"
+routing = "retrieve_tools"
+require_mcp_auth = false
+
+[servers.demo]
+builtin = "demo"
+
+[servers.everything]
+command = "npx"
+args = ["-y", "@modelcontextprotocol/server-everything"]
+env = { LOG_LEVEL = "info" }
+cwd = "~/work"
+connect_timeout = "30s"
+call_timeout = "120s"
+
+[servers.github]
+url = "https://api.example.com/mcp"
+transport = "auto"
+headers = { Authorization = "Bearer ${env:GITHUB_TOKEN}" }
+enabled = false
+quarantined = true
+"#;
+        let config = parse_with_env(Path::new("c.toml"), text, &no_env);
+        let config = config.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.servers.len(), 3);
+        assert_eq!(
+            config.servers["github"].headers["Authorization"], "Bearer ${env:GITHUB_TOKEN}",
+            "a server that does not run keeps unset references as written"
+        );
+    }
+
+    #[test]
+    fn suggests_the_nearest_key() {
+        let p = problems("[servers.a]\ncomand = \"x\"\n");
+        assert_eq!(p[0].message, "unknown key `comand`");
+        assert_eq!(p[0].hint.as_deref(), Some("did you mean `command`?"));
+        assert_eq!((p[0].line, p[0].column), (2, 1));
+        assert_eq!(p[0].key.as_deref(), Some("servers.a.comand"));
+    }
+
+    #[test]
+    fn reports_every_problem_at_its_place() {
+        let p = problems(
+            "listen = \"nowhere\"\n[servers.a]\ncommand = \" \"\n[servers.b]\ncommand = \"x\"\nurl = \"https://h/mcp\"\n",
+        );
+        let places: Vec<_> = p.iter().map(|p| (p.line, p.key.clone())).collect();
+        assert_eq!(
+            places,
+            vec![
+                (1, Some("listen".to_owned())),
+                (3, Some("servers.a.command".to_owned())),
+                (6, Some("servers.b.url".to_owned())),
+            ]
+        );
+    }
+
+    #[test]
+    fn expands_env_references_of_running_servers() {
+        let env = |name: &str| (name == "TOKEN").then(|| "s3cret".to_owned());
+        let text = "[servers.a]\nurl = \"https://h/mcp\"\nheaders = { Authorization = \"Bearer ${env:TOKEN}\" }\n";
+        let config =
+            parse_with_env(Path::new("c.toml"), text, &env).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            config.servers["a"].headers["Authorization"],
+            "Bearer s3cret"
+        );
+        let p = problems(text);
+        assert_eq!(p[0].message, "environment variable TOKEN is not set");
+        assert_eq!(p[0].key.as_deref(), Some("servers.a.headers.Authorization"));
+    }
+
+    #[test]
+    fn checks_names_and_listen() {
+        assert!(check_server_name("git-hub.v2_x").is_ok());
+        assert!(check_server_name("a__b").is_err());
+        assert!(check_server_name("a:b").is_err());
+        assert!(check_listen("localhost:0").is_ok());
+        assert!(check_listen("[::1]:8080").is_ok());
+        assert!(check_listen("example.com:80").is_err());
+        assert!(check_listen("127.0.0.1").is_err());
+    }
+}

@@ -1,0 +1,195 @@
+//! The config model: what `config.toml` may say. Every struct denies unknown keys, so a typo
+//! is an error with a location and a suggestion instead of a silently ignored setting.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::TransportKind;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// The whole `config.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// MCP + REST over TCP, `host:port`. Port 0 picks a free port; `""` turns TCP off.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// What `/mcp` serves.
+    #[serde(default)]
+    pub routing: Routing,
+    /// When true, `/mcp*` on TCP needs the API key too.
+    #[serde(default)]
+    pub require_mcp_auth: bool,
+    /// Upstream servers by name.
+    #[serde(default)]
+    pub servers: BTreeMap<String, ServerConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+            routing: Routing::default(),
+            require_mcp_auth: false,
+            servers: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_listen() -> String {
+    DEFAULT_LISTEN.to_owned()
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Routing {
+    /// A small surface: `retrieve_tools` to search, `call_tool_*` to call.
+    #[default]
+    RetrieveTools,
+    /// Every upstream tool directly, as `server__tool`.
+    Direct,
+}
+
+/// Servers built into mcpproxy, run from its own executable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Builtin {
+    /// `mcpproxy demo-server`: offline time, arithmetic and text tools.
+    Demo,
+}
+
+/// How to reach a server; `auto` derives it from `command`/`url`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransportSetting {
+    /// stdio for `command`/`builtin`; for `url`, streamable HTTP, falling back to SSE.
+    #[default]
+    Auto,
+    Stdio,
+    Http,
+    Sse,
+}
+
+/// One `[servers.NAME]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// A server built into mcpproxy (`"demo"`); `args` are appended to its command line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub builtin: Option<Builtin>,
+    /// Program to run as a stdio server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// Extra environment for the child.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Working directory of the child (`~` is expanded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<PathBuf>,
+    /// Endpoint of a remote server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub transport: TransportSetting,
+    /// HTTP headers sent to a remote server.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub enabled: bool,
+    /// Listed but not started until a person approves it.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub quarantined: bool,
+    /// Spawn/connect plus MCP initialisation must finish within this.
+    #[serde(default = "default_connect_timeout", with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// One tool call must finish within this.
+    #[serde(default = "default_call_timeout", with = "humantime_serde")]
+    pub call_timeout: Duration,
+    /// Stop, phase one: after closing stdin, wait this long for the child to exit.
+    #[serde(default = "default_shutdown_grace", with = "humantime_serde")]
+    pub shutdown_grace: Duration,
+    /// Stop, phase two: after SIGTERM, wait this long before SIGKILL.
+    #[serde(default = "default_kill_grace", with = "humantime_serde")]
+    pub kill_grace: Duration,
+    /// An idle remote server is pinged this often, so a dead one is noticed.
+    #[serde(default = "default_ping_interval", with = "humantime_serde")]
+    pub ping_interval: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            builtin: None,
+            command: None,
+            args: Vec::new(),
+            env: BTreeMap::new(),
+            cwd: None,
+            url: None,
+            transport: TransportSetting::Auto,
+            headers: BTreeMap::new(),
+            enabled: true,
+            quarantined: false,
+            connect_timeout: default_connect_timeout(),
+            call_timeout: default_call_timeout(),
+            shutdown_grace: default_shutdown_grace(),
+            kill_grace: default_kill_grace(),
+            ping_interval: default_ping_interval(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The transport this server will use (for `auto` with a URL, the first one tried).
+    pub fn transport_kind(&self) -> TransportKind {
+        match self.transport {
+            TransportSetting::Stdio => TransportKind::Stdio,
+            TransportSetting::Http => TransportKind::Http,
+            TransportSetting::Sse => TransportKind::Sse,
+            TransportSetting::Auto if self.url.is_some() => TransportKind::Http,
+            TransportSetting::Auto => TransportKind::Stdio,
+        }
+    }
+
+    /// True when the server's command may run: enabled and not quarantined.
+    pub fn should_run(&self) -> bool {
+        self.enabled && !self.quarantined
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+fn default_connect_timeout() -> Duration {
+    Duration::from_secs(30)
+}
+
+fn default_call_timeout() -> Duration {
+    Duration::from_secs(120)
+}
+
+fn default_shutdown_grace() -> Duration {
+    Duration::from_secs(10)
+}
+
+fn default_kill_grace() -> Duration {
+    Duration::from_secs(9)
+}
+
+fn default_ping_interval() -> Duration {
+    Duration::from_secs(30)
+}

@@ -1,0 +1,10 @@
+//! mcpproxy's daemon and the contract its clients use.
+//!
+//! Without the `server` feature this crate is what an attach client needs: the wire types
+//! ([`protocol`]), the control-API [`client`], the [`config`] model and the [`paths`]. With it
+//! (the default) it is also the engine.
+
+pub mod client;
+pub mod config;
+pub mod paths;
+pub mod protocol;

@@ -1,0 +1,168 @@
+//! Where things live on disk: the data dir and the files in it.
+//!
+//! `DATA_DIR` is `--data-dir`, else `MCPPROXY_HOME`, else `~/.mcpproxy` (the callers resolve
+//! the flag and the variable; [`default_data_dir`] is the last resort).
+
+use std::path::{Path, PathBuf};
+
+/// The longest socket path the platform accepts (`sun_path` minus its terminating NUL).
+#[cfg(target_os = "linux")]
+pub const SOCKET_PATH_MAX: usize = 107;
+#[cfg(not(target_os = "linux"))]
+pub const SOCKET_PATH_MAX: usize = 103;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PathsError {
+    #[error("cannot find the home directory (HOME is not set)")]
+    NoHome,
+    #[error(
+        "the control socket path {path} is {len} bytes long; this platform allows at most {max}"
+    )]
+    SocketPathTooLong {
+        path: PathBuf,
+        len: usize,
+        max: usize,
+    },
+}
+
+impl PathsError {
+    pub fn hint(&self) -> &'static str {
+        match self {
+            Self::NoHome => "set HOME, or pass --data-dir DIR (or MCPPROXY_HOME)",
+            Self::SocketPathTooLong { .. } => {
+                "use a shorter --data-dir, or put the socket elsewhere with MCPPROXY_SOCKET=/tmp/mcpproxy.sock"
+            }
+        }
+    }
+}
+
+/// The files of one data dir.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    pub data_dir: PathBuf,
+    pub config: PathBuf,
+    /// True when `config` was not given explicitly (so a missing one may be created).
+    pub config_is_default: bool,
+    pub socket: PathBuf,
+    pub lock: PathBuf,
+    pub database: PathBuf,
+    pub api_key: PathBuf,
+    pub logs: PathBuf,
+}
+
+impl Paths {
+    /// Lays out a data dir. `config` and `socket` override the defaults inside it.
+    pub fn new(data_dir: PathBuf, config: Option<PathBuf>, socket: Option<PathBuf>) -> Self {
+        let data_dir = absolute(expand_tilde(&data_dir));
+        let config_is_default = config.is_none();
+        let config = config
+            .map(|c| absolute(expand_tilde(&c)))
+            .unwrap_or_else(|| data_dir.join("config.toml"));
+        let socket = socket
+            .map(|s| absolute(expand_tilde(&s)))
+            .unwrap_or_else(|| data_dir.join("mcpproxy.sock"));
+        Self {
+            config,
+            config_is_default,
+            socket,
+            lock: data_dir.join("mcpproxy.lock"),
+            database: data_dir.join("data.redb"),
+            api_key: data_dir.join("api_key"),
+            logs: data_dir.join("logs"),
+            data_dir,
+        }
+    }
+
+    /// The log file of one upstream server.
+    pub fn server_log(&self, server: &str) -> PathBuf {
+        self.server_logs().join(format!("{server}.log"))
+    }
+
+    pub fn server_logs(&self) -> PathBuf {
+        self.logs.join("servers")
+    }
+
+    pub fn daemon_log(&self) -> PathBuf {
+        self.logs.join("mcpproxy.log")
+    }
+
+    /// Where a detached daemon's stderr goes, so `daemon start` can show why it failed.
+    pub fn daemon_stderr(&self) -> PathBuf {
+        self.logs.join("daemon-stderr.log")
+    }
+
+    /// Fails when the socket path does not fit in a `sockaddr_un`.
+    pub fn check_socket_path(&self) -> Result<(), PathsError> {
+        let len = self.socket.as_os_str().len();
+        if len > SOCKET_PATH_MAX {
+            return Err(PathsError::SocketPathTooLong {
+                path: self.socket.clone(),
+                len,
+                max: SOCKET_PATH_MAX,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// `~/.mcpproxy`.
+pub fn default_data_dir() -> Result<PathBuf, PathsError> {
+    home_dir()
+        .map(|home| home.join(".mcpproxy"))
+        .ok_or(PathsError::NoHome)
+}
+
+pub fn home_dir() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Replaces a leading `~` with the home directory.
+pub fn expand_tilde(path: &Path) -> PathBuf {
+    let Ok(rest) = path.strip_prefix("~") else {
+        return path.to_path_buf();
+    };
+    match home_dir() {
+        Some(home) => home.join(rest),
+        None => path.to_path_buf(),
+    }
+}
+
+fn absolute(path: PathBuf) -> PathBuf {
+    std::path::absolute(&path).unwrap_or(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lays_out_the_data_dir() {
+        let paths = Paths::new("/tmp/mp".into(), None, None);
+        assert_eq!(paths.config, Path::new("/tmp/mp/config.toml"));
+        assert_eq!(paths.socket, Path::new("/tmp/mp/mcpproxy.sock"));
+        assert_eq!(
+            paths.server_log("demo"),
+            Path::new("/tmp/mp/logs/servers/demo.log")
+        );
+        assert!(paths.config_is_default);
+        let custom = Paths::new("/tmp/mp".into(), Some("/etc/x.toml".into()), None);
+        assert!(!custom.config_is_default);
+        assert_eq!(custom.config, Path::new("/etc/x.toml"));
+    }
+
+    #[test]
+    fn rejects_a_socket_path_that_does_not_fit() {
+        let long = format!("/tmp/{}", "d".repeat(SOCKET_PATH_MAX));
+        let err = Paths::new(long.into(), None, None)
+            .check_socket_path()
+            .unwrap_err();
+        assert!(err.to_string().contains("bytes long"), "{err}");
+        assert!(
+            Paths::new("/tmp/short".into(), None, None)
+                .check_socket_path()
+                .is_ok()
+        );
+    }
+}

@@ -1,0 +1,331 @@
+//! The wire contract between the daemon and every client (CLI, TUI, tray, scripts).
+//!
+//! These plain serde types are the only bodies `/api/v1/*` sends and accepts. Conventions:
+//! snake_case field names, RFC 3339 UTC timestamps, lowercase state strings with their details
+//! in optional sibling fields, lists wrapped in an object (`{"servers": [...]}`), SSE events
+//! named by kind. Golden snapshots in `tests/protocol.rs` catch accidental changes: a change
+//! that breaks old clients must bump [`PROTOCOL_VERSION`].
+
+use std::path::PathBuf;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Version of this control-API contract. Clients compare it with [`Status::protocol_version`].
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// MCP specification revisions the proxy speaks, newest first.
+pub const MCP_PROTOCOL_VERSIONS: &[&str] = &["2026-07-28", "2025-11-25"];
+
+/// Prefix of every control-API route.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// `GET /api/v1/status`: who the daemon is, where it lives, and how its servers are doing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    /// mcpproxy version of the running daemon.
+    pub version: String,
+    /// Control-API contract version ([`PROTOCOL_VERSION`]).
+    pub protocol_version: u32,
+    /// MCP revisions served to clients and spoken to upstreams.
+    pub mcp_protocol_versions: Vec<String>,
+    pub pid: u32,
+    pub started_at: Timestamp,
+    pub uptime_s: u64,
+    pub data_dir: PathBuf,
+    pub config_path: PathBuf,
+    /// The TCP address actually bound (after port 0 was resolved); `None` when TCP is off.
+    pub listen: Option<String>,
+    pub socket: PathBuf,
+    pub servers: ServerCounts,
+    /// The TCP API key; only present when asked for (`?show_key=true`) over the socket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerCounts {
+    pub total: u32,
+    pub ready: u32,
+    /// Servers that should run but are not ready: backing off, needing a login, or stopped.
+    pub failing: u32,
+    pub quarantined: u32,
+}
+
+/// Where a server's connection stands. Lowercase on the wire (`"needs_auth"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerState {
+    /// `enabled = false`: not started.
+    Disabled,
+    /// Waiting for a person to approve it; its command is not run.
+    Quarantined,
+    /// Spawning or connecting, then initialising the MCP session.
+    Connecting,
+    /// Going through an OAuth flow.
+    Authenticating,
+    /// Connected; its tools are served.
+    Ready,
+    /// The server wants a login; nothing is retried until one happens.
+    NeedsAuth,
+    /// The last attempt failed; the next one is at `retry_at`.
+    Backoff,
+    /// Stopped on request or while the daemon shuts down.
+    Stopped,
+}
+
+impl ServerState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Disabled => "disabled",
+            Self::Quarantined => "quarantined",
+            Self::Connecting => "connecting",
+            Self::Authenticating => "authenticating",
+            Self::Ready => "ready",
+            Self::NeedsAuth => "needs_auth",
+            Self::Backoff => "backoff",
+            Self::Stopped => "stopped",
+        }
+    }
+
+    /// True for a server that should be serving but is not.
+    pub fn is_failing(self) -> bool {
+        matches!(self, Self::Backoff | Self::NeedsAuth | Self::Stopped)
+    }
+}
+
+impl std::fmt::Display for ServerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How the daemon talks to an upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransportKind {
+    Stdio,
+    Http,
+    Sse,
+}
+
+impl TransportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stdio => "stdio",
+            Self::Http => "http",
+            Self::Sse => "sse",
+        }
+    }
+}
+
+/// One upstream server as clients see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerView {
+    pub name: String,
+    pub transport: TransportKind,
+    pub state: ServerState,
+    pub enabled: bool,
+    pub quarantined: bool,
+    pub tool_count: u32,
+    /// Tools waiting for review (new, changed or flagged).
+    pub pending_review: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// Consecutive failed attempts, while backing off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connected_since: Option<Timestamp>,
+    /// Process id of a stdio server's child.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// MCP revision negotiated with the upstream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol_version: Option<String>,
+}
+
+/// `GET /api/v1/servers`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerList {
+    pub servers: Vec<ServerView>,
+}
+
+/// Everything a client needs to draw itself from scratch; the first event of every stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub status: Status,
+    pub servers: Vec<ServerView>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogLevel {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trace => "trace",
+            Self::Debug => "debug",
+            Self::Info => "info",
+            Self::Warn => "warn",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// One line of the daemon's or a server's log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// The upstream it belongs to; `None` for the daemon's own log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    pub at: Timestamp,
+    pub level: LogLevel,
+    pub text: String,
+}
+
+/// A config problem, located in its file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigProblem {
+    pub file: PathBuf,
+    pub line: u32,
+    pub column: u32,
+    /// Dotted key it concerns, such as `servers.github.url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// Everything the daemon tells its clients, in order, on `GET /api/v1/events`.
+///
+/// On the wire each event is one SSE message: `event:` is the kind (`server`, `log`, ...) and
+/// `data:` is the payload as JSON. [`Event::to_sse`] and [`Event::from_sse`] are the only
+/// encoder and decoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", content = "data", rename_all = "snake_case")]
+pub enum Event {
+    /// The whole state; always the first event of a stream.
+    Snapshot(State),
+    /// A server changed state or settings.
+    Server(ServerView),
+    /// A server was removed from the config.
+    ServerRemoved { name: String },
+    /// A line was written to the daemon's or a server's log.
+    Log(LogLine),
+    /// The config file was re-read and applied.
+    ConfigReloaded { path: PathBuf },
+    /// The config file changed but was refused; the running config stays as it was.
+    ConfigError { problems: Vec<ConfigProblem> },
+    /// This subscriber fell behind and missed events; a fresh snapshot follows.
+    Lagged { missed: u64 },
+    /// Nothing happened for a while; the stream is alive.
+    Heartbeat { at: Timestamp },
+}
+
+/// An SSE message as it travels: its `event:` name and its `data:` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseMessage {
+    pub event: String,
+    pub data: String,
+}
+
+impl Event {
+    /// The SSE `event:` name of this event.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Snapshot(_) => "snapshot",
+            Self::Server(_) => "server",
+            Self::ServerRemoved { .. } => "server_removed",
+            Self::Log(_) => "log",
+            Self::ConfigReloaded { .. } => "config_reloaded",
+            Self::ConfigError { .. } => "config_error",
+            Self::Lagged { .. } => "lagged",
+            Self::Heartbeat { .. } => "heartbeat",
+        }
+    }
+
+    pub fn to_sse(&self) -> Result<SseMessage, serde_json::Error> {
+        let mut tagged = serde_json::to_value(self)?;
+        let data = tagged
+            .get_mut("data")
+            .map(serde_json::Value::take)
+            .unwrap_or(serde_json::Value::Null);
+        Ok(SseMessage {
+            event: self.kind().to_owned(),
+            data: serde_json::to_string(&data)?,
+        })
+    }
+
+    pub fn from_sse(message: &SseMessage) -> Result<Self, serde_json::Error> {
+        let data: serde_json::Value = serde_json::from_str(&message.data)?;
+        serde_json::from_value(serde_json::json!({ "event": message.event, "data": data }))
+    }
+}
+
+/// Machine-readable error codes of the control API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    ConfigInvalid,
+    UpstreamUnavailable,
+    UpstreamError,
+    Timeout,
+    Internal,
+}
+
+/// The body of every error response: `{"error": {"code", "message", "hint"}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ApiError,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\nhint: {hint}")?;
+        }
+        Ok(())
+    }
+}
