@@ -1,1 +1,302 @@
+//! A typed client for the control API, over the control socket (or TCP with the API key).
+//! The CLI, the TUI and the tray all talk to the daemon through it.
 
+mod sse;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use self::sse::SseParser;
+use crate::protocol::{API_PREFIX, ApiError, ErrorBody, Event, ServerList, Status};
+
+/// How long connecting may take before the daemon counts as not answering.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("no mcpproxy daemon is running (nothing answers on {})", socket.display())]
+    NotRunning { socket: PathBuf },
+    #[error("cannot reach the daemon at {endpoint}: {source}")]
+    Connect {
+        endpoint: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{error}")]
+    Api { status: StatusCode, error: ApiError },
+    #[error("the daemon's connection failed: {0}")]
+    Http(#[from] hyper::Error),
+    #[error("unexpected answer from the daemon ({status}): {detail}")]
+    Decode { status: StatusCode, detail: String },
+}
+
+impl ClientError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::NotRunning { .. } => Some(
+                "start one with `mcpproxy daemon start` (or `mcpproxy serve` in the foreground)"
+                    .to_owned(),
+            ),
+            Self::Api { error, .. } => error.hint.clone(),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Endpoint {
+    Socket(PathBuf),
+    Tcp { addr: SocketAddr, api_key: String },
+}
+
+/// A handle to one daemon. Cheap to clone; each request opens its own connection.
+#[derive(Debug, Clone)]
+pub struct Client {
+    endpoint: Endpoint,
+}
+
+enum Stream_ {
+    Unix(tokio::net::UnixStream),
+    Tcp(tokio::net::TcpStream),
+}
+
+impl Client {
+    /// Talks to the daemon through its control socket.
+    pub fn socket(path: impl AsRef<Path>) -> Self {
+        Self {
+            endpoint: Endpoint::Socket(path.as_ref().to_path_buf()),
+        }
+    }
+
+    /// Talks to the daemon over TCP, presenting the API key.
+    pub fn tcp(addr: SocketAddr, api_key: impl Into<String>) -> Self {
+        Self {
+            endpoint: Endpoint::Tcp {
+                addr,
+                api_key: api_key.into(),
+            },
+        }
+    }
+
+    pub async fn status(&self) -> Result<Status, ClientError> {
+        self.get("/status").await
+    }
+
+    /// Status including the TCP API key (honoured over the socket only).
+    pub async fn status_with_key(&self) -> Result<Status, ClientError> {
+        self.get("/status?show_key=true").await
+    }
+
+    pub async fn servers(&self) -> Result<ServerList, ClientError> {
+        self.get("/servers").await
+    }
+
+    /// `GET /api/v1{path}`.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        self.call(Method::GET, path, None::<&()>).await
+    }
+
+    /// `POST /api/v1{path}` with a JSON body.
+    pub async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    /// `DELETE /api/v1{path}`.
+    pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        self.call(Method::DELETE, path, None::<&()>).await
+    }
+
+    async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, ClientError> {
+        let body = match body {
+            Some(body) => {
+                Bytes::from(serde_json::to_vec(body).map_err(|e| ClientError::Decode {
+                    status: StatusCode::BAD_REQUEST,
+                    detail: format!("cannot encode the request: {e}"),
+                })?)
+            }
+            None => Bytes::new(),
+        };
+        let response = self.send(method, path, body).await?;
+        let status = response.status();
+        let bytes = response.into_body().collect().await?.to_bytes();
+        if !status.is_success() {
+            return Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
+                Ok(body) => ClientError::Api {
+                    status,
+                    error: body.error,
+                },
+                Err(_) => ClientError::Decode {
+                    status,
+                    detail: String::from_utf8_lossy(&bytes).into_owned(),
+                },
+            });
+        }
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
+            status,
+            detail: e.to_string(),
+        })
+    }
+
+    /// Subscribes to `GET /api/v1/events`: a `snapshot` first, then deltas.
+    pub async fn events(
+        &self,
+    ) -> Result<impl Stream<Item = Result<Event, ClientError>> + Send + 'static, ClientError> {
+        self.events_with_heartbeat(None).await
+    }
+
+    /// [`Self::events`] with the heartbeat interval chosen by the client.
+    pub async fn events_with_heartbeat(
+        &self,
+        heartbeat: Option<Duration>,
+    ) -> Result<impl Stream<Item = Result<Event, ClientError>> + Send + 'static, ClientError> {
+        let path = match heartbeat {
+            Some(every) => format!("/events?heartbeat_s={}", every.as_secs().max(1)),
+            None => "/events".to_owned(),
+        };
+        let response = self.send(Method::GET, &path, Bytes::new()).await?;
+        let status = response.status();
+        if !status.is_success() {
+            let bytes = response.into_body().collect().await?.to_bytes();
+            return Err(ClientError::Decode {
+                status,
+                detail: String::from_utf8_lossy(&bytes).into_owned(),
+            });
+        }
+        let state = (
+            response.into_body(),
+            SseParser::default(),
+            std::collections::VecDeque::new(),
+        );
+        Ok(futures_util::stream::unfold(
+            state,
+            move |(mut body, mut parser, mut ready)| async move {
+                loop {
+                    if let Some(message) = ready.pop_front() {
+                        let event = Event::from_sse(&message).map_err(|e| ClientError::Decode {
+                            status,
+                            detail: format!("event {}: {e}", message.event),
+                        });
+                        return Some((event, (body, parser, ready)));
+                    }
+                    match body.frame().await? {
+                        Ok(frame) => {
+                            if let Some(chunk) = frame.data_ref() {
+                                ready.extend(parser.feed(chunk));
+                            }
+                        }
+                        Err(e) => return Some((Err(ClientError::Http(e)), (body, parser, ready))),
+                    }
+                }
+            },
+        ))
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Bytes,
+    ) -> Result<Response<Incoming>, ClientError> {
+        let stream = self.connect().await?;
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("{API_PREFIX}{path}"))
+            .header(hyper::header::HOST, "localhost")
+            .header(hyper::header::ACCEPT, "application/json");
+        if !body.is_empty() {
+            request = request.header(hyper::header::CONTENT_TYPE, "application/json");
+        }
+        if let Endpoint::Tcp { api_key, .. } = &self.endpoint {
+            request = request.header("x-api-key", api_key);
+        }
+        let request = request
+            .body(Full::new(body))
+            .map_err(|e| ClientError::Decode {
+                status: StatusCode::BAD_REQUEST,
+                detail: format!("cannot build the request: {e}"),
+            })?;
+        match stream {
+            Stream_::Unix(s) => send_on(s, request).await,
+            Stream_::Tcp(s) => send_on(s, request).await,
+        }
+    }
+
+    async fn connect(&self) -> Result<Stream_, ClientError> {
+        match &self.endpoint {
+            Endpoint::Socket(path) => {
+                let connect = tokio::net::UnixStream::connect(path);
+                match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
+                    Ok(Ok(stream)) => Ok(Stream_::Unix(stream)),
+                    Ok(Err(e))
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+                        ) =>
+                    {
+                        Err(ClientError::NotRunning {
+                            socket: path.clone(),
+                        })
+                    }
+                    Ok(Err(source)) => Err(ClientError::Connect {
+                        endpoint: path.display().to_string(),
+                        source,
+                    }),
+                    Err(_) => Err(ClientError::Connect {
+                        endpoint: path.display().to_string(),
+                        source: std::io::ErrorKind::TimedOut.into(),
+                    }),
+                }
+            }
+            Endpoint::Tcp { addr, .. } => {
+                let connect = tokio::net::TcpStream::connect(addr);
+                match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
+                    Ok(Ok(stream)) => {
+                        let _ = stream.set_nodelay(true);
+                        Ok(Stream_::Tcp(stream))
+                    }
+                    Ok(Err(source)) => Err(ClientError::Connect {
+                        endpoint: addr.to_string(),
+                        source,
+                    }),
+                    Err(_) => Err(ClientError::Connect {
+                        endpoint: addr.to_string(),
+                        source: std::io::ErrorKind::TimedOut.into(),
+                    }),
+                }
+            }
+        }
+    }
+}
+
+async fn send_on<S>(
+    stream: S,
+    request: Request<Full<Bytes>>,
+) -> Result<Response<Incoming>, ClientError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    // The connection task ends when the response body has been read or dropped.
+    tokio::spawn(connection);
+    Ok(sender.send_request(request).await?)
+}

@@ -8,3 +8,10 @@ pub mod client;
 pub mod config;
 pub mod paths;
 pub mod protocol;
+
+#[cfg(feature = "server")]
+pub mod api;
+#[cfg(feature = "server")]
+pub mod daemon;
+#[cfg(feature = "server")]
+pub mod logs;

@@ -275,6 +275,12 @@ impl Event {
     }
 }
 
+/// A request was accepted; what it set in motion is reported through events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ack {
+    pub message: String,
+}
+
 /// Machine-readable error codes of the control API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

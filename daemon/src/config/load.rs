@@ -119,6 +119,20 @@ pub fn parse_with_env(
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, InvalidConfig> {
+    parse_inner(file, text, Some(env))
+}
+
+/// Parses and checks config text, leaving `${env:VAR}` references as written (for showing
+/// the config without revealing what the variables hold).
+pub fn parse_unexpanded(file: &Path, text: &str) -> Result<Config, InvalidConfig> {
+    parse_inner(file, text, None)
+}
+
+fn parse_inner(
+    file: &Path,
+    text: &str,
+    env: Option<&dyn Fn(&str) -> Option<String>>,
+) -> Result<Config, InvalidConfig> {
     let locator = Locator::new(file, text);
     let invalid = |located| InvalidConfig {
         located,
@@ -127,7 +141,9 @@ pub fn parse_with_env(
     let mut config: Config =
         toml::from_str(text).map_err(|e| invalid(vec![parse_problem(&locator, &e)]))?;
     let mut problems = validate(&config, &locator);
-    problems.extend(expand_env(&mut config, &locator, env));
+    if let Some(env) = env {
+        problems.extend(expand_env(&mut config, &locator, env));
+    }
     if problems.is_empty() {
         Ok(config)
     } else {
@@ -155,10 +171,13 @@ fn parse_problem(locator: &Locator<'_>, error: &toml::de::Error) -> LocatedProbl
         };
         (format!("unknown value \"{unknown}\""), Some(hint))
     } else if message.contains("duplicate key") {
+        let name = locator.text_at(span.clone()).trim_matches('"').to_owned();
         (
-            message,
-            Some("each server name and key may appear only once in the file".to_owned()),
+            format!("`{name}` is defined twice"),
+            Some("each server name and key may appear only once; merge or rename one of them".to_owned()),
         )
+    } else if message.contains("expected a duration") {
+        (message, Some("write a duration such as \"30s\", \"2m\" or \"1h 30m\"".to_owned()))
     } else {
         (message, None)
     };

@@ -72,6 +72,11 @@ impl<'a> Locator<'a> {
         self.at_span(span, key, message, hint)
     }
 
+    /// The source text of a span (empty when the span is out of range).
+    pub fn text_at(&self, span: Range<usize>) -> &'a str {
+        self.text.get(span).unwrap_or("")
+    }
+
     /// A problem at a byte span, as reported by the parser.
     pub fn at_span(
         &self,

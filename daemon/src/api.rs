@@ -1,0 +1,69 @@
+//! HTTP: one axum router for the control API (and, with the proxy, MCP), served on the
+//! control socket and on TCP. The only difference between the two doors is trust: TCP
+//! requests must carry the API key.
+
+mod auth;
+mod control;
+mod error;
+mod events;
+pub mod listeners;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+
+pub use self::auth::API_KEY_HEADER;
+pub use self::error::{ApiFailure, Body};
+use self::listeners::TrustedUnixListener;
+use crate::daemon::Daemon;
+
+/// Which listener a request came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Door {
+    Socket,
+    Tcp,
+}
+
+fn control_routes() -> Router<Daemon> {
+    Router::new()
+        .route("/status", get(control::status))
+        .route("/servers", get(control::servers))
+        .route("/events", get(events::events))
+        .route("/shutdown", post(control::shutdown))
+}
+
+/// The whole router for one door.
+pub fn router(daemon: Daemon, door: Door) -> Router {
+    let mut control = control_routes();
+    if door == Door::Tcp {
+        control = control.layer(axum::middleware::from_fn_with_state(
+            daemon.clone(),
+            auth::require_api_key,
+        ));
+    }
+    Router::new()
+        .nest(crate::protocol::API_PREFIX, control)
+        .fallback(error::no_such_route)
+        .method_not_allowed_fallback(error::wrong_method)
+        .layer(axum::Extension(door))
+        .with_state(daemon)
+}
+
+pub async fn serve_socket(daemon: Daemon, listener: TrustedUnixListener) -> std::io::Result<()> {
+    let shutdown = daemon.shutdown_token().clone().cancelled_owned();
+    axum::serve(listener, router(daemon, Door::Socket))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+pub async fn serve_tcp(daemon: Daemon, listener: TcpListener) -> std::io::Result<()> {
+    use axum::serve::ListenerExt as _;
+    let shutdown = daemon.shutdown_token().clone().cancelled_owned();
+    // Small request/response pairs: Nagle's delay would dominate their latency.
+    let listener = listener.tap_io(|stream| {
+        let _ = stream.set_nodelay(true);
+    });
+    axum::serve(listener, router(daemon, Door::Tcp))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

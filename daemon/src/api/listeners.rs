@@ -1,0 +1,105 @@
+//! The two doors: the control socket (trusted: mode 0600 and the peer's uid must be ours)
+//! and the TCP address (every request needs the API key; see `auth`).
+
+use std::path::Path;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, UnixListener, UnixStream};
+use tracing::warn;
+
+use crate::daemon::StartError;
+
+/// How long a connect probe on an existing socket file may take before it counts as stale.
+const STALE_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Binds the control socket. A socket file left by a killed daemon is removed, but only
+/// after a connect to it fails: a live one belongs to someone else and is left alone.
+pub async fn bind_socket(path: &Path) -> Result<TrustedUnixListener, StartError> {
+    if path.exists() {
+        let probe = tokio::time::timeout(STALE_PROBE_TIMEOUT, UnixStream::connect(path)).await;
+        if matches!(probe, Ok(Ok(_))) {
+            return Err(StartError::SocketInUse {
+                path: path.to_path_buf(),
+            });
+        }
+        std::fs::remove_file(path).map_err(|source| io("remove the stale socket", path, source))?;
+    }
+    let listener =
+        UnixListener::bind(path).map_err(|source| io("bind the socket", path, source))?;
+    // The data dir is 0700 already, so there is no window in which others could connect.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|source| io("restrict the socket", path, source))?;
+    }
+    Ok(TrustedUnixListener {
+        listener,
+        uid: rustix::process::getuid().as_raw(),
+    })
+}
+
+/// Binds the TCP address; "in use" becomes its own error (exit code 2).
+pub async fn bind_tcp(addr: &str) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr).await.map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AddrInUse {
+            StartError::PortInUse {
+                addr: addr.to_owned(),
+            }
+        } else {
+            StartError::Listen {
+                addr: addr.to_owned(),
+                source,
+            }
+        }
+    })
+}
+
+fn io(what: &'static str, path: &Path, source: std::io::Error) -> StartError {
+    if source.kind() == std::io::ErrorKind::PermissionDenied {
+        StartError::Permission {
+            what,
+            path: path.to_path_buf(),
+            source,
+        }
+    } else {
+        StartError::Io {
+            what,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// A unix listener that only hands out connections from processes of our own user.
+#[derive(Debug)]
+pub struct TrustedUnixListener {
+    listener: UnixListener,
+    uid: u32,
+}
+
+impl axum::serve::Listener for TrustedUnixListener {
+    type Io = UnixStream;
+    type Addr = tokio::net::unix::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match self.listener.accept().await {
+                Ok((stream, addr)) => match stream.peer_cred() {
+                    Ok(cred) if cred.uid() == self.uid => return (stream, addr),
+                    Ok(cred) => warn!(uid = cred.uid(), "refused a socket client of another user"),
+                    Err(e) => warn!(error = %e, "refused a socket client whose user is unknown"),
+                },
+                // Out of file descriptors and the like: wait a little instead of spinning.
+                Err(e) => {
+                    warn!(error = %e, "accept on the control socket failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.listener.local_addr()
+    }
+}

@@ -1,0 +1,292 @@
+//! `mcpproxy serve`: the start-up sequence, the run, and a bounded graceful stop.
+//!
+//! Order matters. The data dir is checked first, then the single-instance lock is taken
+//! before anything is bound, so a second daemon never disturbs the first one's socket. The
+//! config is read before any listener exists, so a broken config refuses the start without
+//! side effects (and the file is never written, except to create a missing default one).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+use tracing::{info, warn};
+
+use super::Daemon;
+use super::api_key;
+use super::lock::{InstanceLock, LockError};
+use crate::api;
+use crate::config::{self, ConfigError, LoadedConfig};
+use crate::logs;
+use crate::paths::{Paths, PathsError};
+
+/// How long the listeners get to finish in-flight requests at shutdown.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub paths: Paths,
+    /// Overrides the config's `listen` (`--listen`, `MCPPROXY_LISTEN`).
+    pub listen: Option<String>,
+    /// Default log filter when `RUST_LOG` is unset.
+    pub log_level: String,
+    /// Also log to stderr (a foreground `serve`).
+    pub log_to_stderr: bool,
+    /// Started by `daemon start`: leave the caller's session so its terminal closing does
+    /// not take the daemon down.
+    pub detached: bool,
+}
+
+/// Why the daemon did not start. Each maps to one CLI exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Locked(LockError),
+    #[error("cannot listen on {addr}: the address is already in use")]
+    PortInUse { addr: String },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("another process answers on the control socket {}", path.display())]
+    SocketInUse { path: PathBuf },
+    #[error(transparent)]
+    Config(ConfigError),
+    #[error("invalid listen address: {0}")]
+    ListenValue(String),
+    #[error(transparent)]
+    Paths(#[from] PathsError),
+    #[error("permission denied: cannot {what} {}: {source}", path.display())]
+    Permission {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot {what} {}: {source}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl StartError {
+    /// Exit codes as in MCPProxy: 2 port in use, 3 locked, 4 config invalid, 5 permission.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::PortInUse { .. } => 2,
+            Self::Locked(LockError::Held { .. }) | Self::SocketInUse { .. } => 3,
+            Self::Config(e) if e.is_permission_denied() => 5,
+            Self::Config(_) | Self::ListenValue(_) => 4,
+            Self::Permission { .. } => 5,
+            Self::Locked(LockError::Io { source, .. }) | Self::Listen { source, .. }
+                if source.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
+                5
+            }
+            _ => 1,
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Locked(LockError::Held { .. }) => Some(
+                "use `mcpproxy status` to talk to it, or `mcpproxy daemon stop` to stop it".into(),
+            ),
+            Self::PortInUse { .. } => Some(
+                "stop the other program, or pick another address with --listen 127.0.0.1:PORT (port 0 picks a free one)".into(),
+            ),
+            Self::SocketInUse { .. } => {
+                Some("another daemon uses this socket path; set MCPPROXY_SOCKET to another path".into())
+            }
+            Self::Config(e) => e.hint(),
+            Self::ListenValue(_) => Some("write host:port, such as 127.0.0.1:8080".into()),
+            Self::Paths(e) => Some(e.hint().into()),
+            Self::Permission { .. } => Some(
+                "the data dir must belong to you; fix its owner or mode, or pass another --data-dir".into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// Runs the daemon until SIGTERM or SIGINT, then stops it within a bounded time.
+pub async fn serve(options: ServeOptions) -> Result<(), StartError> {
+    if options.detached {
+        // Fails only when already a session leader, which is fine.
+        let _ = rustix::process::setsid();
+    }
+    let paths = options.paths.clone();
+    paths.check_socket_path()?;
+    prepare_data_dir(&paths.data_dir)?;
+    let lock = InstanceLock::acquire(&paths.lock).map_err(|e| match e {
+        LockError::Io { path, source } if source.kind() == std::io::ErrorKind::PermissionDenied => {
+            StartError::Permission {
+                what: "create the lock file",
+                path,
+                source,
+            }
+        }
+        other => StartError::Locked(other),
+    })?;
+    let loaded = load_or_create_config(&paths)?;
+    let listen = options
+        .listen
+        .clone()
+        .unwrap_or_else(|| loaded.config.listen.clone());
+    config::check_listen(&listen).map_err(StartError::ListenValue)?;
+
+    let _log_guard = logs::init_daemon_logging(
+        &paths.daemon_log(),
+        &options.log_level,
+        options.log_to_stderr,
+    )
+    .map_err(|source| io_error("open the log file", &paths.daemon_log(), source))?;
+    let api_key = api_key::load_or_create(&paths.api_key)
+        .map_err(|source| io_error("read or create the API key file", &paths.api_key, source))?;
+
+    // TCP first: when its port is taken, no socket file is left behind.
+    let tcp = match listen.as_str() {
+        "" => None,
+        addr => Some(api::listeners::bind_tcp(addr).await?),
+    };
+    let socket = api::listeners::bind_socket(&paths.socket).await?;
+    let tcp_addr: Option<SocketAddr> = tcp.as_ref().and_then(|l| l.local_addr().ok());
+
+    let daemon = Daemon::new(paths.clone(), loaded, tcp_addr, api_key);
+    let mut listeners = JoinSet::new();
+    listeners.spawn(api::serve_socket(daemon.clone(), socket));
+    if let Some(tcp) = tcp {
+        listeners.spawn(api::serve_tcp(daemon.clone(), tcp));
+    }
+    info!(
+        pid = std::process::id(),
+        socket = %paths.socket.display(),
+        listen = tcp_addr.map(|a| a.to_string()).unwrap_or_default(),
+        config = %paths.config.display(),
+        "mcpproxy daemon ready"
+    );
+
+    tokio::select! {
+        signal = shutdown_signal() => info!(signal, "shutting down"),
+        () = daemon.shutdown_token().cancelled() => info!("shutting down on request"),
+        Some(ended) = listeners.join_next() => warn!(?ended, "a listener stopped; shutting down"),
+    }
+    daemon.shutdown();
+    if tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while listeners.join_next().await.is_some() {}
+    })
+    .await
+    .is_err()
+    {
+        warn!("listeners did not drain in {DRAIN_TIMEOUT:?}; closing them");
+        listeners.shutdown().await;
+    }
+    remove_socket(&paths.socket);
+    info!("stopped");
+    drop(lock);
+    Ok(())
+}
+
+/// Creates the data dir private to its owner, and refuses one that belongs to someone else.
+fn prepare_data_dir(dir: &Path) -> Result<(), StartError> {
+    let classify = |what, source: std::io::Error| {
+        if source.kind() == std::io::ErrorKind::PermissionDenied {
+            StartError::Permission {
+                what,
+                path: dir.to_path_buf(),
+                source,
+            }
+        } else {
+            io_error(what, dir, source)
+        }
+    };
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| classify("create the data dir", e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let meta = std::fs::metadata(dir).map_err(|e| classify("read the data dir", e))?;
+        let uid = rustix::process::getuid().as_raw();
+        if meta.uid() != uid {
+            return Err(StartError::Permission {
+                what: "use the data dir (it belongs to another user)",
+                path: dir.to_path_buf(),
+                source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+            });
+        }
+    }
+    for sub in ["logs", "logs/servers"] {
+        let path = dir.join(sub);
+        builder
+            .create(&path)
+            .map_err(|e| classify("create the logs dir", e))?;
+    }
+    Ok(())
+}
+
+/// Loads the config; a missing default config is created from the embedded one first.
+fn load_or_create_config(paths: &Paths) -> Result<LoadedConfig, StartError> {
+    if paths.config_is_default && !paths.config.exists() {
+        config::write_atomically(&paths.config, config::DEFAULT_CONFIG)
+            .map_err(|source| io_error("write the default config", &paths.config, source))?;
+    }
+    config::load(&paths.config).map_err(StartError::Config)
+}
+
+fn io_error(what: &'static str, path: &Path, source: std::io::Error) -> StartError {
+    if source.kind() == std::io::ErrorKind::PermissionDenied {
+        StartError::Permission {
+            what,
+            path: path.to_path_buf(),
+            source,
+        }
+    } else {
+        StartError::Io {
+            what,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+fn remove_socket(path: &Path) {
+    if let Err(e) = std::fs::remove_file(path)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        warn!(path = %path.display(), error = %e, "could not remove the control socket");
+    }
+}
+
+#[cfg(unix)]
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        },
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+            "ctrl-c"
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn shutdown_signal() -> &'static str {
+    let _ = tokio::signal::ctrl_c().await;
+    "ctrl-c"
+}

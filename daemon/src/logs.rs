@@ -1,0 +1,148 @@
+//! Log files: the daemon's own (`logs/mcpproxy.log`) and, later, one per upstream server.
+//!
+//! Files keep a fixed name so `tail -f` and `mcpproxy upstream logs` always find them; when
+//! one passes its size limit it is renamed to `NAME.log.1` (older ones shift up) and a fresh
+//! file starts. Writes go through `tracing-appender`'s non-blocking worker, so a slow disk
+//! never stalls the async runtime.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+/// Size at which a log file is rotated.
+pub const ROTATE_BYTES: u64 = 10 * 1024 * 1024;
+/// Rotated files kept besides the live one.
+pub const KEEP_ROTATED: usize = 3;
+
+/// A log file that rotates itself by size.
+#[derive(Debug)]
+pub struct RotatingFile {
+    path: PathBuf,
+    file: File,
+    written: u64,
+    limit: u64,
+    keep: usize,
+}
+
+impl RotatingFile {
+    pub fn open(path: &Path, limit: u64, keep: usize) -> io::Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = open_append(path)?;
+        let written = file.metadata()?.len();
+        Ok(Self {
+            path: path.to_path_buf(),
+            file,
+            written,
+            limit,
+            keep,
+        })
+    }
+
+    fn rotate(&mut self) -> io::Result<()> {
+        for n in (1..self.keep).rev() {
+            let from = rotated(&self.path, n);
+            if from.exists() {
+                std::fs::rename(&from, rotated(&self.path, n + 1))?;
+            }
+        }
+        if self.keep > 0 {
+            std::fs::rename(&self.path, rotated(&self.path, 1))?;
+        } else {
+            std::fs::remove_file(&self.path)?;
+        }
+        self.file = open_append(&self.path)?;
+        self.written = 0;
+        Ok(())
+    }
+}
+
+impl Write for RotatingFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.written > 0 && self.written + buf.len() as u64 > self.limit {
+            self.rotate()?;
+        }
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+fn open_append(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+/// `NAME.log.N`.
+pub fn rotated(path: &Path, n: usize) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{n}"));
+    PathBuf::from(name)
+}
+
+/// Keeps the non-blocking writer alive; dropping it flushes what is queued.
+#[must_use = "dropping the guard stops log writing"]
+#[derive(Debug)]
+pub struct LogGuard {
+    _worker: tracing_appender::non_blocking::WorkerGuard,
+}
+
+/// Sends the daemon's tracing output to `logs/mcpproxy.log`, and to stderr too when it runs
+/// in the foreground. `RUST_LOG` overrides `level`.
+pub fn init_daemon_logging(
+    log_file: &Path,
+    level: &str,
+    also_stderr: bool,
+) -> io::Result<LogGuard> {
+    let file = RotatingFile::open(log_file, ROTATE_BYTES, KEEP_ROTATED)?;
+    let (writer, worker) = tracing_appender::non_blocking(file);
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let file_layer = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .with_writer(writer);
+    let stderr_layer = also_stderr.then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
+            .with_writer(io::stderr)
+    });
+    // A subscriber may already be set (tests run several daemons in one process); keep it.
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(file_layer)
+        .with(stderr_layer)
+        .try_init();
+    Ok(LogGuard { _worker: worker })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotates_by_size_and_keeps_a_few() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("s.log");
+        let mut log = RotatingFile::open(&path, 10, 2).unwrap_or_else(|e| panic!("{e}"));
+        for line in ["aaaaaaaa\n", "bbbbbbbb\n", "cccccccc\n", "dddddddd\n"] {
+            log.write_all(line.as_bytes())
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+        assert_eq!(read(&path), "dddddddd\n");
+        assert_eq!(read(&rotated(&path, 1)), "cccccccc\n");
+        assert_eq!(read(&rotated(&path, 2)), "bbbbbbbb\n");
+        assert!(!rotated(&path, 3).exists());
+    }
+}

@@ -1,0 +1,131 @@
+//! The command line: global options, the command tree, and how failures are reported.
+
+mod config;
+mod daemon;
+mod output;
+mod serve;
+mod status;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use mcpproxy_daemon::paths::{self, Paths};
+
+pub use self::output::{Failure, Output};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mcpproxy",
+    version,
+    about = "A local MCP proxy: one daemon for every upstream MCP server, one endpoint for every AI client",
+    long_about = "A local MCP proxy: one daemon for every upstream MCP server, one endpoint for every AI client.\n\n\
+        The daemon holds your upstream servers (stdio children and remote HTTP servers), and serves\n\
+        them to AI clients at http://127.0.0.1:8080/mcp and through `mcpproxy stdio`. The other\n\
+        commands talk to it over its control socket.",
+    propagate_version = true,
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes, before or after the subcommand.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Data directory: config, state, logs and the control socket
+    #[arg(long, global = true, env = "MCPPROXY_HOME", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Config file [default: DATA_DIR/config.toml]
+    #[arg(
+        short = 'c',
+        long,
+        global = true,
+        env = "MCPPROXY_CONFIG",
+        value_name = "FILE"
+    )]
+    pub config: Option<PathBuf>,
+    /// Control socket path [default: DATA_DIR/mcpproxy.sock]
+    #[arg(
+        long,
+        global = true,
+        env = "MCPPROXY_SOCKET",
+        value_name = "PATH",
+        hide = true
+    )]
+    pub socket: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Log level: error, warn, info, debug, trace (RUST_LOG overrides it)
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+}
+
+impl Global {
+    pub fn paths(&self) -> Result<Paths, Failure> {
+        let data_dir = match &self.data_dir {
+            Some(dir) => dir.clone(),
+            None => paths::default_data_dir()
+                .map_err(|e| Failure::new(1, e.to_string()).hint(e.hint()))?,
+        };
+        Ok(Paths::new(
+            data_dir,
+            self.config.clone(),
+            self.socket.clone(),
+        ))
+    }
+
+    pub fn output(&self) -> Output {
+        Output { json: self.json }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon in the foreground
+    Serve(serve::ServeArgs),
+    /// Start, stop or restart the daemon in the background
+    #[command(subcommand)]
+    Daemon(daemon::DaemonCommand),
+    /// Show what the running daemon is doing
+    Status(status::StatusArgs),
+    /// Find, show, check, create or import into the config file
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+}
+
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    let Cli { global, command } = cli;
+    match command {
+        Command::Serve(args) => serve::run(&global, args),
+        command => {
+            init_cli_logging(&global);
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Failure::new(1, format!("cannot start the async runtime: {e}")))?;
+            runtime.block_on(async {
+                match command {
+                    Command::Serve(_) => unreachable!("handled above"),
+                    Command::Daemon(command) => daemon::run(&global, command).await,
+                    Command::Status(args) => status::run(&global, args).await,
+                    Command::Config(command) => config::run(&global, command).await,
+                }
+            })
+        }
+    }
+}
+
+/// Commands other than `serve` log warnings and worse to stderr; stdout is for results.
+fn init_cli_logging(global: &Global) {
+    let level = global.log_level.as_deref().unwrap_or("warn");
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

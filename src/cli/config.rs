@@ -1,0 +1,235 @@
+//! `mcpproxy config path|show|check|init|import`.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+use mcpproxy_daemon::config::{self, Config, ConfigError, EditError};
+use serde::Serialize;
+
+use super::{Failure, Global};
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the config file's path
+    Path,
+    /// Print the config file (with --json, the parsed settings; ${env:...} stays unexpanded)
+    Show,
+    /// Check a config file without starting anything (exit code 4 when invalid)
+    Check {
+        /// The file to check [default: the config file in use]
+        file: Option<PathBuf>,
+    },
+    /// Write the default config file
+    Init {
+        /// Replace an existing file
+        #[arg(long)]
+        force: bool,
+    },
+    #[cfg(any())]
+    Import {
+        /// Claude Desktop, Claude Code, Cursor, VS Code, Codex, Gemini or MCPProxy config files
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Format of the files [default: detected from name and content]
+        #[arg(long, value_parser = parse_format, value_name = "FORMAT")]
+        format: Option<ImportFormat>,
+        /// Show what would change without writing
+        #[arg(long)]
+        dry_run: bool,
+        /// Replace servers whose names already exist
+        #[arg(long)]
+        overwrite: bool,
+    },
+}
+
+#[cfg(any())]
+fn parse_format(value: &str) -> Result<ImportFormat, String> {
+    value
+        .parse()
+        .map_err(|e: <ImportFormat as std::str::FromStr>::Err| e.to_string())
+}
+
+pub async fn run(global: &Global, command: ConfigCommand) -> Result<(), Failure> {
+    let paths = global.paths()?;
+    let output = global.output();
+    match command {
+        ConfigCommand::Path => {
+            #[derive(Serialize)]
+            struct Where {
+                config: PathBuf,
+                data_dir: PathBuf,
+                exists: bool,
+            }
+            let here = Where {
+                exists: paths.config.exists(),
+                config: paths.config.clone(),
+                data_dir: paths.data_dir.clone(),
+            };
+            output.print(&here, |w| w.config.display().to_string())
+        }
+        ConfigCommand::Show => {
+            let text = read(&paths.config)?;
+            if output.json {
+                let raw: Config = config::parse_unexpanded(&paths.config, &text)
+                    .map_err(|e| config_failure(Some(ConfigError::Invalid(e))))?;
+                output.print(&raw, |_| String::new())
+            } else {
+                print!("{text}");
+                Ok(())
+            }
+        }
+        ConfigCommand::Check { file } => {
+            let path = file
+                .map(|f| std::path::absolute(&f).unwrap_or(f))
+                .unwrap_or(paths.config);
+            let loaded = config::load(&path).map_err(|e| config_failure(Some(e)))?;
+            #[derive(Serialize)]
+            struct Checked {
+                file: PathBuf,
+                valid: bool,
+                servers: usize,
+            }
+            let checked = Checked {
+                file: path,
+                valid: true,
+                servers: loaded.config.servers.len(),
+            };
+            output.print(&checked, |c| {
+                format!("{}: ok ({} servers)", c.file.display(), c.servers)
+            })
+        }
+        ConfigCommand::Init { force } => {
+            if paths.config.exists() && !force {
+                return Err(
+                    Failure::new(1, format!("{} already exists", paths.config.display()))
+                        .hint("pass --force to replace it with the default config"),
+                );
+            }
+            config::write_atomically(&paths.config, config::DEFAULT_CONFIG).map_err(|e| {
+                Failure::new(
+                    io_code(&e),
+                    format!("cannot write {}: {e}", paths.config.display()),
+                )
+            })?;
+            #[derive(Serialize)]
+            struct Written {
+                config: PathBuf,
+            }
+            output.print(
+                &Written {
+                    config: paths.config.clone(),
+                },
+                |w| format!("wrote the default config to {}", w.config.display()),
+            )
+        }
+        #[cfg(any())]
+        ConfigCommand::Import {
+            files,
+            format,
+            dry_run,
+            overwrite,
+        } => {
+            let sources = files
+                .iter()
+                .map(|file| import::read_source(file, format))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| Failure::new(1, e.to_string()).maybe_hint(e.hint()))?;
+            let mut file = ConfigFile::open(&paths.config).map_err(edit_failure)?;
+            let report = import::merge(&mut file, &sources, overwrite)
+                .map_err(|e| Failure::new(1, e.to_string()).maybe_hint(e.hint()))?;
+            if dry_run {
+                file.check().map_err(edit_failure)?;
+            } else if !report.added.is_empty() || !report.replaced.is_empty() {
+                file.save().map_err(edit_failure)?;
+            }
+            let imported = Imported {
+                config: paths.config.clone(),
+                dry_run,
+                report: &report,
+            };
+            output.print(&imported, render_import)
+        }
+    }
+}
+
+#[cfg(any())]
+#[derive(Debug, Serialize)]
+struct Imported<'a> {
+    config: PathBuf,
+    dry_run: bool,
+    #[serde(flatten)]
+    report: &'a ImportReport,
+}
+
+#[cfg(any())]
+fn render_import(imported: &Imported<'_>) -> String {
+    let report = imported.report;
+    let (add, replace) = if imported.dry_run {
+        ("would add", "would replace")
+    } else {
+        ("added", "replaced")
+    };
+    let mut lines = Vec::new();
+    if !report.added.is_empty() {
+        lines.push(format!("{add} (quarantined): {}", report.added.join(", ")));
+    }
+    if !report.replaced.is_empty() {
+        lines.push(format!(
+            "{replace} (quarantined): {}",
+            report.replaced.join(", ")
+        ));
+    }
+    for (from, to) in &report.renamed {
+        lines.push(format!("renamed \"{from}\" to \"{to}\""));
+    }
+    for skipped in &report.skipped {
+        lines.push(format!("skipped {}: {}", skipped.name, skipped.reason));
+    }
+    if report.added.is_empty() && report.replaced.is_empty() {
+        lines.push("nothing to import".to_owned());
+    } else if !imported.dry_run {
+        lines.push(format!(
+            "{} updated; approve servers with `mcpproxy upstream approve NAME`",
+            imported.config.display()
+        ));
+    }
+    lines.join("\n")
+}
+
+fn read(path: &std::path::Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            Failure::new(4, format!("config file {} does not exist", path.display()))
+                .hint("create it with `mcpproxy config init`, or start the daemon once")
+        }
+        _ => Failure::new(io_code(&e), format!("cannot read {}: {e}", path.display())),
+    })
+}
+
+fn config_failure(error: Option<ConfigError>) -> Failure {
+    match error {
+        Some(e) => {
+            let code = if e.is_permission_denied() { 5 } else { 4 };
+            Failure::new(code, e.to_string()).maybe_hint(e.hint())
+        }
+        None => Failure::new(4, "the config is invalid"),
+    }
+}
+
+fn edit_failure(error: EditError) -> Failure {
+    let code = match &error {
+        e if e.is_permission_denied() => 5,
+        EditError::Refused { .. } | EditError::Syntax { .. } => 4,
+        _ => 1,
+    };
+    Failure::new(code, error.to_string())
+}
+
+fn io_code(error: &std::io::Error) -> u8 {
+    if error.kind() == std::io::ErrorKind::PermissionDenied {
+        5
+    } else {
+        1
+    }
+}

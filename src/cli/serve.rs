@@ -1,0 +1,39 @@
+//! `mcpproxy serve`: the daemon in the foreground.
+
+use clap::Args;
+use mcpproxy_daemon::daemon::{self, ServeOptions};
+
+use super::{Failure, Global};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// MCP + REST over TCP, host:port (port 0 picks a free port; "" turns TCP off).
+    /// Overrides `listen` in the config
+    #[arg(long, env = "MCPPROXY_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Leave the caller's session (used by `daemon start`)
+    #[arg(long, hide = true)]
+    pub detached: bool,
+}
+
+pub fn run(global: &Global, args: ServeArgs) -> Result<(), Failure> {
+    let options = ServeOptions {
+        paths: global.paths()?,
+        listen: args.listen,
+        log_level: global
+            .log_level
+            .clone()
+            .unwrap_or_else(|| "info".to_owned()),
+        log_to_stderr: !args.detached,
+        detached: args.detached,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("mcpproxy")
+        .build()
+        .map_err(|e| Failure::new(1, format!("cannot start the async runtime: {e}")))?;
+    let result = runtime.block_on(daemon::serve(options));
+    // Tasks still running (a stuck upstream read, say) must not hold the exit hostage.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result.map_err(|e| Failure::new(e.exit_code(), e.to_string()).maybe_hint(e.hint()))
+}

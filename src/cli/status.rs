@@ -1,0 +1,71 @@
+//! `mcpproxy status`: the running daemon's status, read over the control socket. It never
+//! starts a daemon: "not running" is an answer.
+
+use clap::Args;
+use mcpproxy_daemon::client::Client;
+use mcpproxy_daemon::protocol::Status;
+
+use super::{Failure, Global};
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Also print the API key that TCP clients must send
+    #[arg(long)]
+    pub show_key: bool,
+}
+
+pub async fn run(global: &Global, args: StatusArgs) -> Result<(), Failure> {
+    let paths = global.paths()?;
+    let client = Client::socket(&paths.socket);
+    let status = if args.show_key {
+        client.status_with_key().await?
+    } else {
+        client.status().await?
+    };
+    global.output().print(&status, render)
+}
+
+fn render(status: &Status) -> String {
+    let servers = &status.servers;
+    let mut lines = vec![
+        format!(
+            "mcpproxy {} (pid {}), up {}",
+            status.version,
+            status.pid,
+            uptime(status.uptime_s)
+        ),
+        format!("  data dir  {}", status.data_dir.display()),
+        format!("  config    {}", status.config_path.display()),
+        format!("  socket    {}", status.socket.display()),
+        format!(
+            "  listen    {}",
+            status.listen.as_deref().map_or_else(
+                || "off (socket only)".to_owned(),
+                |a| format!("http://{a}/mcp")
+            )
+        ),
+        format!(
+            "  servers   {} total, {} ready, {} failing, {} quarantined",
+            servers.total, servers.ready, servers.failing, servers.quarantined
+        ),
+    ];
+    if let Some(key) = &status.api_key {
+        lines.push(format!("  api key   {key}"));
+    }
+    lines.join("\n")
+}
+
+fn uptime(seconds: u64) -> String {
+    let (d, h, m, s) = (
+        seconds / 86_400,
+        seconds / 3600 % 24,
+        seconds / 60 % 60,
+        seconds % 60,
+    );
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, _) => format!("{m}m {s}s"),
+        (0, _, _) => format!("{h}h {m}m"),
+        _ => format!("{d}d {h}h"),
+    }
+}

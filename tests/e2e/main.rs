@@ -1,0 +1,13 @@
+//! End-to-end tests: the built `mcpproxy` binary on a temp data dir, talking to real peers.
+//!
+//! One test binary (so the workspace links once); each module covers one area. Every test
+//! gets its own data dir and socket, waits on conditions with deadlines, and cleans up every
+//! process it started.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+
+mod support;
+
+mod config_cli;
+mod lifecycle;
+mod peers;
