@@ -1,1 +1,97 @@
-fn main() {}
+//! Cold start: from spawning `mcpproxy serve` on an existing data dir (no upstreams) to the
+//! first answer of `GET /api/v1/status` on the control socket.
+//!
+//! `cargo bench --bench cold_start` (optionally `-- --runs N`). Prints every run, then the
+//! median; the acceptance bound is a median of at most 50 ms.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mcpproxy_daemon::client::Client;
+
+const CONFIG: &str = "listen = \"127.0.0.1:0\"\n";
+
+fn spawn(data_dir: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_mcpproxy"))
+        .args(["serve", "--log-level", "warn", "--data-dir"])
+        .arg(data_dir)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Spawns a daemon and returns how long it took to answer, then stops it with SIGTERM.
+async fn one_start(data_dir: &Path) -> Duration {
+    let client = Client::socket(data_dir.join("mcpproxy.sock"));
+    let started = Instant::now();
+    let mut child = spawn(data_dir);
+    let answered = loop {
+        if client.status().await.is_ok() {
+            break started.elapsed();
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the daemon exited during start-up"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no answer within 10 s"
+        );
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    };
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&child),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    child.wait().unwrap();
+    answered
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[index]
+}
+
+fn main() {
+    let runs = std::env::args()
+        .skip_while(|a| a != "--runs")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20usize)
+        .max(10);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("mpbench")
+        .tempdir()
+        .unwrap();
+    std::fs::write(dir.path().join("config.toml"), CONFIG).unwrap();
+    runtime.block_on(async {
+        // The first start creates the API key, logs and the rest: not what we measure.
+        one_start(dir.path()).await;
+        let mut times = Vec::with_capacity(runs);
+        for run in 1..=runs {
+            let time = one_start(dir.path()).await;
+            println!("run {run:>2}: {:.1} ms", time.as_secs_f64() * 1000.0);
+            times.push(time);
+        }
+        times.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        println!(
+            "cold start to first status answer, {runs} runs: median {:.1} ms, p90 {:.1} ms, min {:.1} ms, max {:.1} ms",
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.9)),
+            ms(times[0]),
+            ms(times[times.len() - 1]),
+        );
+    });
+}

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-
-use mcpproxy_daemon::config::{self, Config, ConfigError, EditError};
+use mcpproxy_daemon::config::import::{self, ImportFormat, ImportReport};
+use mcpproxy_daemon::config::{self, Config, ConfigError, ConfigFile, EditError};
 use serde::Serialize;
 
 use super::{Failure, Global};
@@ -26,7 +26,7 @@ pub enum ConfigCommand {
         #[arg(long)]
         force: bool,
     },
-    #[cfg(any())]
+    /// Import servers from other MCP clients' config files (they arrive quarantined)
     Import {
         /// Claude Desktop, Claude Code, Cursor, VS Code, Codex, Gemini or MCPProxy config files
         #[arg(required = true, value_name = "FILE")]
@@ -43,7 +43,6 @@ pub enum ConfigCommand {
     },
 }
 
-#[cfg(any())]
 fn parse_format(value: &str) -> Result<ImportFormat, String> {
     value
         .parse()
@@ -123,7 +122,6 @@ pub async fn run(global: &Global, command: ConfigCommand) -> Result<(), Failure>
                 |w| format!("wrote the default config to {}", w.config.display()),
             )
         }
-        #[cfg(any())]
         ConfigCommand::Import {
             files,
             format,
@@ -153,7 +151,6 @@ pub async fn run(global: &Global, command: ConfigCommand) -> Result<(), Failure>
     }
 }
 
-#[cfg(any())]
 #[derive(Debug, Serialize)]
 struct Imported<'a> {
     config: PathBuf,
@@ -162,7 +159,6 @@ struct Imported<'a> {
     report: &'a ImportReport,
 }
 
-#[cfg(any())]
 fn render_import(imported: &Imported<'_>) -> String {
     let report = imported.report;
     let (add, replace) = if imported.dry_run {

@@ -9,5 +9,6 @@
 mod support;
 
 mod config_cli;
+mod import;
 mod lifecycle;
 mod peers;

@@ -10,6 +10,9 @@ use super::locate::{LocatedProblem, Locator, Seg, nearest, render};
 use super::model::{Config, ServerConfig, TransportSetting};
 use crate::protocol::ConfigProblem;
 
+/// Looks up an environment variable (the process's own, or a test's).
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
 /// A config that was read and accepted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadedConfig {
@@ -117,7 +120,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, InvalidConfig> {
 pub fn parse_with_env(
     file: &Path,
     text: &str,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: EnvLookup<'_>,
 ) -> Result<Config, InvalidConfig> {
     parse_inner(file, text, Some(env))
 }
@@ -131,7 +134,7 @@ pub fn parse_unexpanded(file: &Path, text: &str) -> Result<Config, InvalidConfig
 fn parse_inner(
     file: &Path,
     text: &str,
-    env: Option<&dyn Fn(&str) -> Option<String>>,
+    env: Option<EnvLookup<'_>>,
 ) -> Result<Config, InvalidConfig> {
     let locator = Locator::new(file, text);
     let invalid = |located| InvalidConfig {
@@ -174,10 +177,16 @@ fn parse_problem(locator: &Locator<'_>, error: &toml::de::Error) -> LocatedProbl
         let name = locator.text_at(span.clone()).trim_matches('"').to_owned();
         (
             format!("`{name}` is defined twice"),
-            Some("each server name and key may appear only once; merge or rename one of them".to_owned()),
+            Some(
+                "each server name and key may appear only once; merge or rename one of them"
+                    .to_owned(),
+            ),
         )
     } else if message.contains("expected a duration") {
-        (message, Some("write a duration such as \"30s\", \"2m\" or \"1h 30m\"".to_owned()))
+        (
+            message,
+            Some("write a duration such as \"30s\", \"2m\" or \"1h 30m\"".to_owned()),
+        )
     } else {
         (message, None)
     };
@@ -387,7 +396,7 @@ pub fn check_url(url: &str) -> Result<(), String> {
 fn expand_env(
     config: &mut Config,
     locator: &Locator<'_>,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: EnvLookup<'_>,
 ) -> Vec<LocatedProblem> {
     let mut problems = Vec::new();
     for (name, server) in &mut config.servers {
@@ -450,7 +459,7 @@ impl ExpandError {
 }
 
 /// Expands every `${env:NAME}` in `value`.
-pub fn expand(value: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, ExpandError> {
+pub fn expand(value: &str, env: EnvLookup<'_>) -> Result<String, ExpandError> {
     let mut out = String::with_capacity(value.len());
     let mut rest = value;
     while let Some(start) = rest.find("${") {

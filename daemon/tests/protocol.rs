@@ -1,0 +1,181 @@
+//! Golden JSON of every wire type. A failing snapshot here means clients would see a
+//! different contract: accept it only on purpose, and bump `PROTOCOL_VERSION` when old
+//! clients would break.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use jiff::Timestamp;
+use mcpproxy_daemon::protocol::*;
+
+fn at(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn status() -> Status {
+    Status {
+        version: "0.1.0".into(),
+        protocol_version: PROTOCOL_VERSION,
+        mcp_protocol_versions: MCP_PROTOCOL_VERSIONS.iter().map(|v| (*v).into()).collect(),
+        pid: 4242,
+        started_at: at("2026-11-25T10:00:00Z"),
+        uptime_s: 61,
+        data_dir: PathBuf::from("/home/u/.mcpproxy"),
+        config_path: PathBuf::from("/home/u/.mcpproxy/config.toml"),
+        listen: Some("127.0.0.1:8080".into()),
+        socket: PathBuf::from("/home/u/.mcpproxy/mcpproxy.sock"),
+        servers: ServerCounts {
+            total: 3,
+            ready: 1,
+            failing: 1,
+            quarantined: 1,
+        },
+        api_key: None,
+    }
+}
+
+fn servers() -> Vec<ServerView> {
+    let base = ServerView {
+        name: "demo".into(),
+        transport: TransportKind::Stdio,
+        state: ServerState::Ready,
+        enabled: true,
+        quarantined: false,
+        tool_count: 7,
+        pending_review: 0,
+        last_error: None,
+        attempt: None,
+        retry_at: None,
+        login_url: None,
+        connected_since: Some(at("2026-11-25T10:00:01Z")),
+        pid: Some(4243),
+        protocol_version: Some("2025-11-25".into()),
+    };
+    vec![
+        base.clone(),
+        ServerView {
+            name: "flaky".into(),
+            state: ServerState::Backoff,
+            tool_count: 0,
+            last_error: Some("process exited with status 1".into()),
+            attempt: Some(3),
+            retry_at: Some(at("2026-11-25T10:00:09Z")),
+            connected_since: None,
+            pid: None,
+            protocol_version: None,
+            ..base.clone()
+        },
+        ServerView {
+            name: "remote".into(),
+            transport: TransportKind::Http,
+            state: ServerState::NeedsAuth,
+            login_url: Some("https://auth.example.com/authorize?x=1".into()),
+            tool_count: 0,
+            connected_since: None,
+            pid: None,
+            protocol_version: None,
+            ..base
+        },
+    ]
+}
+
+fn events() -> Vec<Event> {
+    let servers = servers();
+    vec![
+        Event::Snapshot(State {
+            status: status(),
+            servers: servers.clone(),
+        }),
+        Event::Server(servers[1].clone()),
+        Event::ServerRemoved { name: "old".into() },
+        Event::Log(LogLine {
+            server: Some("demo".into()),
+            at: at("2026-11-25T10:00:02Z"),
+            level: LogLevel::Warn,
+            text: "stderr: something odd".into(),
+        }),
+        Event::ConfigReloaded {
+            path: "/home/u/.mcpproxy/config.toml".into(),
+        },
+        Event::ConfigError {
+            problems: vec![ConfigProblem {
+                file: "/home/u/.mcpproxy/config.toml".into(),
+                line: 3,
+                column: 1,
+                key: Some("servers.demo.comand".into()),
+                message: "unknown key `comand`".into(),
+                hint: Some("did you mean `command`?".into()),
+            }],
+        },
+        Event::Lagged { missed: 12 },
+        Event::Heartbeat {
+            at: at("2026-11-25T10:00:15Z"),
+        },
+    ]
+}
+
+#[test]
+fn status_json() {
+    insta::assert_json_snapshot!(status());
+    let with_key = Status {
+        api_key: Some("k".repeat(8)),
+        ..status()
+    };
+    insta::assert_json_snapshot!("status_with_key", with_key);
+}
+
+#[test]
+fn server_list_json() {
+    insta::assert_json_snapshot!(ServerList { servers: servers() });
+}
+
+#[test]
+fn error_json() {
+    let body = ErrorBody {
+        error: ApiError::new(ErrorCode::NotFound, "no server named \"x\"")
+            .with_hint("`mcpproxy upstream list` shows the names"),
+    };
+    insta::assert_json_snapshot!(body);
+}
+
+/// Events as they appear on the SSE stream: the `event:` name and the `data:` JSON.
+#[test]
+fn events_on_the_wire() {
+    let wire: Vec<_> = events()
+        .iter()
+        .map(|event| {
+            let message = event.to_sse().unwrap();
+            serde_json::json!({ "event": message.event, "data": serde_json::from_str::<serde_json::Value>(&message.data).unwrap() })
+        })
+        .collect();
+    insta::assert_json_snapshot!(wire);
+}
+
+#[test]
+fn every_type_round_trips() {
+    for event in events() {
+        let message = event.to_sse().unwrap();
+        assert_eq!(message.event, event.kind());
+        assert_eq!(Event::from_sse(&message).unwrap(), event);
+    }
+    let json = serde_json::to_string(&status()).unwrap();
+    assert_eq!(serde_json::from_str::<Status>(&json).unwrap(), status());
+}
+
+/// Scripts filter with `jq '.servers[] | select(.state == "ready")'`: states are plain strings.
+#[test]
+fn states_are_lowercase_strings() {
+    for state in [
+        ServerState::Disabled,
+        ServerState::Quarantined,
+        ServerState::Connecting,
+        ServerState::Authenticating,
+        ServerState::Ready,
+        ServerState::NeedsAuth,
+        ServerState::Backoff,
+        ServerState::Stopped,
+    ] {
+        assert_eq!(serde_json::to_value(state).unwrap(), state.as_str());
+    }
+}
