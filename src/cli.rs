@@ -2,6 +2,7 @@
 
 mod config;
 mod daemon;
+mod demo;
 mod output;
 mod serve;
 mod status;
@@ -95,12 +96,15 @@ pub enum Command {
     /// Find, show, check, create or import into the config file
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Run the built-in demo MCP server on stdio (what `builtin = "demo"` starts)
+    DemoServer(demo::DemoServerArgs),
 }
 
 pub fn run(cli: Cli) -> Result<(), Failure> {
     let Cli { global, command } = cli;
     match command {
         Command::Serve(args) => serve::run(&global, args),
+        Command::DemoServer(args) => demo::run(args),
         command => {
             init_cli_logging(&global);
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -109,7 +113,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 .map_err(|e| Failure::new(1, format!("cannot start the async runtime: {e}")))?;
             runtime.block_on(async {
                 match command {
-                    Command::Serve(_) => unreachable!("handled above"),
+                    Command::Serve(_) | Command::DemoServer(_) => unreachable!("handled above"),
                     Command::Daemon(command) => daemon::run(&global, command).await,
                     Command::Status(args) => status::run(&global, args).await,
                     Command::Config(command) => config::run(&global, command).await,

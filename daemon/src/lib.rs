@@ -14,4 +14,8 @@ pub mod api;
 #[cfg(feature = "server")]
 pub mod daemon;
 #[cfg(feature = "server")]
+pub mod demo;
+#[cfg(feature = "server")]
 pub mod logs;
+#[cfg(feature = "server")]
+pub mod upstream;

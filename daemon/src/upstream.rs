@@ -1,0 +1,3 @@
+//! Upstream servers: one supervisor per configured server.
+
+pub mod sse;

@@ -1,0 +1,1 @@
+//! Legacy HTTP+SSE client transport (MCP 2024-11-05).
