@@ -6,6 +6,7 @@ mod demo;
 mod output;
 mod serve;
 mod status;
+mod upstream;
 
 use std::path::PathBuf;
 
@@ -96,8 +97,17 @@ pub enum Command {
     /// Find, show, check, create or import into the config file
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Add, remove, enable, disable, restart, approve servers; read their logs
+    #[command(subcommand)]
+    Upstream(upstream::UpstreamCommand),
+    /// List the tools the servers offer
+    #[command(subcommand)]
+    Tools(upstream::ToolsCommand),
     /// Run the built-in demo MCP server on stdio (what `builtin = "demo"` starts)
     DemoServer(demo::DemoServerArgs),
+    /// Keep upstream processes from outliving the daemon (started by the daemon)
+    #[command(hide = true)]
+    Guard,
 }
 
 pub fn run(cli: Cli) -> Result<(), Failure> {
@@ -105,6 +115,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     match command {
         Command::Serve(args) => serve::run(&global, args),
         Command::DemoServer(args) => demo::run(args),
+        Command::Guard => std::process::exit(mcpproxy_daemon::upstream::guard::run()),
         command => {
             init_cli_logging(&global);
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -113,7 +124,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 .map_err(|e| Failure::new(1, format!("cannot start the async runtime: {e}")))?;
             runtime.block_on(async {
                 match command {
-                    Command::Serve(_) | Command::DemoServer(_) => unreachable!("handled above"),
+                    Command::Serve(_) | Command::DemoServer(_) | Command::Guard => {
+                        unreachable!("handled above")
+                    }
+                    Command::Upstream(command) => upstream::run(&global, command).await,
+                    Command::Tools(command) => upstream::run_tools(&global, command).await,
                     Command::Daemon(command) => daemon::run(&global, command).await,
                     Command::Status(args) => status::run(&global, args).await,
                     Command::Config(command) => config::run(&global, command).await,

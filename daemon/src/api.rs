@@ -7,6 +7,7 @@ mod control;
 mod error;
 mod events;
 pub mod listeners;
+mod servers;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -27,7 +28,15 @@ pub enum Door {
 fn control_routes() -> Router<Daemon> {
     Router::new()
         .route("/status", get(control::status))
-        .route("/servers", get(control::servers))
+        .route("/servers", get(servers::list).post(servers::add))
+        .route("/servers/{name}", get(servers::one).delete(servers::remove))
+        .route("/servers/{name}/enable", post(servers::enable))
+        .route("/servers/{name}/disable", post(servers::disable))
+        .route("/servers/{name}/restart", post(servers::restart))
+        .route("/servers/{name}/approve", post(servers::approve))
+        .route("/servers/{name}/logs", get(servers::logs))
+        .route("/tools", get(servers::tools))
+        .route("/tools/call", post(servers::call))
         .route("/events", get(events::events))
         .route("/shutdown", post(control::shutdown))
 }

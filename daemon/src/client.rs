@@ -17,7 +17,30 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use self::sse::SseParser;
-use crate::protocol::{API_PREFIX, ApiError, ErrorBody, Event, ServerList, Status};
+use crate::protocol::{
+    API_PREFIX, Ack, AddServer, ApiError, ErrorBody, Event, LogTail, ServerList, ServerView,
+    Status, ToolCall, ToolCallResult, ToolList,
+};
+
+/// The per-server actions of the control API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerAction {
+    Enable,
+    Disable,
+    Restart,
+    Approve,
+}
+
+impl ServerAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enable => "enable",
+            Self::Disable => "disable",
+            Self::Restart => "restart",
+            Self::Approve => "approve",
+        }
+    }
+}
 
 /// How long connecting may take before the daemon counts as not answering.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -99,6 +122,40 @@ impl Client {
 
     pub async fn servers(&self) -> Result<ServerList, ClientError> {
         self.get("/servers").await
+    }
+
+    pub async fn add_server(&self, request: &AddServer) -> Result<ServerView, ClientError> {
+        self.post("/servers", request).await
+    }
+
+    pub async fn remove_server(&self, name: &str) -> Result<Ack, ClientError> {
+        self.delete(&format!("/servers/{name}")).await
+    }
+
+    /// `POST /servers/NAME/ACTION` for enable, disable, restart and approve.
+    pub async fn server_action(
+        &self,
+        name: &str,
+        action: ServerAction,
+    ) -> Result<ServerView, ClientError> {
+        self.post(&format!("/servers/{name}/{}", action.as_str()), &())
+            .await
+    }
+
+    pub async fn server_logs(&self, name: &str, tail: usize) -> Result<LogTail, ClientError> {
+        self.get(&format!("/servers/{name}/logs?tail={tail}")).await
+    }
+
+    pub async fn call_tool(&self, call: &ToolCall) -> Result<ToolCallResult, ClientError> {
+        self.post("/tools/call", call).await
+    }
+
+    /// Tools of every server, or of one.
+    pub async fn tools(&self, server: Option<&str>) -> Result<ToolList, ClientError> {
+        match server {
+            Some(server) => self.get(&format!("/tools?server={server}")).await,
+            None => self.get("/tools").await,
+        }
     }
 
     /// `GET /api/v1{path}`.

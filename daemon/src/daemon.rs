@@ -2,6 +2,7 @@
 //! supervisors and the proxy share, with the event bus every state change goes through.
 
 pub mod api_key;
+mod config_watch;
 pub mod lock;
 mod start;
 
@@ -15,12 +16,13 @@ use tokio_util::sync::CancellationToken;
 
 pub use self::api_key::ApiKey;
 pub use self::start::{ServeOptions, StartError, serve};
-use crate::config::{LoadedConfig, ServerConfig};
+use crate::config::LoadedConfig;
 use crate::paths::Paths;
 use crate::protocol::{
     Event, MCP_PROTOCOL_VERSIONS, PROTOCOL_VERSION, ServerCounts, ServerState, ServerView, State,
     Status,
 };
+use crate::upstream::{Launcher, Upstreams};
 
 /// How many events a slow subscriber may fall behind before it is told it lagged.
 const BUS_CAPACITY: usize = 4096;
@@ -45,18 +47,24 @@ struct Inner {
     listen: Option<SocketAddr>,
     api_key: ApiKey,
     config: RwLock<Arc<LoadedConfig>>,
+    /// Serialises config edits and reloads, so each applies to the one before it.
+    config_edits: tokio::sync::Mutex<()>,
     bus: broadcast::Sender<Event>,
+    upstreams: Upstreams,
     shutdown: CancellationToken,
 }
 
 impl Daemon {
-    pub(crate) fn new(
+    /// A daemon with its servers not started yet (see [`Self::start_servers`]).
+    pub fn new(
         paths: Paths,
         config: LoadedConfig,
         listen: Option<SocketAddr>,
         api_key: ApiKey,
+        launcher: Launcher,
     ) -> Self {
         let (bus, _) = broadcast::channel(BUS_CAPACITY);
+        let upstreams = Upstreams::new(launcher, paths.clone(), bus.clone());
         Self {
             inner: Arc::new(Inner {
                 paths,
@@ -65,9 +73,68 @@ impl Daemon {
                 listen,
                 api_key,
                 config: RwLock::new(Arc::new(config)),
+                config_edits: tokio::sync::Mutex::new(()),
                 bus,
+                upstreams,
                 shutdown: CancellationToken::new(),
             }),
+        }
+    }
+
+    /// Starts a supervisor for every configured server.
+    pub fn start_servers(&self) {
+        self.inner.upstreams.apply(&self.config().config.servers);
+    }
+
+    pub fn upstreams(&self) -> &Upstreams {
+        &self.inner.upstreams
+    }
+
+    /// Held while editing the config file, so edits and reloads never interleave.
+    pub async fn lock_config_edits(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.config_edits.lock().await
+    }
+
+    /// Makes `loaded` the running config and brings the servers in line with it.
+    pub fn apply_config(&self, loaded: LoadedConfig) {
+        let previous = self.config();
+        if previous.config.listen != loaded.config.listen
+            || previous.config.require_mcp_auth != loaded.config.require_mcp_auth
+        {
+            tracing::warn!(
+                "`listen` and `require_mcp_auth` changes take effect when the daemon restarts"
+            );
+        }
+        self.inner.upstreams.apply(&loaded.config.servers);
+        let path = loaded.path.clone();
+        match self.inner.config.write() {
+            Ok(mut config) => *config = Arc::new(loaded),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(loaded),
+        }
+        self.emit(Event::ConfigReloaded { path });
+    }
+
+    /// Re-reads the config file and applies it when it changed. A broken file is refused
+    /// (the running config stays) and reported as a `config_error` event.
+    pub async fn reload_config(&self) -> Result<bool, crate::config::ConfigError> {
+        let _edits = self.lock_config_edits().await;
+        let path = self.config().path.clone();
+        match crate::config::load(&path) {
+            Ok(loaded) if loaded.text == self.config().text => Ok(false),
+            Ok(loaded) => {
+                tracing::info!(path = %path.display(), "config changed on disk; applying it");
+                self.apply_config(loaded);
+                Ok(true)
+            }
+            Err(error) => {
+                tracing::warn!(
+                    "the changed config was refused; still running the previous one:\n{error}"
+                );
+                self.emit(Event::ConfigError {
+                    problems: error.problems(),
+                });
+                Err(error)
+            }
         }
     }
 
@@ -106,12 +173,7 @@ impl Daemon {
     }
 
     pub fn servers(&self) -> Vec<ServerView> {
-        self.config()
-            .config
-            .servers
-            .iter()
-            .map(|(name, server)| configured_view(name, server))
-            .collect()
+        self.inner.upstreams.views()
     }
 
     pub fn status(&self, show_key: bool) -> Status {
@@ -154,32 +216,5 @@ impl Daemon {
             },
             api_key: show_key.then(|| self.inner.api_key.expose().to_owned()),
         }
-    }
-}
-
-/// A server's view from its config alone, before any supervisor reports on it.
-fn configured_view(name: &str, server: &ServerConfig) -> ServerView {
-    let state = if server.quarantined {
-        ServerState::Quarantined
-    } else if !server.enabled {
-        ServerState::Disabled
-    } else {
-        ServerState::Stopped
-    };
-    ServerView {
-        name: name.to_owned(),
-        transport: server.transport_kind(),
-        state,
-        enabled: server.enabled,
-        quarantined: server.quarantined,
-        tool_count: 0,
-        pending_review: 0,
-        last_error: None,
-        attempt: None,
-        retry_at: None,
-        login_url: None,
-        connected_since: None,
-        pid: None,
-        protocol_version: None,
     }
 }

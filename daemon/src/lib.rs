@@ -18,4 +18,6 @@ pub mod demo;
 #[cfg(feature = "server")]
 pub mod logs;
 #[cfg(feature = "server")]
+pub mod manage;
+#[cfg(feature = "server")]
 pub mod upstream;

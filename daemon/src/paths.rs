@@ -86,6 +86,11 @@ impl Paths {
         self.logs.join("mcpproxy.log")
     }
 
+    /// Process groups of running stdio servers, for reaping after a crash.
+    pub fn upstream_pids(&self) -> PathBuf {
+        self.data_dir.join("upstreams.pids")
+    }
+
     /// Where a detached daemon's stderr goes, so `daemon start` can show why it failed.
     pub fn daemon_stderr(&self) -> PathBuf {
         self.logs.join("daemon-stderr.log")

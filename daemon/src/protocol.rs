@@ -184,6 +184,19 @@ impl LogLevel {
     }
 }
 
+/// Who wrote a log line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogOrigin {
+    /// mcpproxy itself: state changes, errors, what it did to the server.
+    #[default]
+    Daemon,
+    /// A stdio server's standard error.
+    Stderr,
+    /// An MCP `notifications/message` the server sent.
+    Server,
+}
+
 /// One line of the daemon's or a server's log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogLine {
@@ -192,7 +205,86 @@ pub struct LogLine {
     pub server: Option<String>,
     pub at: Timestamp,
     pub level: LogLevel,
+    #[serde(default)]
+    pub origin: LogOrigin,
     pub text: String,
+}
+
+/// `GET /api/v1/servers/NAME/logs?tail=N`: the last lines, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogTail {
+    pub server: String,
+    pub lines: Vec<LogLine>,
+}
+
+/// Hints a server gives about a tool (MCP `ToolAnnotations`); all optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolHints {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destructive: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotent: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_world: Option<bool>,
+}
+
+/// One upstream tool as clients see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolView {
+    /// `server:tool`.
+    pub id: String,
+    pub server: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub description: String,
+    pub input_schema: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<serde_json::Value>,
+    pub annotations: ToolHints,
+}
+
+/// `GET /api/v1/tools`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolList {
+    pub tools: Vec<ToolView>,
+}
+
+/// `POST /api/v1/tools/call`: call one tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolCall {
+    /// `server:tool`.
+    pub tool: String,
+    #[serde(default)]
+    pub arguments: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What a tool call returned. `content` holds MCP content blocks as the server sent them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolCallResult {
+    pub tool: String,
+    pub is_error: bool,
+    pub content: Vec<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structured_content: Option<serde_json::Value>,
+    pub duration_ms: u64,
+}
+
+/// `POST /api/v1/servers`: add a server. The definition has the keys of a `[servers.NAME]`
+/// table in `config.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddServer {
+    pub name: String,
+    pub server: crate::config::ServerConfig,
+    /// Added servers wait for approval unless this is explicitly `false`.
+    #[serde(default = "default_true")]
+    pub quarantine: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// A config problem, located in its file.
@@ -223,6 +315,11 @@ pub enum Event {
     Server(ServerView),
     /// A server was removed from the config.
     ServerRemoved { name: String },
+    /// A server's tool list is new or changed.
+    Tools {
+        server: String,
+        tools: Vec<ToolView>,
+    },
     /// A line was written to the daemon's or a server's log.
     Log(LogLine),
     /// The config file was re-read and applied.
@@ -249,6 +346,7 @@ impl Event {
             Self::Snapshot(_) => "snapshot",
             Self::Server(_) => "server",
             Self::ServerRemoved { .. } => "server_removed",
+            Self::Tools { .. } => "tools",
             Self::Log(_) => "log",
             Self::ConfigReloaded { .. } => "config_reloaded",
             Self::ConfigError { .. } => "config_error",

@@ -1,3 +1,324 @@
-//! Upstream servers: one supervisor per configured server.
+//! Upstream servers: the registry of supervisors, one per configured server, and the state
+//! each one shares with the API and the proxy.
+//!
+//! [`Upstreams::apply`] turns a config into running supervisors: new servers start,
+//! removed ones stop, changed ones are replaced (the new supervisor waits until the old one
+//! has stopped its process). Every view change is published on the event bus.
 
+mod backoff;
+pub mod call;
+mod catalog;
+mod connect;
+pub mod guard;
+mod handler;
+mod process;
+mod procfs;
+pub mod server_log;
 pub mod sse;
+mod supervisor;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use rmcp::model::ServerCapabilities;
+use rmcp::service::{Peer, RoleClient};
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+
+pub use self::catalog::Catalog;
+pub use self::connect::Launcher;
+use self::server_log::ServerLog;
+use self::supervisor::{Control, Supervisor};
+use crate::config::ServerConfig;
+use crate::paths::Paths;
+use crate::protocol::{Event, ServerView, ToolView};
+
+/// A live MCP session with an upstream, for making calls.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub peer: Peer<RoleClient>,
+    pub protocol_version: String,
+    pub capabilities: ServerCapabilities,
+    pub transport: crate::protocol::TransportKind,
+}
+
+/// What one supervisor shares with everyone else.
+#[derive(Debug)]
+pub struct ServerShared {
+    pub name: String,
+    pub log: Arc<ServerLog>,
+    view: Mutex<ServerView>,
+    live: RwLock<Live>,
+    bus: broadcast::Sender<Event>,
+}
+
+#[derive(Debug, Default)]
+struct Live {
+    connection: Option<Connection>,
+    catalog: Catalog,
+}
+
+impl ServerShared {
+    fn new(
+        name: &str,
+        config: &ServerConfig,
+        log: Arc<ServerLog>,
+        bus: broadcast::Sender<Event>,
+    ) -> Self {
+        Self {
+            name: name.to_owned(),
+            log,
+            view: Mutex::new(initial_view(name, config)),
+            live: RwLock::new(Live::default()),
+            bus,
+        }
+    }
+
+    pub fn view(&self) -> ServerView {
+        lock(&self.view).clone()
+    }
+
+    /// Changes the view and publishes it.
+    pub fn update(&self, change: impl FnOnce(&mut ServerView)) {
+        let view = {
+            let mut view = lock(&self.view);
+            change(&mut view);
+            view.tool_count = self.tool_count();
+            view.clone()
+        };
+        let _ = self.bus.send(Event::Server(view));
+    }
+
+    pub fn connection(&self) -> Option<Connection> {
+        self.read_live().connection.clone()
+    }
+
+    pub fn catalog(&self) -> Catalog {
+        self.read_live().catalog.clone()
+    }
+
+    pub fn tools(&self) -> Vec<ToolView> {
+        self.read_live().catalog.tool_views(&self.name)
+    }
+
+    fn tool_count(&self) -> u32 {
+        u32::try_from(self.read_live().catalog.tools.len()).unwrap_or(u32::MAX)
+    }
+
+    fn set_connection(&self, connection: Option<Connection>, catalog: Catalog) {
+        let mut live = self
+            .live
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        live.connection = connection;
+        live.catalog = catalog;
+    }
+
+    fn replace_catalog(&self, catalog: Catalog) {
+        self.live
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .catalog = catalog;
+        self.update(|_| {});
+    }
+
+    fn publish_tools(&self) {
+        let _ = self.bus.send(Event::Tools {
+            server: self.name.clone(),
+            tools: self.tools(),
+        });
+    }
+
+    fn read_live(&self) -> std::sync::RwLockReadGuard<'_, Live> {
+        self.live
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Locks a mutex whose data stays valid even if a holder panicked (every writer replaces
+/// whole fields).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn initial_view(name: &str, config: &ServerConfig) -> ServerView {
+    use crate::protocol::ServerState;
+    let state = if !config.enabled {
+        ServerState::Disabled
+    } else if config.quarantined {
+        ServerState::Quarantined
+    } else {
+        ServerState::Connecting
+    };
+    ServerView {
+        name: name.to_owned(),
+        transport: config.transport_kind(),
+        state,
+        enabled: config.enabled,
+        quarantined: config.quarantined,
+        tool_count: 0,
+        pending_review: 0,
+        last_error: None,
+        attempt: None,
+        retry_at: None,
+        login_url: None,
+        connected_since: None,
+        pid: None,
+        protocol_version: None,
+    }
+}
+
+struct Entry {
+    config: ServerConfig,
+    shared: Arc<ServerShared>,
+    control: mpsc::UnboundedSender<Control>,
+    task: JoinHandle<()>,
+}
+
+/// Every configured server's supervisor.
+pub struct Upstreams {
+    servers: Mutex<BTreeMap<String, Entry>>,
+    /// Supervisors of removed servers, still stopping their processes.
+    stopping: Mutex<Vec<JoinHandle<()>>>,
+    launcher: Launcher,
+    paths: Paths,
+    bus: broadcast::Sender<Event>,
+}
+
+impl std::fmt::Debug for Upstreams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstreams").finish_non_exhaustive()
+    }
+}
+
+impl Upstreams {
+    pub fn new(launcher: Launcher, paths: Paths, bus: broadcast::Sender<Event>) -> Self {
+        Self {
+            servers: Mutex::new(BTreeMap::new()),
+            stopping: Mutex::new(Vec::new()),
+            launcher,
+            paths,
+            bus,
+        }
+    }
+
+    /// Brings the running supervisors in line with `servers`.
+    pub fn apply(&self, servers: &BTreeMap<String, ServerConfig>) {
+        let mut running = lock(&self.servers);
+        let removed: Vec<String> = running
+            .keys()
+            .filter(|name| !servers.contains_key(*name))
+            .cloned()
+            .collect();
+        for name in removed {
+            if let Some(entry) = running.remove(&name) {
+                entry.shared.log.daemon(
+                    crate::protocol::LogLevel::Info,
+                    "removed from the config; stopping",
+                );
+                let _ = entry.control.send(Control::Stop { grace_cap: None });
+                lock(&self.stopping).push(entry.task);
+                let _ = self.bus.send(Event::ServerRemoved { name });
+            }
+        }
+        for (name, config) in servers {
+            let predecessor = match running.get(name) {
+                Some(entry) if entry.config == *config => continue,
+                Some(_) => running.remove(name).map(|old| {
+                    old.shared.log.daemon(
+                        crate::protocol::LogLevel::Info,
+                        "config changed; restarting with the new settings",
+                    );
+                    let _ = old.control.send(Control::Stop { grace_cap: None });
+                    old.task
+                }),
+                None => None,
+            };
+            let entry = self.start(name, config, predecessor);
+            running.insert(name.clone(), entry);
+        }
+    }
+
+    fn start(
+        &self,
+        name: &str,
+        config: &ServerConfig,
+        predecessor: Option<JoinHandle<()>>,
+    ) -> Entry {
+        let log = Arc::new(ServerLog::open(
+            name,
+            self.paths.server_log(name),
+            self.bus.clone(),
+        ));
+        let shared = Arc::new(ServerShared::new(name, config, log, self.bus.clone()));
+        let (control, receiver) = mpsc::unbounded_channel();
+        let supervisor = Supervisor::new(
+            Arc::clone(&shared),
+            config.clone(),
+            receiver,
+            self.launcher.clone(),
+            predecessor,
+        );
+        let _ = self.bus.send(Event::Server(shared.view()));
+        Entry {
+            config: config.clone(),
+            shared,
+            control,
+            task: tokio::spawn(supervisor.run()),
+        }
+    }
+
+    pub fn views(&self) -> Vec<ServerView> {
+        lock(&self.servers)
+            .values()
+            .map(|e| e.shared.view())
+            .collect()
+    }
+
+    pub fn server(&self, name: &str) -> Option<Arc<ServerShared>> {
+        lock(&self.servers).get(name).map(|e| Arc::clone(&e.shared))
+    }
+
+    fn server_with_timeout(&self, name: &str) -> Option<(Arc<ServerShared>, Duration)> {
+        lock(&self.servers)
+            .get(name)
+            .map(|e| (Arc::clone(&e.shared), e.config.call_timeout))
+    }
+
+    /// Tools of every server, or of one.
+    pub fn tools(&self, server: Option<&str>) -> Vec<ToolView> {
+        lock(&self.servers)
+            .iter()
+            .filter(|(name, _)| server.is_none_or(|s| s == name.as_str()))
+            .flat_map(|(_, e)| e.shared.tools())
+            .collect()
+    }
+
+    /// Reconnects a server now. False when there is no such server.
+    pub fn restart(&self, name: &str) -> bool {
+        lock(&self.servers)
+            .get(name)
+            .is_some_and(|e| e.control.send(Control::Restart).is_ok())
+    }
+
+    /// Stops every supervisor, each server within `grace_cap` per stop phase, and waits.
+    pub async fn shutdown(&self, grace_cap: Duration) {
+        let mut tasks: Vec<JoinHandle<()>> = std::mem::take(&mut *lock(&self.stopping));
+        for (_, entry) in std::mem::take(&mut *lock(&self.servers)) {
+            let _ = entry.control.send(Control::Stop {
+                grace_cap: Some(grace_cap),
+            });
+            tasks.push(entry.task);
+        }
+        for task in tasks {
+            let _ = task.await;
+        }
+        if let Some(guard) = &self.launcher.guard {
+            guard.shut_down();
+        }
+    }
+}

@@ -89,11 +89,16 @@ fn events() -> Vec<Event> {
         }),
         Event::Server(servers[1].clone()),
         Event::ServerRemoved { name: "old".into() },
+        Event::Tools {
+            server: "demo".into(),
+            tools: vec![tool()],
+        },
         Event::Log(LogLine {
             server: Some("demo".into()),
             at: at("2026-11-25T10:00:02Z"),
             level: LogLevel::Warn,
-            text: "stderr: something odd".into(),
+            origin: LogOrigin::Stderr,
+            text: "something odd".into(),
         }),
         Event::ConfigReloaded {
             path: "/home/u/.mcpproxy/config.toml".into(),
@@ -113,6 +118,47 @@ fn events() -> Vec<Event> {
             at: at("2026-11-25T10:00:15Z"),
         },
     ]
+}
+
+fn tool() -> ToolView {
+    ToolView {
+        id: "demo:current_time".into(),
+        server: "demo".into(),
+        name: "current_time".into(),
+        title: Some("Current time".into()),
+        description: "The current time in a time zone.".into(),
+        input_schema: serde_json::json!({"type": "object", "properties": {"timezone": {"type": "string"}}}),
+        output_schema: None,
+        annotations: ToolHints {
+            read_only: Some(true),
+            open_world: Some(false),
+            ..ToolHints::default()
+        },
+    }
+}
+
+#[test]
+fn tool_list_json() {
+    insta::assert_json_snapshot!(ToolList {
+        tools: vec![tool()]
+    });
+}
+
+#[test]
+fn add_server_json() {
+    let request = AddServer {
+        name: "time".into(),
+        server: mcpproxy_daemon::config::ServerConfig {
+            command: Some("uvx".into()),
+            args: vec!["mcp-server-time".into()],
+            ..Default::default()
+        },
+        quarantine: true,
+    };
+    insta::assert_json_snapshot!(request);
+    let minimal: AddServer =
+        serde_json::from_str(r#"{"name": "t", "server": {"command": "x"}}"#).unwrap();
+    assert!(minimal.quarantine, "quarantine is the default");
 }
 
 #[test]

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use mcpproxy_daemon::config::import::{self, ImportFormat, ImportReport};
-use mcpproxy_daemon::config::{self, Config, ConfigError, ConfigFile, EditError};
+use mcpproxy_daemon::config::{self, Config, ConfigError, EditError};
+use mcpproxy_daemon::manage::{self, ManageError};
 use serde::Serialize;
 
 use super::{Failure, Global};
@@ -133,14 +134,12 @@ pub async fn run(global: &Global, command: ConfigCommand) -> Result<(), Failure>
                 .map(|file| import::read_source(file, format))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| Failure::new(1, e.to_string()).maybe_hint(e.hint()))?;
-            let mut file = ConfigFile::open(&paths.config).map_err(edit_failure)?;
-            let report = import::merge(&mut file, &sources, overwrite)
-                .map_err(|e| Failure::new(1, e.to_string()).maybe_hint(e.hint()))?;
-            if dry_run {
-                file.check().map_err(edit_failure)?;
-            } else if !report.added.is_empty() || !report.replaced.is_empty() {
-                file.save().map_err(edit_failure)?;
-            }
+            let report = manage::import(&paths.config, &sources, overwrite, dry_run).map_err(
+                |e| match e {
+                    ManageError::Edit(edit) => edit_failure(edit),
+                    other => Failure::new(1, other.to_string()).maybe_hint(other.hint()),
+                },
+            )?;
             let imported = Imported {
                 config: paths.config.clone(),
                 dry_run,

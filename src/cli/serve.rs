@@ -17,7 +17,10 @@ pub struct ServeArgs {
 }
 
 pub fn run(global: &Global, args: ServeArgs) -> Result<(), Failure> {
+    let exe = std::env::current_exe()
+        .map_err(|e| Failure::new(1, format!("cannot find the mcpproxy executable: {e}")))?;
     let options = ServeOptions {
+        exe,
         paths: global.paths()?,
         listen: args.listen,
         log_level: global

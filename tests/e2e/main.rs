@@ -12,3 +12,5 @@ mod config_cli;
 mod import;
 mod lifecycle;
 mod peers;
+mod processes;
+mod upstreams;

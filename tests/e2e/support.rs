@@ -3,7 +3,9 @@
 
 pub mod daemon;
 pub mod peers;
+pub mod procs;
 pub mod wait;
 
 pub use self::daemon::TestDaemon;
+pub use self::procs::{process_alive, process_tree};
 pub use self::wait::wait_until;

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::Door;
 use crate::daemon::Daemon;
-use crate::protocol::{Ack, ServerList, Status};
+use crate::protocol::{Ack, Status};
 
 #[derive(Debug, Deserialize)]
 pub struct StatusQuery {
@@ -21,13 +21,6 @@ pub async fn status(
     Query(query): Query<StatusQuery>,
 ) -> Json<Status> {
     Json(daemon.status(query.show_key && door == Door::Socket))
-}
-
-/// `GET /api/v1/servers`.
-pub async fn servers(State(daemon): State<Daemon>) -> Json<ServerList> {
-    Json(ServerList {
-        servers: daemon.servers(),
-    })
 }
 
 /// `POST /api/v1/shutdown`: stops the daemon gracefully, after answering.

@@ -19,9 +19,14 @@ use crate::api;
 use crate::config::{self, ConfigError, LoadedConfig};
 use crate::logs;
 use crate::paths::{Paths, PathsError};
+use crate::upstream::Launcher;
+use crate::upstream::guard::{self, Guard};
 
 /// How long the listeners get to finish in-flight requests at shutdown.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// At shutdown each stop phase of an upstream (stdin close, SIGTERM) gets at most this, so
+/// the whole stop stays within 10 s whatever the servers' own graces say.
+const SHUTDOWN_GRACE_CAP: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -35,6 +40,8 @@ pub struct ServeOptions {
     /// Started by `daemon start`: leave the caller's session so its terminal closing does
     /// not take the daemon down.
     pub detached: bool,
+    /// The mcpproxy executable: runs built-in servers (`demo-server`) and the process guard.
+    pub exe: PathBuf,
 }
 
 /// Why the daemon did not start. Each maps to one CLI exit code.
@@ -157,7 +164,21 @@ pub async fn serve(options: ServeOptions) -> Result<(), StartError> {
     let socket = api::listeners::bind_socket(&paths.socket).await?;
     let tcp_addr: Option<SocketAddr> = tcp.as_ref().and_then(|l| l.local_addr().ok());
 
-    let daemon = Daemon::new(paths.clone(), loaded, tcp_addr, api_key);
+    guard::reap_leftovers(&paths.upstream_pids());
+    let guard = match Guard::spawn(&options.exe, paths.upstream_pids()) {
+        Ok(guard) => Some(guard),
+        Err(e) => {
+            warn!(error = %e, "cannot start the process guard; upstreams may outlive a crashed daemon");
+            None
+        }
+    };
+    let launcher = Launcher {
+        exe: options.exe.clone(),
+        guard,
+    };
+    let daemon = Daemon::new(paths.clone(), loaded, tcp_addr, api_key, launcher);
+    daemon.start_servers();
+    tokio::spawn(super::config_watch::watch(daemon.clone()));
     let mut listeners = JoinSet::new();
     listeners.spawn(api::serve_socket(daemon.clone(), socket));
     if let Some(tcp) = tcp {
@@ -177,6 +198,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), StartError> {
         Some(ended) = listeners.join_next() => warn!(?ended, "a listener stopped; shutting down"),
     }
     daemon.shutdown();
+    daemon.upstreams().shutdown(SHUTDOWN_GRACE_CAP).await;
     if tokio::time::timeout(DRAIN_TIMEOUT, async {
         while listeners.join_next().await.is_some() {}
     })

@@ -5,7 +5,7 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::Duration;
 
 use mcpproxy_daemon::client::Client;
-use mcpproxy_daemon::protocol::Status;
+use mcpproxy_daemon::protocol::{ServerState, ServerView, Status};
 use tempfile::TempDir;
 
 use super::wait::{wait_until, wait_until_blocking};
@@ -13,6 +13,9 @@ use super::wait::{wait_until, wait_until_blocking};
 /// The binary under test.
 pub fn mcpproxy() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mcpproxy"));
+    // A test that forgets --data-dir must fail, not touch the real ~/.mcpproxy: this default
+    // data dir cannot be created.
+    command.env("MCPPROXY_HOME", "/proc/mcpproxy-tests-must-pass-data-dir");
     // The tests' own environment must not leak in.
     for var in [
         "MCPPROXY_HOME",
@@ -95,12 +98,39 @@ impl TestDaemon {
         self.client.status().await.unwrap()
     }
 
+    /// Waits until server `name` is in `state`; returns its view.
+    pub async fn wait_state(
+        &self,
+        name: &str,
+        state: ServerState,
+        timeout: Duration,
+    ) -> ServerView {
+        let client = self.client.clone();
+        let what = format!("server {name} to be {state}");
+        wait_until(timeout, &what, || {
+            let client = client.clone();
+            async move {
+                let list = client.servers().await.ok()?;
+                list.servers
+                    .into_iter()
+                    .find(|s| s.name == name && s.state == state)
+            }
+        })
+        .await
+    }
+
+    /// The daemon's config with a test line for a `builtin = "demo"` server with test tools.
+    pub fn demo_server(name: &str, extra: &str) -> String {
+        format!("[servers.{name}]\nbuiltin = \"demo\"\nargs = [\"--test-tools\"]\n{extra}\n")
+    }
+
     /// Runs the CLI against this daemon's data dir.
     pub fn cli(&self, args: &[&str]) -> Output {
+        // The data dir goes first: anything after a `--` in `args` belongs to a command.
         mcpproxy()
-            .args(args)
             .arg("--data-dir")
             .arg(self.data_dir())
+            .args(args)
             .output()
             .unwrap()
     }

@@ -1,0 +1,130 @@
+//! Parallel connects: N built-in demo servers that each take 500 ms to become ready
+//! (`--startup-delay-ms 500`), from daemon spawn to every server `ready`, for N = 1 (the
+//! baseline) and N = 10, in the same run; then the daemon's own RSS with the 10 connected.
+//!
+//! `cargo bench --bench upstream_connect` (optionally `-- --runs N`). Bounds: the 10 are
+//! ready within 1.3 × the time of one; the daemon's RSS stays at or under 30 MiB.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mcpproxy_daemon::client::Client;
+use mcpproxy_daemon::protocol::ServerState;
+
+fn config(servers: usize) -> String {
+    let mut text = String::from("listen = \"127.0.0.1:0\"\n");
+    for i in 0..servers {
+        text.push_str(&format!(
+            "[servers.demo{i}]\nbuiltin = \"demo\"\nargs = [\"--startup-delay-ms\", \"500\"]\n"
+        ));
+    }
+    text
+}
+
+fn spawn(data_dir: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_mcpproxy"))
+        .args(["serve", "--log-level", "warn", "--data-dir"])
+        .arg(data_dir)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn stop(child: &mut Child) {
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(child),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    child.wait().unwrap();
+}
+
+/// Starts a daemon with `servers` demo servers; returns the time until all were ready,
+/// and the running daemon.
+async fn all_ready(data_dir: &Path, servers: usize) -> (Duration, Child) {
+    let client = Client::socket(data_dir.join("mcpproxy.sock"));
+    let started = Instant::now();
+    let mut child = spawn(data_dir);
+    loop {
+        if let Ok(list) = client.servers().await
+            && list.servers.len() == servers
+            && list.servers.iter().all(|s| s.state == ServerState::Ready)
+        {
+            return (started.elapsed(), child);
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the daemon exited");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "not ready within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+fn main() {
+    let runs = std::env::args()
+        .skip_while(|a| a != "--runs")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5usize)
+        .max(3);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut results = Vec::new();
+        let mut rss = Vec::new();
+        for servers in [1, 10] {
+            let dir = tempfile::Builder::new().prefix("mpbench").tempdir().unwrap();
+            std::fs::write(dir.path().join("config.toml"), config(servers)).unwrap();
+            let (_, mut warmup) = all_ready(dir.path(), servers).await;
+            stop(&mut warmup);
+            let mut times = Vec::new();
+            for run in 1..=runs {
+                let (time, mut daemon) = all_ready(dir.path(), servers).await;
+                if servers == 10 {
+                    // Let start-up allocations settle before reading the resident set.
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    rss.push(rss_kib(daemon.id()));
+                }
+                stop(&mut daemon);
+                println!("{servers:>2} servers, run {run}: all ready in {:.0} ms", time.as_secs_f64() * 1000.0);
+                times.push(time);
+            }
+            results.push((servers, median(times)));
+        }
+        let one = results[0].1.as_secs_f64();
+        let ten = results[1].1.as_secs_f64();
+        rss.sort_unstable();
+        let rss_median = rss[rss.len() / 2] as f64 / 1024.0;
+        let rss_max = *rss.last().unwrap() as f64 / 1024.0;
+        println!(
+            "median time to all ready: 1 server {:.0} ms, 10 servers {:.0} ms, ratio {:.2} (bound 1.30)",
+            one * 1000.0,
+            ten * 1000.0,
+            ten / one
+        );
+        println!("daemon RSS with 10 servers ready: median {rss_median:.1} MiB, max {rss_max:.1} MiB (bound 30)");
+    });
+}

@@ -1,0 +1,192 @@
+//! Server and tool routes: list, add, remove, enable, disable, restart, approve, logs.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use super::error::{ApiFailure, Body};
+use crate::daemon::Daemon;
+use crate::manage::{self, ManageError};
+use crate::protocol::{
+    Ack, AddServer, ErrorCode, LogTail, ServerList, ServerView, ToolCall, ToolCallResult, ToolList,
+};
+use crate::upstream::call::CallError;
+use crate::upstream::server_log;
+
+impl From<ManageError> for ApiFailure {
+    fn from(error: ManageError) -> Self {
+        let (status, code) = match &error {
+            ManageError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            ManageError::Exists(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
+            ManageError::InvalidName(_) | ManageError::Import(_) => {
+                (StatusCode::BAD_REQUEST, ErrorCode::BadRequest)
+            }
+            ManageError::Edit(crate::config::EditError::Refused { .. }) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ConfigInvalid)
+            }
+            ManageError::Edit(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
+        };
+        let hint = error.hint();
+        let mut failure = ApiFailure::new(status, code, error.to_string());
+        failure.error.hint = hint;
+        failure
+    }
+}
+
+/// `GET /api/v1/servers`.
+pub async fn list(State(daemon): State<Daemon>) -> Json<ServerList> {
+    Json(ServerList {
+        servers: daemon.servers(),
+    })
+}
+
+/// `GET /api/v1/servers/NAME`.
+pub async fn one(
+    State(daemon): State<Daemon>,
+    Path(name): Path<String>,
+) -> Result<Json<ServerView>, ApiFailure> {
+    daemon
+        .upstreams()
+        .server(&name)
+        .map(|server| Json(server.view()))
+        .ok_or_else(|| ManageError::NotFound(name).into())
+}
+
+/// `POST /api/v1/servers`.
+pub async fn add(
+    State(daemon): State<Daemon>,
+    Body(request): Body<AddServer>,
+) -> Result<(StatusCode, Json<ServerView>), ApiFailure> {
+    let view = manage::add(&daemon, &request.name, request.server, request.quarantine).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// `DELETE /api/v1/servers/NAME`.
+pub async fn remove(
+    State(daemon): State<Daemon>,
+    Path(name): Path<String>,
+) -> Result<Json<Ack>, ApiFailure> {
+    manage::remove(&daemon, &name).await?;
+    Ok(Json(Ack {
+        message: format!("removed server \"{name}\""),
+    }))
+}
+
+pub async fn enable(
+    State(daemon): State<Daemon>,
+    Path(name): Path<String>,
+) -> Result<Json<ServerView>, ApiFailure> {
+    Ok(Json(manage::set_enabled(&daemon, &name, true).await?))
+}
+
+pub async fn disable(
+    State(daemon): State<Daemon>,
+    Path(name): Path<String>,
+) -> Result<Json<ServerView>, ApiFailure> {
+    Ok(Json(manage::set_enabled(&daemon, &name, false).await?))
+}
+
+pub async fn approve(
+    State(daemon): State<Daemon>,
+    Path(name): Path<String>,
+) -> Result<Json<ServerView>, ApiFailure> {
+    Ok(Json(manage::approve(&daemon, &name).await?))
+}
+
+pub async fn restart(
+    State(daemon): State<Daemon>,
+    Path(name): Path<String>,
+) -> Result<Json<ServerView>, ApiFailure> {
+    Ok(Json(manage::restart(&daemon, &name)?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TailQuery {
+    tail: Option<usize>,
+}
+
+/// `GET /api/v1/servers/NAME/logs?tail=N` (default 100, at most 10 000).
+pub async fn logs(
+    State(daemon): State<Daemon>,
+    Path(name): Path<String>,
+    Query(query): Query<TailQuery>,
+) -> Result<Json<LogTail>, ApiFailure> {
+    let server = daemon
+        .upstreams()
+        .server(&name)
+        .ok_or_else(|| ManageError::NotFound(name.clone()))?;
+    let count = query.tail.unwrap_or(100).min(10_000);
+    let lines = server_log::tail(&name, server.log.path(), count).map_err(|e| {
+        ApiFailure::internal(format!("cannot read {}: {e}", server.log.path().display()))
+    })?;
+    Ok(Json(LogTail {
+        server: name,
+        lines,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ToolsQuery {
+    server: Option<String>,
+}
+
+/// `GET /api/v1/tools?server=NAME`.
+pub async fn tools(
+    State(daemon): State<Daemon>,
+    Query(query): Query<ToolsQuery>,
+) -> Result<Json<ToolList>, ApiFailure> {
+    if let Some(name) = &query.server
+        && daemon.upstreams().server(name).is_none()
+    {
+        return Err(ManageError::NotFound(name.clone()).into());
+    }
+    Ok(Json(ToolList {
+        tools: daemon.upstreams().tools(query.server.as_deref()),
+    }))
+}
+
+impl From<CallError> for ApiFailure {
+    fn from(error: CallError) -> Self {
+        let (status, code) = match &error {
+            CallError::BadId(_) => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
+            CallError::NoServer(_) | CallError::NoTool { .. } => {
+                (StatusCode::NOT_FOUND, ErrorCode::NotFound)
+            }
+            CallError::NotReady { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::UpstreamUnavailable,
+            ),
+            CallError::Timeout { .. } => (StatusCode::GATEWAY_TIMEOUT, ErrorCode::Timeout),
+            CallError::Upstream { .. } => (StatusCode::BAD_GATEWAY, ErrorCode::UpstreamError),
+        };
+        let hint = error.hint();
+        let mut failure = ApiFailure::new(status, code, error.to_string());
+        failure.error.hint = hint;
+        failure
+    }
+}
+
+/// `POST /api/v1/tools/call`.
+pub async fn call(
+    State(daemon): State<Daemon>,
+    Body(call): Body<ToolCall>,
+) -> Result<Json<ToolCallResult>, ApiFailure> {
+    let started = std::time::Instant::now();
+    let result = daemon
+        .upstreams()
+        .call_tool(&call.tool, call.arguments)
+        .await?;
+    let content = result
+        .content
+        .iter()
+        .map(|block| serde_json::to_value(block).unwrap_or(serde_json::Value::Null))
+        .collect();
+    Ok(Json(ToolCallResult {
+        tool: call.tool,
+        is_error: result.is_error.unwrap_or(false),
+        content,
+        structured_content: result.structured_content,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    }))
+}

@@ -1,0 +1,164 @@
+//! The one place servers are added, removed, enabled, disabled, approved and restarted. The
+//! REST API, the CLI (through the API), config import and the MCP `upstream_servers` tool
+//! all come here, so the rules (names, quarantine, comment-keeping atomic edits) hold
+//! whichever door a change comes through.
+//!
+//! A change edits `config.toml` (checked, atomic, comments kept) and is then applied to the
+//! running supervisors at once; the config watcher sees the same text and does nothing.
+
+use std::path::Path;
+
+use crate::config::import::{self, ImportReport, ImportSource};
+use crate::config::{ConfigFile, EditError, LoadedConfig, ServerConfig, ServerFlag};
+use crate::daemon::Daemon;
+use crate::protocol::ServerView;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManageError {
+    #[error("no server named \"{0}\"")]
+    NotFound(String),
+    #[error("a server named \"{0}\" already exists")]
+    Exists(String),
+    #[error("{0}")]
+    InvalidName(String),
+    #[error(transparent)]
+    Edit(#[from] EditError),
+    #[error(transparent)]
+    Import(#[from] import::ImportError),
+}
+
+impl ManageError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::NotFound(_) => {
+                Some("`mcpproxy upstream list` shows the configured servers".to_owned())
+            }
+            Self::Exists(name) => Some(format!(
+                "pick another name, or remove it first with `mcpproxy upstream remove {name}`"
+            )),
+            Self::InvalidName(_) => {
+                Some("use letters, digits, '-', '_' and '.', e.g. \"my-server\"".to_owned())
+            }
+            Self::Import(e) => e.hint(),
+            Self::Edit(_) => None,
+        }
+    }
+}
+
+/// Adds a server. Unless `quarantine` is false it waits for approval before it runs.
+pub async fn add(
+    daemon: &Daemon,
+    name: &str,
+    mut server: ServerConfig,
+    quarantine: bool,
+) -> Result<ServerView, ManageError> {
+    crate::config::check_server_name(name).map_err(ManageError::InvalidName)?;
+    server.quarantined = quarantine;
+    edit(daemon, |file| {
+        if file.contains(name) {
+            return Err(ManageError::Exists(name.to_owned()));
+        }
+        file.set_server(name, &server)?;
+        Ok(())
+    })
+    .await?;
+    view(daemon, name)
+}
+
+pub async fn remove(daemon: &Daemon, name: &str) -> Result<(), ManageError> {
+    edit(daemon, |file| {
+        require(file, name)?;
+        file.remove_server(name)?;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn set_enabled(
+    daemon: &Daemon,
+    name: &str,
+    enabled: bool,
+) -> Result<ServerView, ManageError> {
+    set_flag(daemon, name, ServerFlag::Enabled, enabled).await
+}
+
+/// Lets a quarantined server run.
+pub async fn approve(daemon: &Daemon, name: &str) -> Result<ServerView, ManageError> {
+    set_flag(daemon, name, ServerFlag::Quarantined, false).await
+}
+
+/// Reconnects a server now, forgetting its backoff.
+pub fn restart(daemon: &Daemon, name: &str) -> Result<ServerView, ManageError> {
+    if !daemon.upstreams().restart(name) {
+        return Err(ManageError::NotFound(name.to_owned()));
+    }
+    view(daemon, name)
+}
+
+/// Merges servers from other clients' config files into `config_path`; every one arrives
+/// quarantined. With `dry_run`, the result is checked but not written. A running daemon
+/// picks the written file up through its config watcher.
+pub fn import(
+    config_path: &Path,
+    sources: &[ImportSource],
+    overwrite: bool,
+    dry_run: bool,
+) -> Result<ImportReport, ManageError> {
+    let mut file = ConfigFile::open(config_path)?;
+    let report = import::merge(&mut file, sources, overwrite)?;
+    if dry_run {
+        file.check()?;
+    } else if !report.added.is_empty() || !report.replaced.is_empty() {
+        file.save()?;
+    }
+    Ok(report)
+}
+
+async fn set_flag(
+    daemon: &Daemon,
+    name: &str,
+    flag: ServerFlag,
+    on: bool,
+) -> Result<ServerView, ManageError> {
+    edit(daemon, |file| {
+        require(file, name)?;
+        file.set_flag(name, flag, on)?;
+        Ok(())
+    })
+    .await?;
+    view(daemon, name)
+}
+
+/// Edits the config file, saves it, and applies it to the running daemon.
+async fn edit(
+    daemon: &Daemon,
+    change: impl FnOnce(&mut ConfigFile) -> Result<(), ManageError>,
+) -> Result<(), ManageError> {
+    let _edits = daemon.lock_config_edits().await;
+    let path = daemon.config().path.clone();
+    let mut file = ConfigFile::open(&path)?;
+    change(&mut file)?;
+    let config = file.save()?;
+    daemon.apply_config(LoadedConfig {
+        path,
+        config,
+        text: file.text(),
+    });
+    Ok(())
+}
+
+fn require(file: &ConfigFile, name: &str) -> Result<(), ManageError> {
+    if file.contains(name) {
+        Ok(())
+    } else {
+        Err(ManageError::NotFound(name.to_owned()))
+    }
+}
+
+fn view(daemon: &Daemon, name: &str) -> Result<ServerView, ManageError> {
+    daemon
+        .upstreams()
+        .server(name)
+        .map(|server| server.view())
+        .ok_or_else(|| ManageError::NotFound(name.to_owned()))
+}

@@ -1,0 +1,135 @@
+//! Calling a tool on an upstream: the path every call takes (REST, CLI, and later the MCP
+//! proxy), with the server's `call_timeout` and errors that say what to do.
+
+use std::time::{Duration, Instant};
+
+use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::service::ServiceError;
+
+use super::{Connection, ServerShared, Upstreams};
+use crate::protocol::ServerState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error("\"{0}\" is not a tool id: write it as server:tool")]
+    BadId(String),
+    #[error("no server named \"{0}\"")]
+    NoServer(String),
+    #[error("server \"{server}\" is {state}, not ready")]
+    NotReady { server: String, state: ServerState },
+    #[error("server \"{server}\" has no tool named \"{tool}\"")]
+    NoTool { server: String, tool: String },
+    #[error("\"{id}\" did not answer within {timeout:?}")]
+    Timeout { id: String, timeout: Duration },
+    #[error("\"{id}\" failed: {message}")]
+    Upstream { id: String, message: String },
+}
+
+impl CallError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::BadId(_) | Self::NoTool { .. } => {
+                Some("`mcpproxy tools list` shows the tool ids".to_owned())
+            }
+            Self::NoServer(_) => Some("`mcpproxy upstream list` shows the servers".to_owned()),
+            Self::NotReady { server, state } => Some(match state {
+                ServerState::Quarantined => {
+                    format!("approve it first: `mcpproxy upstream approve {server}`")
+                }
+                ServerState::Disabled => {
+                    format!("enable it first: `mcpproxy upstream enable {server}`")
+                }
+                _ => format!("see why: `mcpproxy upstream logs {server}`"),
+            }),
+            Self::Timeout { .. } => Some(
+                "raise the server's `call_timeout` in the config if the tool is slow".to_owned(),
+            ),
+            Self::Upstream { .. } => None,
+        }
+    }
+}
+
+/// Splits `server:tool` at the first colon.
+pub fn split_id(id: &str) -> Result<(&str, &str), CallError> {
+    match id.split_once(':') {
+        Some((server, tool)) if !server.trim().is_empty() && !tool.trim().is_empty() => {
+            Ok((server.trim(), tool.trim()))
+        }
+        _ => Err(CallError::BadId(id.to_owned())),
+    }
+}
+
+/// How long a call waits for a reconnecting server before giving up on it.
+const RECONNECT_WAIT: Duration = Duration::from_secs(10);
+
+impl Upstreams {
+    /// Calls `server:tool` with `arguments`, bounded by the server's `call_timeout`. A call
+    /// that finds the server reconnecting waits for it (briefly), and a call whose
+    /// connection drops is sent once more on the new connection.
+    pub async fn call_tool(
+        &self,
+        id: &str,
+        arguments: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<CallToolResult, CallError> {
+        let (server_name, tool) = split_id(id)?;
+        let (server, timeout) = self
+            .server_with_timeout(server_name)
+            .ok_or_else(|| CallError::NoServer(server_name.to_owned()))?;
+        let deadline = Instant::now() + timeout;
+        let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
+        let mut resent = false;
+        loop {
+            let connection =
+                connected(&server, deadline.min(Instant::now() + RECONNECT_WAIT)).await?;
+            if !server.catalog().tools.iter().any(|t| t.name == tool) {
+                return Err(CallError::NoTool {
+                    server: server_name.to_owned(),
+                    tool: tool.to_owned(),
+                });
+            }
+            let call = connection.peer.call_tool(params.clone());
+            match tokio::time::timeout_at(deadline.into(), call).await {
+                Ok(Ok(result)) => return Ok(result),
+                Ok(Err(ServiceError::TransportClosed | ServiceError::TransportSend(_)))
+                    if !resent =>
+                {
+                    resent = true;
+                }
+                Ok(Err(e)) => {
+                    return Err(CallError::Upstream {
+                        id: id.to_owned(),
+                        message: e.to_string(),
+                    });
+                }
+                Err(_) => {
+                    return Err(CallError::Timeout {
+                        id: id.to_owned(),
+                        timeout,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The server's connection; while it is (re)connecting, waits for it until `until`.
+async fn connected(server: &ServerShared, until: Instant) -> Result<Connection, CallError> {
+    loop {
+        if let Some(connection) = server.connection() {
+            return Ok(connection);
+        }
+        let state = server.view().state;
+        // `ready` without a connection is the moment between losing one and saying so.
+        let reconnecting = matches!(
+            state,
+            ServerState::Connecting | ServerState::Backoff | ServerState::Ready
+        );
+        if !reconnecting || Instant::now() >= until {
+            return Err(CallError::NotReady {
+                server: server.name.clone(),
+                state,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

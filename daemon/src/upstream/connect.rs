@@ -1,0 +1,293 @@
+//! Opening one MCP session to one upstream, over whichever transport its config names.
+//!
+//! - stdio: the child is spawned in its own process group, its stderr goes to the server
+//!   log, and the session speaks MCP over its stdin/stdout.
+//! - streamable HTTP: rmcp's client, with the configured headers; it re-initialises an
+//!   expired session (HTTP 404) and retries the request once by itself.
+//! - legacy SSE: our own transport ([`super::sse`]), chosen explicitly or as the fallback
+//!   when `transport = "auto"` and streamable HTTP is refused.
+//!
+//! Both MCP eras are tried where the server may offer them: `server/discover` for
+//! 2026-07-28, falling back to `initialize` for 2025-11-25 and older.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{HeaderName, HeaderValue};
+use rmcp::RoleClient;
+use rmcp::model::ProtocolVersion;
+use rmcp::service::{
+    ClientInitializeError, ClientLifecycleMode, ClientServiceExt as _, RunningService,
+};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use tokio::io::AsyncBufReadExt as _;
+
+use super::guard::Guard;
+use super::handler::UpstreamHandler;
+use super::process::ChildProcess;
+use super::server_log::ServerLog;
+use super::sse::SseClientTransport;
+use crate::config::{Builtin, ServerConfig, TransportSetting};
+use crate::protocol::{LogLevel, LogOrigin, TransportKind};
+
+pub type Service = RunningService<RoleClient, UpstreamHandler>;
+
+/// An open MCP session and what keeps it alive.
+pub struct Session {
+    pub service: Service,
+    /// The child of a stdio server.
+    pub process: Option<ChildProcess>,
+    /// The transport in use (for `auto`, the one that worked).
+    pub transport: TransportKind,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("transport", &self.transport)
+            .field("pid", &self.process.as_ref().map(ChildProcess::pid))
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot start `{command}`: {source}")]
+    Spawn {
+        command: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the server needs authorization{}", challenge.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    NeedsAuth { challenge: Option<String> },
+    #[error("MCP handshake failed: {0}")]
+    Handshake(String),
+    #[error("no MCP session within {0:?}")]
+    Timeout(Duration),
+    #[error("the process exited before answering ({0}); its stderr is in the server log")]
+    Exited(String),
+}
+
+/// Where the daemon's own executable is, for built-in servers.
+#[derive(Debug, Clone)]
+pub struct Launcher {
+    pub exe: PathBuf,
+    pub guard: Option<Guard>,
+}
+
+/// Opens a session; the whole attempt is bounded by the server's `connect_timeout`.
+pub async fn connect(
+    name: &str,
+    server: &ServerConfig,
+    handler: UpstreamHandler,
+    log: &Arc<ServerLog>,
+    launcher: &Launcher,
+) -> Result<Session, ConnectError> {
+    let timeout = server.connect_timeout;
+    let attempt = async {
+        match (&server.url, server.transport) {
+            (Some(url), TransportSetting::Sse) => connect_sse(url, server, handler, timeout).await,
+            (Some(url), TransportSetting::Http) => connect_http(url, server, handler).await,
+            (Some(url), _) => match connect_http(url, server, handler.clone()).await {
+                Err(ConnectError::Handshake(http_error)) => {
+                    log.daemon(
+                        LogLevel::Info,
+                        format!("streamable HTTP failed ({http_error}); trying legacy SSE"),
+                    );
+                    connect_sse(url, server, handler, timeout)
+                        .await
+                        .map_err(|sse| match sse {
+                            ConnectError::Handshake(sse_error) => ConnectError::Handshake(format!(
+                                "{http_error}; legacy SSE failed too: {sse_error}"
+                            )),
+                            other => other,
+                        })
+                }
+                other => other,
+            },
+            (None, _) => connect_stdio(name, server, handler, log, launcher).await,
+        }
+    };
+    tokio::time::timeout(timeout, attempt)
+        .await
+        .map_err(|_| ConnectError::Timeout(timeout))?
+}
+
+/// Both eras: `server/discover` first, then `initialize`.
+fn lifecycle() -> ClientLifecycleMode {
+    ClientLifecycleMode::Auto {
+        preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+        legacy_version: Some(ProtocolVersion::V_2025_11_25),
+    }
+}
+
+fn handshake_error(error: ClientInitializeError) -> ConnectError {
+    match error.auth_challenge() {
+        Some(challenge) => ConnectError::NeedsAuth {
+            challenge: (!challenge.is_empty()).then(|| challenge.to_owned()),
+        },
+        None => ConnectError::Handshake(error.to_string()),
+    }
+}
+
+async fn connect_stdio(
+    name: &str,
+    server: &ServerConfig,
+    handler: UpstreamHandler,
+    log: &Arc<ServerLog>,
+    launcher: &Launcher,
+) -> Result<Session, ConnectError> {
+    let (program, mut args) = match (server.builtin, &server.command) {
+        (Some(Builtin::Demo), _) => (
+            launcher.exe.display().to_string(),
+            vec!["demo-server".to_owned()],
+        ),
+        (None, Some(command)) => (command.clone(), Vec::new()),
+        (None, None) => {
+            return Err(ConnectError::Handshake(format!(
+                "server \"{name}\" has neither a command nor a url"
+            )));
+        }
+    };
+    args.extend(server.args.iter().cloned());
+    let mut command = tokio::process::Command::new(&program);
+    command.args(&args).envs(&server.env);
+    if let Some(cwd) = &server.cwd {
+        command.current_dir(cwd);
+    }
+    let (process, pipes) =
+        ChildProcess::spawn(command, launcher.guard.clone()).map_err(|source| {
+            ConnectError::Spawn {
+                command: program.clone(),
+                source,
+            }
+        })?;
+    log.daemon(
+        LogLevel::Info,
+        format!(
+            "started `{}` (pid {})",
+            shell_words(&program, &args),
+            process.pid()
+        ),
+    );
+    // Ends by itself when the pipe closes, after the last line the child wrote.
+    tokio::spawn(pump_stderr(pipes.stderr, Arc::clone(log)));
+    let mut process = process;
+    let service = match handler
+        .serve_with_lifecycle((pipes.stdout, pipes.stdin), lifecycle())
+        .await
+    {
+        Ok(service) => service,
+        Err(error) => {
+            // A child that died explains the failure better than the broken pipe it left.
+            let exited = tokio::time::timeout(Duration::from_millis(200), process.wait()).await;
+            process.kill().await;
+            return Err(match exited {
+                Ok(Ok(status)) => ConnectError::Exited(status.to_string()),
+                _ => handshake_error(error),
+            });
+        }
+    };
+    Ok(Session {
+        service,
+        process: Some(process),
+        transport: TransportKind::Stdio,
+    })
+}
+
+async fn connect_http(
+    url: &str,
+    server: &ServerConfig,
+    handler: UpstreamHandler,
+) -> Result<Session, ConnectError> {
+    let mut config = StreamableHttpClientTransportConfig::with_uri(url.to_owned());
+    config.custom_headers = header_map(&server.headers)?;
+    let client = reqwest::Client::builder()
+        .connect_timeout(server.connect_timeout)
+        .build()
+        .map_err(|e| ConnectError::Handshake(format!("cannot build the HTTP client: {e}")))?;
+    let transport = StreamableHttpClientTransport::with_client(client, config);
+    let service = handler
+        .serve_with_lifecycle(transport, lifecycle())
+        .await
+        .map_err(handshake_error)?;
+    Ok(Session {
+        service,
+        process: None,
+        transport: TransportKind::Http,
+    })
+}
+
+async fn connect_sse(
+    url: &str,
+    server: &ServerConfig,
+    handler: UpstreamHandler,
+    timeout: Duration,
+) -> Result<Session, ConnectError> {
+    let transport = SseClientTransport::connect(url, &server.headers, timeout)
+        .await
+        .map_err(|e| {
+            if e.is_unauthorized() {
+                ConnectError::NeedsAuth { challenge: None }
+            } else {
+                ConnectError::Handshake(e.to_string())
+            }
+        })?;
+    // Legacy SSE servers predate `server/discover`.
+    let service = handler
+        .serve_with_lifecycle(transport, ClientLifecycleMode::Initialize)
+        .await
+        .map_err(handshake_error)?;
+    Ok(Session {
+        service,
+        process: None,
+        transport: TransportKind::Sse,
+    })
+}
+
+fn header_map(
+    headers: &BTreeMap<String, String>,
+) -> Result<std::collections::HashMap<HeaderName, HeaderValue>, ConnectError> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let name = HeaderName::try_from(name.as_str())
+                .map_err(|e| ConnectError::Handshake(format!("bad header name `{name}`: {e}")))?;
+            let value = HeaderValue::try_from(value.as_str()).map_err(|e| {
+                ConnectError::Handshake(format!("bad value for header `{name}`: {e}"))
+            })?;
+            Ok((name, value))
+        })
+        .collect()
+}
+
+/// Copies a child's stderr into its log, line by line, until the pipe closes.
+async fn pump_stderr(stderr: tokio::process::ChildStderr, log: Arc<ServerLog>) {
+    let mut lines = tokio::io::BufReader::new(stderr).split(b'\n');
+    while let Ok(Some(line)) = lines.next_segment().await {
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end_matches('\r');
+        if !text.is_empty() {
+            log.write(LogLevel::Info, LogOrigin::Stderr, text.to_owned());
+        }
+    }
+}
+
+/// A command line as a person would type it, for the log.
+fn shell_words(program: &str, args: &[String]) -> String {
+    std::iter::once(program)
+        .chain(args.iter().map(String::as_str))
+        .map(|word| {
+            if word.is_empty() || word.contains(|c: char| c.is_whitespace() || "'\"\\$".contains(c))
+            {
+                format!("'{}'", word.replace('\'', "'\\''"))
+            } else {
+                word.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,63 @@
+//! What `/proc` says about processes: start times (to tell a pid from its reuse) and the
+//! living members of a process group. Linux only; elsewhere the answers fall back to
+//! `kill(pid, 0)`.
+
+/// A process's start time in clock ticks since boot (`/proc/PID/stat` field 22).
+pub fn start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    fields_after_comm(&stat)?.nth(19)?.parse().ok()
+}
+
+/// Pids of the group's members that have not exited (zombies excluded).
+pub fn living_members(pgid: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return fallback_members(pgid);
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            let Some(mut fields) = fields_after_comm(&stat) else {
+                return false;
+            };
+            let state = fields.next();
+            let _ppid = fields.next();
+            let group = fields.next().and_then(|g| g.parse::<i32>().ok());
+            group == Some(pgid) && state != Some("Z") && state != Some("X")
+        })
+        .collect()
+}
+
+/// True while any member of the group is alive.
+pub fn group_alive(pgid: i32) -> bool {
+    !living_members(pgid).is_empty()
+}
+
+/// The fields after `pid (comm)`; comm may itself hold spaces and parentheses.
+fn fields_after_comm(stat: &str) -> Option<std::str::SplitWhitespace<'_>> {
+    let (_, rest) = stat.rsplit_once(") ")?;
+    Some(rest.split_whitespace())
+}
+
+fn fallback_members(pgid: i32) -> Vec<i32> {
+    rustix::process::Pid::from_raw(pgid)
+        .filter(|pid| rustix::process::test_kill_process_group(*pid).is_ok())
+        .map(|_| vec![pgid])
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_our_own_process() {
+        let me = i32::try_from(std::process::id()).unwrap();
+        assert!(start_time(me).is_some());
+        let group = rustix::process::getpgrp().as_raw_nonzero().get();
+        assert!(living_members(group).contains(&me));
+        assert!(start_time(i32::MAX).is_none());
+    }
+}

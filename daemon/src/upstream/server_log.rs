@@ -1,0 +1,166 @@
+//! One log per upstream server: `logs/servers/NAME.log` plus `log` events on the bus.
+//!
+//! Lines are written as `TIMESTAMP LEVEL ORIGIN TEXT`, so the file reads well with `tail`
+//! and parses back into [`LogLine`]s for `GET /api/v1/servers/NAME/logs`.
+
+use std::io::{BufRead as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use jiff::Timestamp;
+use tokio::sync::broadcast;
+
+use crate::logs::{self, RotatingFile};
+use crate::protocol::{Event, LogLevel, LogLine, LogOrigin};
+
+/// Longest line kept; a server that writes megabytes without a newline is cut.
+pub const MAX_LINE: usize = 8 * 1024;
+
+#[derive(Debug)]
+pub struct ServerLog {
+    server: String,
+    path: PathBuf,
+    file: Mutex<Option<RotatingFile>>,
+    bus: broadcast::Sender<Event>,
+}
+
+impl ServerLog {
+    pub fn open(server: &str, path: PathBuf, bus: broadcast::Sender<Event>) -> Self {
+        let file = match RotatingFile::open(&path, logs::ROTATE_BYTES, logs::KEEP_ROTATED) {
+            Ok(file) => Some(file),
+            Err(e) => {
+                tracing::warn!(server, path = %path.display(), error = %e, "cannot open the server log");
+                None
+            }
+        };
+        Self {
+            server: server.to_owned(),
+            path,
+            file: Mutex::new(file),
+            bus,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A line from mcpproxy about this server.
+    pub fn daemon(&self, level: LogLevel, text: impl Into<String>) {
+        self.write(level, LogOrigin::Daemon, text.into());
+    }
+
+    pub fn write(&self, level: LogLevel, origin: LogOrigin, mut text: String) {
+        if text.len() > MAX_LINE {
+            let mut cut = MAX_LINE;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+            text.push_str(" [cut]");
+        }
+        let line = LogLine {
+            server: Some(self.server.clone()),
+            at: Timestamp::now(),
+            level,
+            origin,
+            text,
+        };
+        {
+            let mut file = self
+                .file
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(file) = file.as_mut() {
+                let _ = writeln!(file, "{}", format_line(&line));
+            }
+        }
+        let _ = self.bus.send(Event::Log(line));
+    }
+}
+
+fn format_line(line: &LogLine) -> String {
+    let origin = match line.origin {
+        LogOrigin::Daemon => "mcpproxy",
+        LogOrigin::Stderr => "stderr",
+        LogOrigin::Server => "server",
+    };
+    // Embedded newlines would break the one-line-per-entry format.
+    let text = line.text.replace('\n', "\\n");
+    format!("{} {:<5} {origin:<8} {text}", line.at, line.level.as_str())
+}
+
+fn parse_line(server: &str, text: &str) -> Option<LogLine> {
+    let (at, rest) = text.split_once(' ')?;
+    let rest = rest.trim_start();
+    let (level, rest) = rest.split_once(' ')?;
+    let rest = rest.trim_start();
+    let (origin, message) = rest.split_once(' ').unwrap_or((rest, ""));
+    Some(LogLine {
+        server: Some(server.to_owned()),
+        at: at.parse().ok()?,
+        level: match level {
+            "trace" => LogLevel::Trace,
+            "debug" => LogLevel::Debug,
+            "warn" => LogLevel::Warn,
+            "error" => LogLevel::Error,
+            _ => LogLevel::Info,
+        },
+        origin: match origin {
+            "stderr" => LogOrigin::Stderr,
+            "server" => LogOrigin::Server,
+            _ => LogOrigin::Daemon,
+        },
+        text: message.trim_start().replace("\\n", "\n"),
+    })
+}
+
+/// The last `count` lines of a server's log (reaching into the rotated file when needed),
+/// oldest first.
+pub fn tail(server: &str, path: &Path, count: usize) -> std::io::Result<Vec<LogLine>> {
+    let mut lines = read_lines(server, path)?;
+    if lines.len() < count {
+        let mut older = read_lines(server, &logs::rotated(path, 1)).unwrap_or_default();
+        older.append(&mut lines);
+        lines = older;
+    }
+    let skip = lines.len().saturating_sub(count);
+    Ok(lines.split_off(skip))
+}
+
+fn read_lines(server: &str, path: &Path) -> std::io::Result<Vec<LogLine>> {
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    Ok(std::io::BufReader::new(file)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|line| parse_line(server, &line))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_round_trip_through_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (bus, mut events) = broadcast::channel(16);
+        let log = ServerLog::open("demo", dir.path().join("demo.log"), bus);
+        log.daemon(LogLevel::Info, "connecting (attempt 1)");
+        log.write(LogLevel::Warn, LogOrigin::Stderr, "two\nlines".into());
+        let lines = tail("demo", log.path(), 10).unwrap();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].text, "connecting (attempt 1)");
+        assert_eq!(lines[1].origin, LogOrigin::Stderr);
+        assert_eq!(lines[1].level, LogLevel::Warn);
+        assert_eq!(lines[1].text, "two\nlines");
+        assert_eq!(tail("demo", log.path(), 1).unwrap().len(), 1);
+        assert!(
+            matches!(events.try_recv(), Ok(Event::Log(line)) if line.text.starts_with("connecting"))
+        );
+    }
+}

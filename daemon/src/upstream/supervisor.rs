@@ -1,0 +1,417 @@
+//! One supervisor task per configured server: it connects, serves, notices failures, backs
+//! off, and stops the server's processes when asked. Every state change updates the
+//! server's view, which is published as a `server` event and written to its log.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use rmcp::model::{ClientRequest, PingRequest};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::catalog::Catalog;
+use super::connect::{self, ConnectError, Launcher, Session};
+use super::handler::{ListChanged, UpstreamHandler};
+use super::process::StopOutcome;
+use super::{Connection, ServerShared};
+use crate::config::ServerConfig;
+use crate::protocol::{LogLevel, ServerState, TransportKind};
+
+/// A ping that takes longer than this counts as a dead connection.
+const PING_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a closing MCP session may take to shut its transport down.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What the registry asks of a supervisor.
+#[derive(Debug)]
+pub enum Control {
+    /// Reconnect now (and forget past failures).
+    Restart,
+    /// Stop for good; `grace_cap` bounds both stop phases (used at daemon shutdown).
+    Stop { grace_cap: Option<Duration> },
+}
+
+/// What to do after a phase of the supervisor's life.
+enum Next {
+    Connect,
+    Exit,
+}
+
+/// How a served connection ended.
+enum Ended {
+    Closed,
+    Failed(String),
+    Restart,
+    Stop(Option<Duration>),
+}
+
+pub struct Supervisor {
+    shared: Arc<ServerShared>,
+    config: ServerConfig,
+    control: mpsc::UnboundedReceiver<Control>,
+    launcher: Launcher,
+    backoff: super::backoff::Backoff,
+    /// The supervisor this one replaces; it must have stopped its process first.
+    predecessor: Option<JoinHandle<()>>,
+}
+
+impl Supervisor {
+    pub fn new(
+        shared: Arc<ServerShared>,
+        config: ServerConfig,
+        control: mpsc::UnboundedReceiver<Control>,
+        launcher: Launcher,
+        predecessor: Option<JoinHandle<()>>,
+    ) -> Self {
+        Self {
+            shared,
+            config,
+            control,
+            launcher,
+            backoff: super::backoff::Backoff::default(),
+            predecessor,
+        }
+    }
+
+    pub async fn run(mut self) {
+        if let Some(predecessor) = self.predecessor.take() {
+            let _ = predecessor.await;
+        }
+        loop {
+            let next = if !self.config.enabled {
+                self.idle(ServerState::Disabled).await
+            } else if self.config.quarantined {
+                self.idle(ServerState::Quarantined).await
+            } else {
+                self.connect_and_serve().await
+            };
+            if let Next::Exit = next {
+                break;
+            }
+        }
+        self.shared.update(|view| {
+            view.state = ServerState::Stopped;
+            view.pid = None;
+            view.retry_at = None;
+        });
+    }
+
+    /// Disabled or quarantined: nothing runs; wait to be stopped.
+    async fn idle(&mut self, state: ServerState) -> Next {
+        let why = match state {
+            ServerState::Quarantined => "quarantined: not started until approved",
+            _ => "disabled: not started",
+        };
+        self.shared.log.daemon(LogLevel::Info, why);
+        self.shared.update(|view| {
+            view.state = state;
+            view.attempt = None;
+            view.retry_at = None;
+            view.last_error = None;
+        });
+        loop {
+            match self.control.recv().await {
+                None | Some(Control::Stop { .. }) => return Next::Exit,
+                Some(Control::Restart) => {}
+            }
+        }
+    }
+
+    async fn connect_and_serve(&mut self) -> Next {
+        let attempt = self.backoff.failures() + 1;
+        self.shared.update(|view| {
+            view.state = ServerState::Connecting;
+            view.attempt = Some(attempt);
+            view.retry_at = None;
+        });
+        self.shared
+            .log
+            .daemon(LogLevel::Info, format!("connecting (attempt {attempt})"));
+        let (changes_tx, changes) = mpsc::unbounded_channel();
+        let handler = UpstreamHandler::new(Arc::clone(&self.shared.log), changes_tx.clone());
+        let connecting = connect::connect(
+            &self.shared.name,
+            &self.config,
+            handler,
+            &self.shared.log,
+            &self.launcher,
+        );
+        let result = tokio::select! {
+            result = connecting => result,
+            control = self.control.recv() => return match control {
+                Some(Control::Restart) => Next::Connect,
+                None | Some(Control::Stop { .. }) => Next::Exit,
+            },
+        };
+        match result {
+            Ok(session) => self.serve(session, changes, changes_tx).await,
+            Err(ConnectError::NeedsAuth { challenge }) => self.needs_auth(challenge).await,
+            Err(error) => self.back_off(error.to_string()).await,
+        }
+    }
+
+    async fn needs_auth(&mut self, challenge: Option<String>) -> Next {
+        let detail = challenge.map(|c| format!(": {c}")).unwrap_or_default();
+        self.shared.log.daemon(
+            LogLevel::Warn,
+            format!("the server needs authorization{detail}; waiting for a login (no retries)"),
+        );
+        self.shared.update(|view| {
+            view.state = ServerState::NeedsAuth;
+            view.last_error = Some(format!("authorization required{detail}"));
+            view.retry_at = None;
+        });
+        match self.control.recv().await {
+            Some(Control::Restart) => {
+                self.backoff.reset();
+                Next::Connect
+            }
+            None | Some(Control::Stop { .. }) => Next::Exit,
+        }
+    }
+
+    /// A working connection was lost. The first loss reconnects at once (a restarted
+    /// server is back before anyone notices); it still counts as a failure, so a server
+    /// that keeps dying backs off from the second loss on.
+    async fn lost(&mut self, error: String) -> Next {
+        if self.backoff.failures() > 0 {
+            return self.back_off(error).await;
+        }
+        self.backoff.fail();
+        self.shared
+            .log
+            .daemon(LogLevel::Warn, format!("{error}; reconnecting now"));
+        self.shared.update(|view| {
+            view.last_error = Some(error);
+            view.pid = None;
+        });
+        Next::Connect
+    }
+
+    async fn back_off(&mut self, error: String) -> Next {
+        let delay = self.backoff.fail();
+        let retry_at = Timestamp::now()
+            .checked_add(jiff::SignedDuration::try_from(delay).unwrap_or_default())
+            .ok();
+        self.shared.log.daemon(
+            LogLevel::Warn,
+            format!("{error}; retrying in {:.1}s", delay.as_secs_f64()),
+        );
+        let failures = self.backoff.failures();
+        self.shared.update(|view| {
+            view.state = ServerState::Backoff;
+            view.attempt = Some(failures);
+            view.retry_at = retry_at;
+            view.last_error = Some(error);
+            view.pid = None;
+        });
+        tokio::select! {
+            () = tokio::time::sleep(delay) => Next::Connect,
+            control = self.control.recv() => match control {
+                Some(Control::Restart) => {
+                    self.backoff.reset();
+                    Next::Connect
+                }
+                None | Some(Control::Stop { .. }) => Next::Exit,
+            },
+        }
+    }
+
+    async fn serve(
+        &mut self,
+        session: Session,
+        mut changes: mpsc::UnboundedReceiver<ListChanged>,
+        changes_tx: mpsc::UnboundedSender<ListChanged>,
+    ) -> Next {
+        let Session {
+            service,
+            mut process,
+            transport,
+        } = session;
+        let peer = service.peer().clone();
+        let Some(info) = peer.peer_info() else {
+            return self
+                .back_off("the server sent no capabilities".to_owned())
+                .await;
+        };
+        let capabilities = info.capabilities.clone();
+        let protocol_version = info.protocol_version.to_string();
+        let catalog = match Catalog::fetch(&peer, &capabilities).await {
+            Ok(catalog) => catalog,
+            Err(e) => {
+                let cancel = service.cancellation_token();
+                cancel.cancel();
+                if let Some(process) = process.take() {
+                    process.kill().await;
+                }
+                return self
+                    .back_off(format!("listing the server's tools failed: {e}"))
+                    .await;
+            }
+        };
+        let pid = process.as_ref().map(super::process::ChildProcess::pid);
+        let tool_count = catalog.tools.len();
+        self.shared.set_connection(
+            Some(Connection {
+                peer: peer.clone(),
+                protocol_version: protocol_version.clone(),
+                capabilities: capabilities.clone(),
+                transport,
+            }),
+            catalog,
+        );
+        self.shared.log.daemon(
+            LogLevel::Info,
+            format!(
+                "ready: {tool_count} tools, MCP {protocol_version} over {}",
+                transport.as_str()
+            ),
+        );
+        self.shared.update(|view| {
+            view.state = ServerState::Ready;
+            view.transport = transport;
+            view.protocol_version = Some(protocol_version.clone());
+            view.pid = pid;
+            view.connected_since = Some(Timestamp::now());
+            view.attempt = None;
+            view.retry_at = None;
+            view.last_error = None;
+        });
+        self.shared.publish_tools();
+        let listener = (protocol_version.as_str() >= "2026-07-28").then(|| {
+            tokio::spawn(super::handler::listen_for_changes(
+                peer.clone(),
+                capabilities.clone(),
+                changes_tx,
+                Arc::clone(&self.shared.log),
+            ))
+        });
+
+        let ready_at = Instant::now();
+        let cancel = service.cancellation_token();
+        let mut waiting = std::pin::pin!(service.waiting());
+        let pings = transport != TransportKind::Stdio && !self.config.ping_interval.is_zero();
+        let mut ping =
+            tokio::time::interval(self.config.ping_interval.max(Duration::from_millis(100)));
+        ping.tick().await;
+        let ended = loop {
+            tokio::select! {
+                _ = &mut waiting => break Ended::Closed,
+                Some(list) = changes.recv() => self.refresh(&peer, &capabilities, list).await,
+                _ = ping.tick(), if pings => {
+                    let request = ClientRequest::PingRequest(PingRequest::default());
+                    match tokio::time::timeout(PING_TIMEOUT, peer.send_request(request)).await {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => break Ended::Failed(format!("ping failed: {e}")),
+                        Err(_) => break Ended::Failed(format!("no answer to a ping within {PING_TIMEOUT:?}")),
+                    }
+                }
+                control = self.control.recv() => match control {
+                    Some(Control::Restart) => break Ended::Restart,
+                    Some(Control::Stop { grace_cap }) => break Ended::Stop(grace_cap),
+                    None => break Ended::Stop(None),
+                },
+            }
+        };
+        self.shared.set_connection(None, Catalog::default());
+        if let Some(listener) = listener {
+            listener.abort();
+        }
+        if !matches!(ended, Ended::Closed) {
+            // Phase one: closing the session closes a stdio child's stdin.
+            cancel.cancel();
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, &mut waiting).await;
+        }
+        let grace_cap = match ended {
+            Ended::Stop(cap) => cap,
+            _ => None,
+        };
+        let exit = match process {
+            Some(process) => Some(self.stop_process(process, grace_cap).await),
+            None => None,
+        };
+        self.backoff.connection_ended(ready_at.elapsed());
+        match ended {
+            Ended::Stop(_) => Next::Exit,
+            Ended::Restart => {
+                self.shared
+                    .log
+                    .daemon(LogLevel::Info, "restarting on request");
+                self.backoff.reset();
+                Next::Connect
+            }
+            Ended::Failed(error) => self.lost(error).await,
+            Ended::Closed => {
+                let why = exit
+                    .flatten()
+                    .unwrap_or_else(|| "the connection closed".to_owned());
+                self.lost(why).await
+            }
+        }
+    }
+
+    /// Stops a stdio child in two phases; returns how it exited when it did so on its own.
+    async fn stop_process(
+        &self,
+        mut process: super::process::ChildProcess,
+        grace_cap: Option<Duration>,
+    ) -> Option<String> {
+        let cap = |grace: Duration| grace_cap.map_or(grace, |cap| grace.min(cap));
+        let already = match tokio::time::timeout(Duration::from_millis(50), process.wait()).await {
+            Ok(Ok(status)) => Some(format!("the process exited ({status})")),
+            _ => None,
+        };
+        let outcome = process
+            .stop(cap(self.config.shutdown_grace), cap(self.config.kill_grace))
+            .await;
+        let message = match outcome {
+            StopOutcome::Exited => "process stopped",
+            StopOutcome::Terminated => {
+                "process stopped with SIGTERM after its stdin closed and the grace ran out"
+            }
+            StopOutcome::Killed => {
+                "process killed with SIGKILL: it ignored stdin close and SIGTERM"
+            }
+        };
+        let level = if outcome == StopOutcome::Exited {
+            LogLevel::Info
+        } else {
+            LogLevel::Warn
+        };
+        self.shared.log.daemon(level, message);
+        self.shared.update(|view| view.pid = None);
+        already
+    }
+
+    async fn refresh(
+        &self,
+        peer: &rmcp::service::Peer<rmcp::RoleClient>,
+        capabilities: &rmcp::model::ServerCapabilities,
+        list: ListChanged,
+    ) {
+        let mut catalog = self.shared.catalog();
+        match catalog.refresh(peer, capabilities, list).await {
+            Ok(()) => {
+                let tool_count = catalog.tools.len();
+                self.shared.replace_catalog(catalog);
+                let what = match list {
+                    ListChanged::Tools => "tool",
+                    ListChanged::Prompts => "prompt",
+                    ListChanged::Resources => "resource",
+                };
+                self.shared.log.daemon(
+                    LogLevel::Info,
+                    format!("the {what} list changed; {tool_count} tools now"),
+                );
+                if list == ListChanged::Tools {
+                    self.shared.publish_tools();
+                }
+            }
+            Err(e) => self.shared.log.daemon(
+                LogLevel::Warn,
+                format!("re-listing after a change failed: {e}"),
+            ),
+        }
+    }
+}

@@ -1,0 +1,446 @@
+//! `mcpproxy upstream ...` and `mcpproxy tools list`: managing servers through the daemon
+//! (started on demand, as every client does).
+
+use std::collections::BTreeMap;
+
+use clap::{Args, Subcommand};
+use futures_util::StreamExt as _;
+use jiff::Timestamp;
+use mcpproxy_daemon::client::{Client, ServerAction};
+use mcpproxy_daemon::config::{ServerConfig, TransportSetting};
+use mcpproxy_daemon::protocol::{
+    AddServer, Event, LogLine, LogOrigin, ServerState, ServerView, ToolCall, ToolCallResult,
+    ToolView,
+};
+
+use super::{Failure, Global};
+
+#[derive(Debug, Subcommand)]
+pub enum UpstreamCommand {
+    /// List the servers with their state, transport, tools and protocol
+    List,
+    /// Add a server: `--url URL` for a remote one, or `-- COMMAND ARGS...` for a local one
+    Add(AddArgs),
+    /// Remove a server from the config (its process is stopped)
+    Remove { name: String },
+    /// Enable servers
+    Enable(Targets),
+    /// Disable servers (their processes are stopped)
+    Disable(Targets),
+    /// Reconnect servers now
+    Restart(Targets),
+    /// Let a quarantined server run
+    Approve { name: String },
+    /// Show a server's log: its stderr, connection events and errors
+    Logs {
+        name: String,
+        /// How many lines to show
+        #[arg(short = 'n', long = "tail", default_value_t = 50)]
+        lines: usize,
+        /// Keep printing lines as they are written
+        #[arg(short, long)]
+        follow: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct Targets {
+    /// Server name
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    name: Option<String>,
+    /// Every server
+    #[arg(long)]
+    all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Name for the server (letters, digits, '-', '_', '.')
+    name: String,
+    /// URL of a remote server (streamable HTTP, or legacy SSE)
+    #[arg(long, conflicts_with = "command")]
+    url: Option<String>,
+    /// HTTP header for a remote server, as 'Name: value' (repeatable)
+    #[arg(long = "header", value_name = "'NAME: VALUE'", requires = "url")]
+    headers: Vec<String>,
+    /// Environment variable for a local server, as KEY=VALUE (repeatable)
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    env: Vec<String>,
+    /// Working directory of a local server
+    #[arg(long)]
+    cwd: Option<std::path::PathBuf>,
+    /// auto, stdio, http or sse
+    #[arg(long, value_parser = parse_transport, default_value = "auto")]
+    transport: TransportSetting,
+    /// Start it right away instead of waiting for `upstream approve`
+    #[arg(long)]
+    no_quarantine: bool,
+    /// The command and its arguments, after `--`
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+fn parse_transport(value: &str) -> Result<TransportSetting, String> {
+    match value {
+        "auto" => Ok(TransportSetting::Auto),
+        "stdio" => Ok(TransportSetting::Stdio),
+        "http" => Ok(TransportSetting::Http),
+        "sse" => Ok(TransportSetting::Sse),
+        other => Err(format!(
+            "unknown transport \"{other}\": use auto, stdio, http or sse"
+        )),
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ToolsCommand {
+    /// List the tools of every ready server, or of one
+    List {
+        /// Only this server's tools
+        #[arg(long, short)]
+        server: Option<String>,
+    },
+    /// Call a tool: `mcpproxy tools call demo:calculate --args '{"expression": "6*7"}'`
+    Call {
+        /// The tool, as server:tool
+        tool: String,
+        /// Arguments as a JSON object
+        #[arg(long, default_value = "{}")]
+        args: String,
+    },
+}
+
+async fn client(global: &Global) -> Result<Client, Failure> {
+    let paths = global.paths()?;
+    super::daemon::ensure_running(global, &paths, None).await?;
+    Ok(Client::socket(&paths.socket))
+}
+
+pub async fn run(global: &Global, command: UpstreamCommand) -> Result<(), Failure> {
+    let client = client(global).await?;
+    let output = global.output();
+    match command {
+        UpstreamCommand::List => {
+            let list = client.servers().await?;
+            output.print(&list, |l| render_servers(&l.servers))
+        }
+        UpstreamCommand::Add(args) => {
+            let request = add_request(args)?;
+            let view = client.add_server(&request).await?;
+            output.print(&view, |v| {
+                if v.quarantined {
+                    format!(
+                        "added {} (quarantined: it starts after `mcpproxy upstream approve {}`)",
+                        v.name, v.name
+                    )
+                } else {
+                    format!("added {} ({})", v.name, v.state)
+                }
+            })
+        }
+        UpstreamCommand::Remove { name } => {
+            let ack = client.remove_server(&name).await?;
+            output.print(&ack, |a| a.message.clone())
+        }
+        UpstreamCommand::Enable(targets) => {
+            act(&client, global, targets, ServerAction::Enable).await
+        }
+        UpstreamCommand::Disable(targets) => {
+            act(&client, global, targets, ServerAction::Disable).await
+        }
+        UpstreamCommand::Restart(targets) => {
+            act(&client, global, targets, ServerAction::Restart).await
+        }
+        UpstreamCommand::Approve { name } => {
+            let view = client.server_action(&name, ServerAction::Approve).await?;
+            output.print(&view, |v| format!("approved {}; it is {}", v.name, v.state))
+        }
+        UpstreamCommand::Logs {
+            name,
+            lines,
+            follow,
+        } => logs(&client, global, &name, lines, follow).await,
+    }
+}
+
+pub async fn run_tools(global: &Global, command: ToolsCommand) -> Result<(), Failure> {
+    let client = client(global).await?;
+    match command {
+        ToolsCommand::List { server } => {
+            let list = client.tools(server.as_deref()).await?;
+            global.output().print(&list, |l| render_tools(&l.tools))
+        }
+        ToolsCommand::Call { tool, args } => {
+            let arguments = match serde_json::from_str::<serde_json::Value>(&args) {
+                Ok(serde_json::Value::Object(map)) => map,
+                Ok(_) => return Err(Failure::new(1, "--args must be a JSON object")),
+                Err(e) => {
+                    return Err(Failure::new(1, format!("--args is not valid JSON: {e}"))
+                        .hint(r#"quote it for the shell: --args '{"key": "value"}'"#));
+                }
+            };
+            let result = client.call_tool(&ToolCall { tool, arguments }).await?;
+            let is_error = result.is_error;
+            global.output().print(&result, render_call)?;
+            if is_error {
+                return Err(Failure::new(1, "the tool reported an error"));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn add_request(args: AddArgs) -> Result<AddServer, Failure> {
+    let usage = |message: String| Failure::new(1, message);
+    let mut server = ServerConfig {
+        transport: args.transport,
+        cwd: args.cwd,
+        ..ServerConfig::default()
+    };
+    match (args.url, args.command.split_first()) {
+        (Some(url), None) => server.url = Some(url),
+        (None, Some((program, rest))) => {
+            server.command = Some(program.clone());
+            server.args = rest.to_vec();
+        }
+        _ => {
+            return Err(
+                usage("give either --url URL or -- COMMAND ARGS...".to_owned())
+                    .hint("e.g. `mcpproxy upstream add time -- uvx mcp-server-time`"),
+            );
+        }
+    }
+    server.env = pairs(&args.env, '=', "--env KEY=VALUE")?;
+    server.headers = pairs(&args.headers, ':', "--header 'Name: value'")?;
+    Ok(AddServer {
+        name: args.name,
+        server,
+        quarantine: !args.no_quarantine,
+    })
+}
+
+fn pairs(
+    items: &[String],
+    separator: char,
+    form: &str,
+) -> Result<BTreeMap<String, String>, Failure> {
+    items
+        .iter()
+        .map(|item| match item.split_once(separator) {
+            Some((key, value)) if !key.trim().is_empty() => {
+                Ok((key.trim().to_owned(), value.trim().to_owned()))
+            }
+            _ => Err(Failure::new(
+                1,
+                format!("\"{item}\" is not of the form {form}"),
+            )),
+        })
+        .collect()
+}
+
+async fn act(
+    client: &Client,
+    global: &Global,
+    targets: Targets,
+    action: ServerAction,
+) -> Result<(), Failure> {
+    let names = match targets.name {
+        Some(name) => vec![name],
+        None => client
+            .servers()
+            .await?
+            .servers
+            .into_iter()
+            .map(|s| s.name)
+            .collect(),
+    };
+    let mut views = Vec::new();
+    for name in names {
+        views.push(client.server_action(&name, action).await?);
+    }
+    let verb = match action {
+        ServerAction::Enable => "enabled",
+        ServerAction::Disable => "disabled",
+        ServerAction::Restart => "restarting",
+        ServerAction::Approve => "approved",
+    };
+    global.output().print(&views, |views| {
+        views
+            .iter()
+            .map(|v| format!("{verb} {} ({})", v.name, v.state))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+async fn logs(
+    client: &Client,
+    global: &Global,
+    name: &str,
+    count: usize,
+    follow: bool,
+) -> Result<(), Failure> {
+    // Subscribe before reading the tail, so no line falls between the two.
+    let events = if follow {
+        Some(client.events().await?)
+    } else {
+        None
+    };
+    let tail = client.server_logs(name, count).await?;
+    let print = |line: &LogLine| {
+        if global.json {
+            if let Ok(text) = serde_json::to_string(line) {
+                println!("{text}");
+            }
+        } else {
+            println!("{}", render_log_line(line));
+        }
+    };
+    let mut last_at: Option<Timestamp> = None;
+    for line in &tail.lines {
+        print(line);
+        last_at = Some(line.at);
+    }
+    let Some(events) = events else {
+        return Ok(());
+    };
+    let mut events = Box::pin(events);
+    while let Some(event) = events.next().await {
+        match event? {
+            Event::Log(line)
+                if line.server.as_deref() == Some(name)
+                    && last_at.is_none_or(|at| line.at > at) =>
+            {
+                print(&line);
+            }
+            Event::ServerRemoved { name: removed } if removed == name => {
+                return Err(Failure::new(1, format!("server \"{name}\" was removed")));
+            }
+            _ => {}
+        }
+    }
+    Err(Failure::new(
+        1,
+        "the daemon closed the event stream (it stopped)",
+    ))
+}
+
+/// The text blocks as they are; other blocks as one JSON line each.
+fn render_call(result: &ToolCallResult) -> String {
+    let mut lines: Vec<String> = result
+        .content
+        .iter()
+        .map(|block| match block.get("text").and_then(|t| t.as_str()) {
+            Some(text) if block.get("type").and_then(|t| t.as_str()) == Some("text") => {
+                text.to_owned()
+            }
+            _ => block.to_string(),
+        })
+        .collect();
+    if lines.is_empty()
+        && let Some(structured) = &result.structured_content
+    {
+        lines.push(structured.to_string());
+    }
+    lines.join("\n")
+}
+
+fn render_log_line(line: &LogLine) -> String {
+    let origin = match line.origin {
+        LogOrigin::Daemon => "mcpproxy",
+        LogOrigin::Stderr => "stderr",
+        LogOrigin::Server => "server",
+    };
+    let at = line.at.strftime("%H:%M:%S%.3f");
+    format!("{at} {:<5} {origin:<8} {}", line.level.as_str(), line.text)
+}
+
+fn render_servers(servers: &[ServerView]) -> String {
+    if servers.is_empty() {
+        return "no servers configured; add one with `mcpproxy upstream add`".to_owned();
+    }
+    let rows: Vec<[String; 6]> = servers
+        .iter()
+        .map(|s| {
+            [
+                s.name.clone(),
+                s.state.to_string(),
+                s.transport.as_str().to_owned(),
+                s.tool_count.to_string(),
+                s.protocol_version.clone().unwrap_or_default(),
+                detail(s),
+            ]
+        })
+        .collect();
+    table(
+        &["NAME", "STATE", "TRANSPORT", "TOOLS", "MCP", "DETAIL"],
+        &rows,
+    )
+}
+
+fn detail(server: &ServerView) -> String {
+    match server.state {
+        ServerState::Ready => server.pid.map(|p| format!("pid {p}")).unwrap_or_default(),
+        ServerState::Quarantined => {
+            format!("approve with `mcpproxy upstream approve {}`", server.name)
+        }
+        ServerState::Backoff => {
+            let wait = server
+                .retry_at
+                .map(|at| at.duration_since(Timestamp::now()).as_secs().max(0))
+                .map(|s| format!("retry in {s}s"))
+                .unwrap_or_default();
+            let error = server.last_error.clone().unwrap_or_default();
+            format!("{wait} (attempt {}): {error}", server.attempt.unwrap_or(0))
+        }
+        _ => server.last_error.clone().unwrap_or_default(),
+    }
+}
+
+fn render_tools(tools: &[ToolView]) -> String {
+    if tools.is_empty() {
+        return "no tools (are the servers ready? `mcpproxy upstream list`)".to_owned();
+    }
+    let rows: Vec<[String; 3]> = tools
+        .iter()
+        .map(|t| {
+            let hint = match (t.annotations.read_only, t.annotations.destructive) {
+                (Some(true), _) => "read",
+                (_, Some(false)) => "write",
+                _ => "destructive",
+            };
+            let description = t.description.lines().next().unwrap_or_default();
+            let description: String = description.chars().take(80).collect();
+            [t.id.clone(), hint.to_owned(), description]
+        })
+        .collect();
+    table(&["TOOL", "INTENT", "DESCRIPTION"], &rows)
+}
+
+/// Left-aligned columns, two spaces apart; the last column is not padded.
+fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.map(|h| h.chars().count());
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut out = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == N {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            }
+        }
+        out.trim_end().to_owned()
+    };
+    std::iter::once(line(header.to_vec()))
+        .chain(
+            rows.iter()
+                .map(|r| line(r.iter().map(String::as_str).collect())),
+        )
+        .collect::<Vec<_>>()
+        .join("\n")
+}
