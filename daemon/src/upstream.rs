@@ -11,6 +11,7 @@ mod catalog;
 mod connect;
 pub mod guard;
 mod handler;
+pub mod http_client;
 mod process;
 mod procfs;
 pub mod server_log;

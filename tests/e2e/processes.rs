@@ -4,7 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use mcpproxy_daemon::protocol::{ServerState, ToolCall};
+use futures_util::StreamExt as _;
+use mcpproxy_daemon::protocol::{Event, ServerState, ToolCall};
 use rustix::process::Signal;
 
 use crate::support::{TestDaemon, peers, process_alive, process_tree, wait_until};
@@ -136,7 +137,7 @@ async fn a_server_that_ignores_shutdown_is_killed_when_the_graces_run_out() {
 }
 
 #[tokio::test]
-async fn a_killed_child_is_restarted_by_itself() {
+async fn a_killed_child_backs_off_and_comes_back_by_itself() {
     let daemon = TestDaemon::start(&format!(
         "listen = \"127.0.0.1:0\"\n{}",
         TestDaemon::demo_server("demo", "")
@@ -146,32 +147,32 @@ async fn a_killed_child_is_restarted_by_itself() {
         .wait_state("demo", ServerState::Ready, READY_TIMEOUT)
         .await;
     let old_pid = first.pid.unwrap();
+    let mut events = Box::pin(daemon.client.events().await.unwrap());
     rustix::process::kill_process(
         rustix::process::Pid::from_raw(old_pid as i32).unwrap(),
         Signal::KILL,
     )
     .unwrap();
-    let back = wait_until(
-        Duration::from_secs(15),
-        "the server to come back with a new process",
-        || {
-            let client = daemon.client.clone();
-            async move {
-                let view = client
-                    .get::<mcpproxy_daemon::protocol::ServerView>("/servers/demo")
-                    .await
-                    .ok()?;
-                (view.state == ServerState::Ready && view.pid != Some(old_pid)).then_some(view)
+    let states = tokio::time::timeout(Duration::from_secs(15), async {
+        let mut states = Vec::new();
+        while let Some(Ok(event)) = events.next().await {
+            if let Event::Server(view) = event
+                && view.name == "demo"
+            {
+                states.push(view.state);
+                if view.state == ServerState::Ready && view.pid.is_some_and(|p| p != old_pid) {
+                    return states;
+                }
             }
-        },
-    )
-    .await;
-    assert!(back.pid.is_some());
+        }
+        panic!("the event stream ended")
+    })
+    .await
+    .expect("the server did not come back within 15 s");
+    let backoff = states.iter().position(|s| *s == ServerState::Backoff);
+    assert!(backoff.is_some(), "no backoff on the way back: {states:?}");
     let log = std::fs::read_to_string(daemon.data_dir().join("logs/servers/demo.log")).unwrap();
-    assert!(
-        log.contains("retrying in"),
-        "the failure should go through backoff: {log}"
-    );
+    assert!(log.contains("retrying in"), "{log}");
 }
 
 /// Runs for a minute: a command that exits at once is spawned at most 8 times in its first

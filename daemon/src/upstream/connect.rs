@@ -3,7 +3,9 @@
 //! - stdio: the child is spawned in its own process group, its stderr goes to the server
 //!   log, and the session speaks MCP over its stdin/stdout.
 //! - streamable HTTP: rmcp's client, with the configured headers; it re-initialises an
-//!   expired session (HTTP 404) and retries the request once by itself.
+//!   expired session and retries the request once by itself. A session counts as expired
+//!   on HTTP 404, and also on an error without an id to a request that carried one
+//!   (servers that answer 400 there; see [`super::http_client`]).
 //! - legacy SSE: our own transport ([`super::sse`]), chosen explicitly or as the fallback
 //!   when `transport = "auto"` and streamable HTTP is refused.
 //!
@@ -209,6 +211,8 @@ async fn connect_http(
         .connect_timeout(server.connect_timeout)
         .build()
         .map_err(|e| ConnectError::Handshake(format!("cannot build the HTTP client: {e}")))?;
+    // Also renews the session when a restarted server rejects it with 400 instead of 404.
+    let client = super::http_client::UpstreamHttpClient::new(client);
     let transport = StreamableHttpClientTransport::with_client(client, config);
     let service = handler
         .serve_with_lifecycle(transport, lifecycle())

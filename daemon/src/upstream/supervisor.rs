@@ -20,6 +20,8 @@ use crate::protocol::{LogLevel, ServerState, TransportKind};
 
 /// A ping that takes longer than this counts as a dead connection.
 const PING_TIMEOUT: Duration = Duration::from_secs(10);
+/// After a working connection is lost for the first time, the next attempt comes this soon.
+const FIRST_RETRY_AFTER_LOSS: Duration = Duration::from_millis(100);
 /// How long a closing MCP session may take to shut its transport down.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -171,26 +173,26 @@ impl Supervisor {
         }
     }
 
-    /// A working connection was lost. The first loss reconnects at once (a restarted
+    /// A working connection was lost. The first loss retries after a moment (a restarted
     /// server is back before anyone notices); it still counts as a failure, so a server
-    /// that keeps dying backs off from the second loss on.
+    /// that keeps dying backs off properly from the second loss on.
     async fn lost(&mut self, error: String) -> Next {
-        if self.backoff.failures() > 0 {
-            return self.back_off(error).await;
-        }
-        self.backoff.fail();
-        self.shared
-            .log
-            .daemon(LogLevel::Warn, format!("{error}; reconnecting now"));
-        self.shared.update(|view| {
-            view.last_error = Some(error);
-            view.pid = None;
-        });
-        Next::Connect
+        let first_loss = self.backoff.failures() == 0;
+        let delay = self.backoff.fail();
+        let delay = if first_loss {
+            FIRST_RETRY_AFTER_LOSS
+        } else {
+            delay
+        };
+        self.wait_before_retry(error, delay).await
     }
 
     async fn back_off(&mut self, error: String) -> Next {
         let delay = self.backoff.fail();
+        self.wait_before_retry(error, delay).await
+    }
+
+    async fn wait_before_retry(&mut self, error: String, delay: Duration) -> Next {
         let retry_at = Timestamp::now()
             .checked_add(jiff::SignedDuration::try_from(delay).unwrap_or_default())
             .ok();
