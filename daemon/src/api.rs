@@ -9,14 +9,17 @@ mod events;
 pub mod listeners;
 mod servers;
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
-pub use self::auth::API_KEY_HEADER;
+pub use self::auth::{API_KEY_HEADER, require_api_key};
 pub use self::error::{ApiFailure, Body};
 use self::listeners::TrustedUnixListener;
 use crate::daemon::Daemon;
+use crate::proxy::Proxy;
 
 /// Which listener a request came through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,38 +44,48 @@ fn control_routes() -> Router<Daemon> {
         .route("/shutdown", post(control::shutdown))
 }
 
-/// The whole router for one door.
-pub fn router(daemon: Daemon, door: Door) -> Router {
+/// The whole router for one door: the control API and the MCP endpoints.
+pub fn router(daemon: Daemon, door: Door, proxy: &Arc<Proxy>) -> Router {
     let mut control = control_routes();
     if door == Door::Tcp {
         control = control.layer(axum::middleware::from_fn_with_state(
             daemon.clone(),
-            auth::require_api_key,
+            require_api_key,
         ));
     }
+    let mcp_needs_key = door == Door::Tcp && daemon.config().config.require_mcp_auth;
     Router::new()
         .nest(crate::protocol::API_PREFIX, control)
+        .merge(crate::proxy::routes(proxy, mcp_needs_key))
         .fallback(error::no_such_route)
         .method_not_allowed_fallback(error::wrong_method)
         .layer(axum::Extension(door))
         .with_state(daemon)
 }
 
-pub async fn serve_socket(daemon: Daemon, listener: TrustedUnixListener) -> std::io::Result<()> {
+pub async fn serve_socket(
+    daemon: Daemon,
+    proxy: Arc<Proxy>,
+    listener: TrustedUnixListener,
+) -> std::io::Result<()> {
     let shutdown = daemon.shutdown_token().clone().cancelled_owned();
-    axum::serve(listener, router(daemon, Door::Socket))
+    axum::serve(listener, router(daemon, Door::Socket, &proxy))
         .with_graceful_shutdown(shutdown)
         .await
 }
 
-pub async fn serve_tcp(daemon: Daemon, listener: TcpListener) -> std::io::Result<()> {
+pub async fn serve_tcp(
+    daemon: Daemon,
+    proxy: Arc<Proxy>,
+    listener: TcpListener,
+) -> std::io::Result<()> {
     use axum::serve::ListenerExt as _;
     let shutdown = daemon.shutdown_token().clone().cancelled_owned();
     // Small request/response pairs: Nagle's delay would dominate their latency.
     let listener = listener.tap_io(|stream| {
         let _ = stream.set_nodelay(true);
     });
-    axum::serve(listener, router(daemon, Door::Tcp))
+    axum::serve(listener, router(daemon, Door::Tcp, &proxy))
         .with_graceful_shutdown(shutdown)
         .await
 }

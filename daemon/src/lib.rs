@@ -20,4 +20,6 @@ pub mod logs;
 #[cfg(feature = "server")]
 pub mod manage;
 #[cfg(feature = "server")]
+pub mod proxy;
+#[cfg(feature = "server")]
 pub mod upstream;

@@ -14,6 +14,7 @@ mod handler;
 pub mod http_client;
 mod process;
 mod procfs;
+pub mod routes;
 pub mod server_log;
 pub mod sse;
 mod supervisor;
@@ -42,6 +43,8 @@ pub struct Connection {
     pub protocol_version: String,
     pub capabilities: ServerCapabilities,
     pub transport: crate::protocol::TransportKind,
+    pub server_info: Option<rmcp::model::Implementation>,
+    pub instructions: Option<String>,
 }
 
 /// What one supervisor shares with everyone else.
@@ -49,6 +52,8 @@ pub struct Connection {
 pub struct ServerShared {
     pub name: String,
     pub log: Arc<ServerLog>,
+    /// Calls in flight through this server, for routing its messages back.
+    pub routes: Arc<routes::CallRoutes>,
     view: Mutex<ServerView>,
     live: RwLock<Live>,
     bus: broadcast::Sender<Event>,
@@ -70,6 +75,7 @@ impl ServerShared {
         Self {
             name: name.to_owned(),
             log,
+            routes: Arc::default(),
             view: Mutex::new(initial_view(name, config)),
             live: RwLock::new(Live::default()),
             bus,
@@ -93,6 +99,14 @@ impl ServerShared {
 
     pub fn connection(&self) -> Option<Connection> {
         self.read_live().connection.clone()
+    }
+
+    /// The server's own usage instructions, from its last handshake.
+    pub fn instructions(&self) -> Option<String> {
+        self.read_live()
+            .connection
+            .as_ref()
+            .and_then(|c| c.instructions.clone())
     }
 
     pub fn catalog(&self) -> Catalog {
@@ -282,6 +296,16 @@ impl Upstreams {
 
     pub fn server(&self, name: &str) -> Option<Arc<ServerShared>> {
         lock(&self.servers).get(name).map(|e| Arc::clone(&e.shared))
+    }
+
+    /// The server's configured `call_timeout`.
+    pub fn call_timeout(&self, name: &str) -> Option<Duration> {
+        lock(&self.servers).get(name).map(|e| e.config.call_timeout)
+    }
+
+    /// The config of a server, as the supervisor runs it.
+    pub fn config_of(&self, name: &str) -> Option<ServerConfig> {
+        lock(&self.servers).get(name).map(|e| e.config.clone())
     }
 
     fn server_with_timeout(&self, name: &str) -> Option<(Arc<ServerShared>, Duration)> {

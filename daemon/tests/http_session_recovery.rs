@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -308,10 +308,8 @@ async fn restarted_server_answering_404_gets_a_new_session() {
 // ---------------------------------------------------------------------------------------
 // A server that answers an unknown session with 400 and an id-less error: server-everything.
 
-const EVERYTHING_SERVER: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../target/peers/npm/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
-);
+#[path = "../../tests/shared/provision.rs"]
+mod provision;
 
 /// One run of `server-everything streamableHttp`; killed however the test ends.
 struct EverythingRun {
@@ -322,13 +320,8 @@ struct EverythingRun {
 impl EverythingRun {
     /// Starts it on `port` and waits until the port accepts connections.
     async fn start(port: u16, log_path: PathBuf) -> Self {
-        let script = Path::new(EVERYTHING_SERVER);
-        assert!(
-            script.is_file(),
-            "{} is missing; install it with: npm install --no-audit --no-fund --no-save \
-             --prefix target/peers/npm @modelcontextprotocol/server-everything@2026.8.31",
-            script.display()
-        );
+        // Installs it on first use (and fails loudly when it cannot).
+        let script = provision::server_everything();
         let log = std::fs::File::create(&log_path).unwrap();
         let child = Command::new("node")
             .arg(script)

@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -455,10 +454,8 @@ async fn send_after_close_is_refused() {
 // ---------------------------------------------------------------------------------------
 // Against the reference server.
 
-const EVERYTHING_SERVER: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../target/peers/npm/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
-);
+#[path = "../../tests/shared/provision.rs"]
+mod provision;
 
 /// Kills the node server however the test ends.
 struct ServerProcess(Child);
@@ -472,13 +469,8 @@ impl Drop for ServerProcess {
 
 #[tokio::test]
 async fn server_everything_over_sse() {
-    let script = Path::new(EVERYTHING_SERVER);
-    assert!(
-        script.is_file(),
-        "{} is missing; install it with: npm install --no-audit --no-fund --no-save \
-         --prefix target/peers/npm @modelcontextprotocol/server-everything@2026.8.31",
-        script.display()
-    );
+    // Installs it on first use (and fails loudly when it cannot).
+    let script = provision::server_everything();
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()

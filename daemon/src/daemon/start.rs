@@ -7,6 +7,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinSet;
@@ -179,10 +180,15 @@ pub async fn serve(options: ServeOptions) -> Result<(), StartError> {
     let daemon = Daemon::new(paths.clone(), loaded, tcp_addr, api_key, launcher);
     daemon.start_servers();
     tokio::spawn(super::config_watch::watch(daemon.clone()));
+    let proxy = crate::proxy::Proxy::new(&daemon);
     let mut listeners = JoinSet::new();
-    listeners.spawn(api::serve_socket(daemon.clone(), socket));
+    listeners.spawn(api::serve_socket(
+        daemon.clone(),
+        Arc::clone(&proxy),
+        socket,
+    ));
     if let Some(tcp) = tcp {
-        listeners.spawn(api::serve_tcp(daemon.clone(), tcp));
+        listeners.spawn(api::serve_tcp(daemon.clone(), Arc::clone(&proxy), tcp));
     }
     info!(
         pid = std::process::id(),

@@ -113,7 +113,10 @@ impl Upstreams {
 }
 
 /// The server's connection; while it is (re)connecting, waits for it until `until`.
-async fn connected(server: &ServerShared, until: Instant) -> Result<Connection, CallError> {
+pub(crate) async fn connected(
+    server: &ServerShared,
+    until: Instant,
+) -> Result<Connection, CallError> {
     loop {
         if let Some(connection) = server.connection() {
             return Ok(connection);

@@ -7,11 +7,16 @@
 
 use std::sync::Arc;
 
-use rmcp::ClientHandler;
 use rmcp::model::{
-    ClientCapabilities, ClientConfig, Implementation, LoggingLevel, LoggingMessageNotificationParam,
+    ClientCapabilities, ClientConfig, ClientResult, CreateMessageRequest,
+    CreateMessageRequestParams, CreateMessageResult, ElicitRequest, ElicitRequestParams,
+    ElicitResult, Implementation, ListRootsRequest, ListRootsResult, LoggingLevel,
+    LoggingMessageNotificationParam, ProgressNotificationParam, ServerRequest,
 };
-use rmcp::service::{NotificationContext, RoleClient};
+use rmcp::service::{NotificationContext, RequestContext, RoleClient, ServiceError};
+use rmcp::{ClientHandler, ErrorData};
+
+use super::routes::CallRoutes;
 use tokio::sync::mpsc;
 
 use super::server_log::ServerLog;
@@ -29,20 +34,132 @@ pub enum ListChanged {
 pub struct UpstreamHandler {
     log: Arc<ServerLog>,
     changes: mpsc::UnboundedSender<ListChanged>,
+    routes: Arc<CallRoutes>,
 }
 
 impl UpstreamHandler {
-    pub fn new(log: Arc<ServerLog>, changes: mpsc::UnboundedSender<ListChanged>) -> Self {
-        Self { log, changes }
+    pub fn new(
+        log: Arc<ServerLog>,
+        changes: mpsc::UnboundedSender<ListChanged>,
+        routes: Arc<CallRoutes>,
+    ) -> Self {
+        Self {
+            log,
+            changes,
+            routes,
+        }
+    }
+
+    /// Passes a server-to-client request to the client whose call caused it: the only
+    /// client with calls in flight; with none or several, it is refused (and logged) with an
+    /// error the server can handle.
+    async fn ask_caller(
+        &self,
+        what: &str,
+        request: ServerRequest,
+    ) -> Result<ClientResult, ErrorData> {
+        let peer = self.routes.sole_caller().map_err(|e| {
+            self.log.daemon(
+                LogLevel::Warn,
+                format!("refused the server's {what} request: {e}"),
+            );
+            ErrorData::internal_error(
+                format!("mcpproxy cannot route this {what} request: {e}"),
+                None,
+            )
+        })?;
+        peer.send_request(request).await.map_err(|e| match e {
+            ServiceError::McpError(error) => error,
+            other => ErrorData::internal_error(
+                format!("the client did not answer the {what} request: {other}"),
+                None,
+            ),
+        })
     }
 }
 
 impl ClientHandler for UpstreamHandler {
     fn get_info(&self) -> ClientConfig {
+        // Sampling, elicitation and roots are offered because the clients behind the proxy
+        // may answer them; a request no client can take is refused then.
+        let capabilities = ClientCapabilities::builder()
+            .enable_roots()
+            .enable_sampling()
+            .enable_elicitation()
+            .build();
         ClientConfig::new(
-            ClientCapabilities::default(),
+            capabilities,
             Implementation::new("mcpproxy", env!("CARGO_PKG_VERSION")),
         )
+    }
+
+    async fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<CreateMessageResult, ErrorData> {
+        match self
+            .ask_caller(
+                "sampling",
+                ServerRequest::CreateMessageRequest(CreateMessageRequest::new(params)),
+            )
+            .await?
+        {
+            ClientResult::CreateMessageResult(result) => Ok(*result),
+            _ => Err(ErrorData::internal_error(
+                "the client answered sampling with something else",
+                None,
+            )),
+        }
+    }
+
+    async fn create_elicitation(
+        &self,
+        params: ElicitRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, ErrorData> {
+        match self
+            .ask_caller(
+                "elicitation",
+                ServerRequest::ElicitRequest(ElicitRequest::new(params)),
+            )
+            .await?
+        {
+            ClientResult::ElicitResult(result) => Ok(result),
+            _ => Err(ErrorData::internal_error(
+                "the client answered elicitation with something else",
+                None,
+            )),
+        }
+    }
+
+    async fn list_roots(
+        &self,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ListRootsResult, ErrorData> {
+        match self.routes.sole_caller() {
+            Ok(peer) => match peer
+                .send_request(ServerRequest::ListRootsRequest(ListRootsRequest::default()))
+                .await
+            {
+                Ok(ClientResult::ListRootsResult(result)) => Ok(result),
+                // A client without roots has none to share.
+                _ => Ok(ListRootsResult::default()),
+            },
+            Err(_) => Ok(ListRootsResult::default()),
+        }
+    }
+
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        if let Some((peer, token)) = self.routes.progress_target(&params.progress_token) {
+            let mut params = params;
+            params.progress_token = token;
+            let _ = peer.notify_progress(params).await;
+        }
     }
 
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
@@ -62,6 +179,7 @@ impl ClientHandler for UpstreamHandler {
         params: LoggingMessageNotificationParam,
         _context: NotificationContext<RoleClient>,
     ) {
+        let forwarded = params.clone();
         let level = match params.level {
             LoggingLevel::Debug => LogLevel::Debug,
             LoggingLevel::Info | LoggingLevel::Notice => LogLevel::Info,
@@ -77,6 +195,11 @@ impl ClientHandler for UpstreamHandler {
             None => data,
         };
         self.log.write(level, LogOrigin::Server, text);
+        // Clients calling the server see its log messages, as they would talking to it
+        // directly.
+        for peer in self.routes.callers() {
+            let _ = peer.notify_logging_message(forwarded.clone()).await;
+        }
     }
 }
 

@@ -131,7 +131,11 @@ impl Supervisor {
             .log
             .daemon(LogLevel::Info, format!("connecting (attempt {attempt})"));
         let (changes_tx, changes) = mpsc::unbounded_channel();
-        let handler = UpstreamHandler::new(Arc::clone(&self.shared.log), changes_tx.clone());
+        let handler = UpstreamHandler::new(
+            Arc::clone(&self.shared.log),
+            changes_tx.clone(),
+            Arc::clone(&self.shared.routes),
+        );
         let connecting = connect::connect(
             &self.shared.name,
             &self.config,
@@ -260,6 +264,8 @@ impl Supervisor {
                 protocol_version: protocol_version.clone(),
                 capabilities: capabilities.clone(),
                 transport,
+                server_info: info.server_info.clone(),
+                instructions: info.instructions.clone(),
             }),
             catalog,
         );

@@ -1,0 +1,240 @@
+//! The MCP side: what AI clients see.
+//!
+//! | path | serves |
+//! |---|---|
+//! | `/mcp` | the configured routing mode (`retrieve_tools` or `direct`) |
+//! | `/mcp/call` | `retrieve_tools`, `describe_tool`, `call_tool_*`, `upstream_servers` ([`call_surface`]) |
+//! | `/mcp/all` | every tool as `server__tool`, prompts and resources aggregated ([`direct_surface`]) |
+//! | `/mcp/server/NAME` | one upstream as it is ([`reverse`] for HTTP upstreams, [`passthrough`] otherwise) |
+//!
+//! The surfaces are rmcp `ServerHandler`s behind rmcp's streamable HTTP service, which
+//! speaks both eras to clients: 2025-11-25 (`initialize`, sessions, SSE) and 2026-07-28
+//! (stateless, `server/discover`). At the door: Host and Origin checks against DNS
+//! rebinding, and with `require_mcp_auth` the API key on TCP.
+
+mod activity;
+mod call_surface;
+mod direct_surface;
+mod forward;
+mod intent;
+mod names;
+mod passthrough;
+mod ranking;
+mod reverse;
+mod sessions;
+mod upstream_request;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse as _, Response};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+use tower::ServiceExt as _;
+
+pub use self::activity::CallRecord;
+use self::call_surface::CallSurface;
+use self::direct_surface::DirectSurface;
+pub use self::names::direct_name;
+use self::passthrough::Passthrough;
+use self::sessions::Sessions;
+use crate::api::ApiFailure;
+use crate::config::Routing;
+use crate::daemon::Daemon;
+use crate::protocol::{ErrorCode, TransportKind};
+
+type Service<S> = StreamableHttpService<S, LocalSessionManager>;
+
+/// The MCP endpoints' shared state: one set of sessions for both doors.
+pub struct Proxy {
+    daemon: Daemon,
+    sessions: Arc<Sessions>,
+    call: Service<CallSurface>,
+    all: Service<DirectSurface>,
+    servers: Mutex<HashMap<String, Service<Passthrough>>>,
+}
+
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proxy").finish_non_exhaustive()
+    }
+}
+
+impl Proxy {
+    pub fn new(daemon: &Daemon) -> Arc<Self> {
+        let sessions = Arc::new(Sessions::default());
+        let call = {
+            let (daemon, sessions) = (daemon.clone(), Arc::clone(&sessions));
+            service(daemon.clone(), move || {
+                CallSurface::new(daemon.clone(), Arc::clone(&sessions))
+            })
+        };
+        let all = {
+            let (daemon, sessions) = (daemon.clone(), Arc::clone(&sessions));
+            service(daemon.clone(), move || {
+                DirectSurface::new(daemon.clone(), Arc::clone(&sessions))
+            })
+        };
+        tokio::spawn(sessions::forward_list_changes(
+            daemon.clone(),
+            Arc::clone(&sessions),
+        ));
+        Arc::new(Self {
+            daemon: daemon.clone(),
+            sessions,
+            call,
+            all,
+            servers: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The passthrough service of one server, made on first use.
+    fn passthrough(&self, name: &str) -> Service<Passthrough> {
+        let mut servers = self
+            .servers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        servers
+            .entry(name.to_owned())
+            .or_insert_with(|| {
+                let (daemon, sessions, name) = (
+                    self.daemon.clone(),
+                    Arc::clone(&self.sessions),
+                    name.to_owned(),
+                );
+                service(self.daemon.clone(), move || {
+                    Passthrough::new(daemon.clone(), &name, Arc::clone(&sessions))
+                })
+            })
+            .clone()
+    }
+}
+
+/// A streamable HTTP service for one surface. Host checks come from rmcp (loopback only);
+/// Origin checks are on too, for browsers on localhost pages. Sessions end at shutdown.
+fn service<S, F>(daemon: Daemon, factory: F) -> Service<S>
+where
+    S: rmcp::ServerHandler + Send + 'static,
+    F: Fn() -> S + Send + Sync + 'static,
+{
+    let mut config = StreamableHttpServerConfig::default();
+    config.cancellation_token = daemon.shutdown_token().child_token();
+    config.allowed_origins = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
+        .map(str::to_owned)
+        .to_vec();
+    StreamableHttpService::new(move || Ok(factory()), Arc::default(), config)
+}
+
+/// The `/mcp*` routes. With `require_key`, every request needs the API key.
+pub fn routes(proxy: &Arc<Proxy>, require_key: bool) -> Router<Daemon> {
+    let default: Router<Daemon> = match proxy.daemon.config().config.routing {
+        Routing::RetrieveTools => Router::new().route_service("/mcp", proxy.call.clone()),
+        Routing::Direct => Router::new().route_service("/mcp", proxy.all.clone()),
+    };
+    let mut router = default
+        .route_service("/mcp/call", proxy.call.clone())
+        .route_service("/mcp/all", proxy.all.clone())
+        .route("/mcp/server/{name}", axum::routing::any(one_server))
+        .layer(axum::Extension(Arc::clone(proxy)))
+        .layer(axum::middleware::from_fn(check_origin));
+    if require_key {
+        router = router.layer(axum::middleware::from_fn_with_state(
+            proxy.daemon.clone(),
+            crate::api::require_api_key,
+        ));
+    }
+    router
+}
+
+/// `/mcp/server/NAME`: a reverse proxy to an HTTP upstream, the typed passthrough otherwise.
+async fn one_server(
+    State(daemon): State<Daemon>,
+    axum::Extension(proxy): axum::Extension<Arc<Proxy>>,
+    Path(name): Path<String>,
+    request: Request,
+) -> Response {
+    let Some(server) = daemon.upstreams().config_of(&name) else {
+        return ApiFailure::not_found(format!("no server named \"{name}\""))
+            .hint("`mcpproxy upstream list` shows the servers")
+            .into_response();
+    };
+    if server.quarantined || !server.enabled {
+        let (state, action) = if server.quarantined {
+            ("quarantined", "approve")
+        } else {
+            ("disabled", "enable")
+        };
+        return ApiFailure::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            format!("server \"{name}\" is {state}"),
+        )
+        .hint(format!(
+            "a person must {action} it first: `mcpproxy upstream {action} {name}`"
+        ))
+        .into_response();
+    }
+    let streamable = server.url.is_some()
+        && daemon
+            .upstreams()
+            .server(&name)
+            .and_then(|s| s.connection())
+            .is_none_or(|c| c.transport == TransportKind::Http);
+    if streamable && server.transport != crate::config::TransportSetting::Sse {
+        return reverse::forward(&daemon, &name, &server, request).await;
+    }
+    match proxy.passthrough(&name).oneshot(request).await {
+        Ok(response) => response.map(axum::body::Body::new),
+        Err(never) => match never {},
+    }
+}
+
+/// Refuses requests whose `Origin` is not a local page: a web page must not reach the
+/// proxy through the user's browser (DNS rebinding). `Host` is checked by rmcp for the
+/// surfaces and here for the reverse proxy.
+async fn check_origin(headers: HeaderMap, request: Request, next: Next) -> Response {
+    let local = |value: &str| {
+        let host = value
+            .split("://")
+            .nth(1)
+            .unwrap_or(value)
+            .split('/')
+            .next()
+            .unwrap_or("");
+        let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+            if port.chars().all(|c| c.is_ascii_digit()) {
+                h
+            } else {
+                host
+            }
+        });
+        matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "::1")
+    };
+    if let Some(origin) = headers.get("origin").and_then(|o| o.to_str().ok())
+        && !local(origin)
+    {
+        return ApiFailure::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            format!("Origin {origin} may not use this MCP endpoint"),
+        )
+        .hint("only pages on localhost may; MCP clients send no Origin")
+        .into_response();
+    }
+    if let Some(host) = headers.get("host").and_then(|h| h.to_str().ok())
+        && !local(host)
+    {
+        return ApiFailure::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            format!("Host {host} is not this machine"),
+        )
+        .hint("connect to 127.0.0.1 or localhost")
+        .into_response();
+    }
+    next.run(request).await
+}

@@ -1,0 +1,261 @@
+//! `/mcp/all` (and `/mcp` in direct routing): every tool of every enabled, approved, ready
+//! server directly, as `server__tool` (see [`super::names`]), with its own description,
+//! schemas and annotations. Prompts are aggregated the same way (`server__prompt`);
+//! resources keep their URIs (they are already global) and get prefixed names.
+
+use std::sync::Arc;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
+    Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
+    ServerCapabilities, ServerConfig, SubscriptionFilter, Tool,
+};
+use rmcp::service::{NotificationContext, RequestContext, RoleServer, SubscriptionContext};
+use rmcp::{ErrorData, ServerHandler};
+
+use super::forward::{self, Downstream, error_result};
+use super::names::direct_name;
+use super::sessions::{self, Sessions, Surface};
+use super::upstream_request;
+use crate::daemon::Daemon;
+use crate::protocol::CallVariant;
+use crate::upstream::ServerShared;
+
+#[derive(Clone)]
+pub struct DirectSurface {
+    daemon: Daemon,
+    sessions: Arc<Sessions>,
+    session: u64,
+}
+
+/// A server whose tools are served: enabled, approved, connected.
+pub fn serving_servers(daemon: &Daemon) -> Vec<Arc<ServerShared>> {
+    daemon
+        .servers()
+        .into_iter()
+        .filter(|view| view.enabled && !view.quarantined)
+        .filter_map(|view| daemon.upstreams().server(&view.name))
+        .filter(|server| server.connection().is_some())
+        .collect()
+}
+
+impl DirectSurface {
+    pub fn new(daemon: Daemon, sessions: Arc<Sessions>) -> Self {
+        let session = sessions.next_id();
+        Self {
+            daemon,
+            sessions,
+            session,
+        }
+    }
+
+    /// Every served tool under its direct name, with the server and its own name.
+    fn tools(&self) -> Vec<(Tool, String, String)> {
+        serving_servers(&self.daemon)
+            .iter()
+            .flat_map(|server| {
+                server.catalog().tools.into_iter().map(|tool| {
+                    let original = tool.name.to_string();
+                    let mut listed = tool;
+                    listed.name = direct_name(&server.name, &original).into();
+                    (listed, server.name.clone(), original)
+                })
+            })
+            .collect()
+    }
+
+    /// The server and own name of a prompt listed as `server__prompt`.
+    fn find_prompt(&self, name: &str) -> Option<(Arc<ServerShared>, String)> {
+        serving_servers(&self.daemon)
+            .into_iter()
+            .find_map(|server| {
+                let own = server
+                    .catalog()
+                    .prompts
+                    .into_iter()
+                    .find(|p| direct_name(&server.name, &p.name) == name)?
+                    .name;
+                Some((server, own))
+            })
+    }
+
+    /// The server that lists `uri`, or has a template it fits.
+    fn find_resource(&self, uri: &str) -> Option<Arc<ServerShared>> {
+        let servers = serving_servers(&self.daemon);
+        let exact = servers
+            .iter()
+            .find(|server| server.catalog().resources.iter().any(|r| r.uri == uri));
+        exact.cloned().or_else(|| {
+            servers.into_iter().find(|server| {
+                server
+                    .catalog()
+                    .resource_templates
+                    .iter()
+                    .any(|t| template_fits(&t.uri_template, uri))
+            })
+        })
+    }
+}
+
+/// A loose RFC 6570 match: the literal text before the first `{` is a prefix of the URI.
+fn template_fits(template: &str, uri: &str) -> bool {
+    let literal = template.split('{').next().unwrap_or(template);
+    !literal.is_empty() && uri.starts_with(literal)
+}
+
+impl ServerHandler for DirectSurface {
+    fn get_info(&self) -> ServerConfig {
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_tool_list_changed()
+            .enable_prompts()
+            .enable_resources()
+            .build();
+        let mut info = ServerConfig::new(capabilities);
+        info.server_info = Implementation::new("mcpproxy", env!("CARGO_PKG_VERSION"));
+        info.instructions =
+            Some("Every tool of the MCP servers behind mcpproxy, named server__tool.".to_owned());
+        info
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        self.sessions.register(Surface::All, context.peer);
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        _requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        Some(SubscriptionFilter::builder().tools_list_changed().build())
+    }
+
+    async fn listen(&self, subscription: SubscriptionContext) -> Result<(), ErrorData> {
+        sessions::listen_for_tool_changes(&self.daemon, Surface::All, subscription).await
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(
+            self.tools().into_iter().map(|(tool, _, _)| tool).collect(),
+        ))
+    }
+
+    async fn call_tool(
+        &self,
+        mut request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let Some((_, server, original)) = self
+            .tools()
+            .into_iter()
+            .find(|(tool, _, _)| tool.name == request.name)
+        else {
+            return Ok(error_result(format!(
+                "no tool named {}: the server may have stopped or changed its tools; list them again",
+                request.name
+            )));
+        };
+        request.name = original.into();
+        let downstream = Downstream {
+            context: &context,
+            session: self.session,
+        };
+        forward::call_tool(
+            &self.daemon,
+            &server,
+            request,
+            CallVariant::Direct,
+            downstream,
+        )
+        .await
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        let prompts = serving_servers(&self.daemon)
+            .iter()
+            .flat_map(|server| {
+                server.catalog().prompts.into_iter().map(|mut prompt| {
+                    prompt.name = direct_name(&server.name, &prompt.name);
+                    prompt
+                })
+            })
+            .collect();
+        Ok(ListPromptsResult::with_all_items(prompts))
+    }
+
+    async fn get_prompt(
+        &self,
+        mut request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let (server, own) = self.find_prompt(&request.name).ok_or_else(|| {
+            ErrorData::invalid_params(format!("no prompt named {}", request.name), None)
+        })?;
+        request.name = own;
+        let peer = upstream_request::peer(&server)?;
+        peer.get_prompt(request)
+            .await
+            .map(Into::into)
+            .map_err(upstream_request::error)
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let resources = serving_servers(&self.daemon)
+            .iter()
+            .flat_map(|server| {
+                server.catalog().resources.into_iter().map(|mut resource| {
+                    resource.name = direct_name(&server.name, &resource.name);
+                    resource
+                })
+            })
+            .collect();
+        Ok(ListResourcesResult::with_all_items(resources))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let templates = serving_servers(&self.daemon)
+            .iter()
+            .flat_map(|server| {
+                server
+                    .catalog()
+                    .resource_templates
+                    .into_iter()
+                    .map(|mut template| {
+                        template.name = direct_name(&server.name, &template.name);
+                        template
+                    })
+            })
+            .collect();
+        Ok(ListResourceTemplatesResult::with_all_items(templates))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let server = self.find_resource(&request.uri).ok_or_else(|| {
+            ErrorData::resource_not_found(format!("no server offers {}", request.uri), None)
+        })?;
+        let peer = upstream_request::peer(&server)?;
+        peer.read_resource_once(request)
+            .await
+            .map_err(upstream_request::error)
+    }
+}
