@@ -113,6 +113,15 @@ impl ServerShared {
         self.read_live().catalog.clone()
     }
 
+    /// Reads the catalog in place (no copy: calls look tools up on their hot path).
+    pub fn with_catalog<R>(&self, read: impl FnOnce(&Catalog) -> R) -> R {
+        read(&self.read_live().catalog)
+    }
+
+    pub fn has_tool(&self, name: &str) -> bool {
+        self.with_catalog(|catalog| catalog.tools.iter().any(|t| t.name == name))
+    }
+
     pub fn tools(&self) -> Vec<ToolView> {
         self.read_live().catalog.tool_views(&self.name)
     }

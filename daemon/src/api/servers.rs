@@ -11,6 +11,8 @@ use crate::manage::{self, ManageError};
 use crate::protocol::{
     Ack, AddServer, ErrorCode, LogTail, ServerList, ServerView, ToolCall, ToolCallResult, ToolList,
 };
+use crate::protocol::{CallOutcome, CallVariant};
+use crate::proxy::CallRecord;
 use crate::upstream::call::CallError;
 use crate::upstream::server_log;
 
@@ -173,10 +175,35 @@ pub async fn call(
     Body(call): Body<ToolCall>,
 ) -> Result<Json<ToolCallResult>, ApiFailure> {
     let started = std::time::Instant::now();
-    let result = daemon
-        .upstreams()
-        .call_tool(&call.tool, call.arguments)
-        .await?;
+    let (server, tool) = crate::upstream::call::split_id(&call.tool).unwrap_or((&call.tool, ""));
+    let record = CallRecord::start(
+        &daemon,
+        Some("mcpproxy-api".to_owned()),
+        server,
+        tool,
+        CallVariant::Api,
+        Some(&call.arguments),
+    );
+    let result = match daemon.upstreams().call_tool(&call.tool, call.arguments.clone()).await {
+        Ok(result) => {
+            let outcome = if result.is_error == Some(true) {
+                CallOutcome::ToolError
+            } else {
+                CallOutcome::Ok
+            };
+            record.finish(outcome, Some(&result), None);
+            result
+        }
+        Err(error) => {
+            let outcome = match error {
+                CallError::Timeout { .. } => CallOutcome::Timeout,
+                CallError::NotReady { .. } => CallOutcome::Refused,
+                _ => CallOutcome::Failed,
+            };
+            record.finish(outcome, None::<&()>, Some(error.to_string()));
+            return Err(error.into());
+        }
+    };
     let content = result
         .content
         .iter()

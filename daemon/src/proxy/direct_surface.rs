@@ -65,6 +65,22 @@ impl DirectSurface {
             .collect()
     }
 
+    /// The server and own name of a tool listed as `server__tool`, found without copying
+    /// the catalogs (this runs on every call). Server names are short and free of `__`, so
+    /// even a shortened name starts with the whole server name.
+    fn find_tool(&self, name: &str) -> Option<(String, String)> {
+        let server_name = name.split(super::names::SEPARATOR).next()?;
+        let server = self.daemon.upstreams().server(server_name)?;
+        let own = server.with_catalog(|catalog| {
+            catalog
+                .tools
+                .iter()
+                .find(|tool| direct_name(server_name, &tool.name) == name)
+                .map(|tool| tool.name.to_string())
+        })?;
+        Some((server_name.to_owned(), own))
+    }
+
     /// The server and own name of a prompt listed as `server__prompt`.
     fn find_prompt(&self, name: &str) -> Option<(Arc<ServerShared>, String)> {
         serving_servers(&self.daemon)
@@ -149,11 +165,7 @@ impl ServerHandler for DirectSurface {
         mut request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let Some((_, server, original)) = self
-            .tools()
-            .into_iter()
-            .find(|(tool, _, _)| tool.name == request.name)
-        else {
+        let Some((server, original)) = self.find_tool(&request.name) else {
             return Ok(error_result(format!(
                 "no tool named {}: the server may have stopped or changed its tools; list them again",
                 request.name
@@ -164,14 +176,7 @@ impl ServerHandler for DirectSurface {
             context: &context,
             session: self.session,
         };
-        forward::call_tool(
-            &self.daemon,
-            &server,
-            request,
-            CallVariant::Direct,
-            downstream,
-        )
-        .await
+        forward::call_tool(&self.daemon, &server, request, CallVariant::Direct, downstream).await
     }
 
     async fn list_prompts(

@@ -164,7 +164,7 @@ async fn forward(
             Ok(connection) => connection,
             Err(error) => return Ok(Forwarded::Failed(error)),
         };
-    if !server.catalog().tools.iter().any(|t| t.name == tool) {
+    if !server.has_tool(&tool) {
         return Ok(Forwarded::Failed(CallError::NoTool {
             server: server_name.to_owned(),
             tool,
