@@ -48,6 +48,6 @@ mod tests {
         assert!(a.starts_with("server__xxx"));
         assert_ne!(a, b);
         assert_eq!(a, direct_name("server", &tool_a), "stable");
-        insta::assert_snapshot!(a, @"server__xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx_2b4fb1e0a1");
+        insta::assert_snapshot!(a, @"server__xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx_b64396aa2d");
     }
 }
