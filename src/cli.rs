@@ -6,6 +6,7 @@ mod demo;
 mod output;
 mod serve;
 mod status;
+mod stdio;
 mod upstream;
 
 use std::path::PathBuf;
@@ -103,6 +104,8 @@ pub enum Command {
     /// List the tools the servers offer
     #[command(subcommand)]
     Tools(upstream::ToolsCommand),
+    /// Serve MCP on stdin/stdout, bridged to the daemon (for clients that only launch commands)
+    Stdio(stdio::StdioArgs),
     /// Run the built-in demo MCP server on stdio (what `builtin = "demo"` starts)
     DemoServer(demo::DemoServerArgs),
     /// Keep upstream processes from outliving the daemon (started by the daemon)
@@ -132,6 +135,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                     Command::Daemon(command) => daemon::run(&global, command).await,
                     Command::Status(args) => status::run(&global, args).await,
                     Command::Config(command) => config::run(&global, command).await,
+                    Command::Stdio(args) => stdio::run(&global, args).await,
                 }
             })
         }

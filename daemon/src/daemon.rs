@@ -15,6 +15,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 pub use self::api_key::ApiKey;
+pub(crate) use self::start::io_error;
 pub use self::start::{ServeOptions, StartError, serve};
 use crate::config::LoadedConfig;
 use crate::paths::Paths;

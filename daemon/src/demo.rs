@@ -3,18 +3,28 @@
 //! It offers offline everyday tools (time, arithmetic, text), two prompts and two resources,
 //! so a new user has something real to call through the proxy. With `--test-tools` it adds
 //! tools that misbehave on purpose (slow, failing, crashing, changing the tool list, asking
-//! the client questions) for the proxy's own tests.
+//! the client questions) for the proxy's own tests, and the fixtures of the official MCP
+//! conformance suite ([`conformance`]: its tools, resources, prompts, completion, logging and
+//! resource subscriptions). It runs on stdio ([`serve_stdio`]) or streamable HTTP
+//! ([`serve_http`]).
 //!
 //! [`ServerHandler`] is implemented by hand rather than with rmcp's `#[tool_router]` because
 //! the tool list changes while the server runs (`mutate_tools`). Each group of tools is one
 //! file whose `tools()` returns its [`registry::DemoTool`]s; adding a group is adding a file
 //! and a line in [`DemoServer::new`].
 
+// Logging is deprecated by SEP-2577 but still part of every protocol version this server
+// speaks, and the conformance suite checks it.
+#![allow(deprecated)]
+
 mod calc;
 mod client_requests;
+mod conformance;
+mod http;
 mod prompts;
 mod registry;
 mod resources;
+mod session;
 mod stdio;
 mod test_tools;
 mod text_tools;
@@ -24,17 +34,25 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
-    Implementation, ListPromptsResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
-    ServerCapabilities, ServerConfig, SubscriptionFilter, Tool,
+    CallToolRequestParams, CallToolResponse, CompleteRequestMethod, CompleteRequestParams,
+    CompleteResult, ConstString, GetPromptRequestParams, GetPromptResponse, Implementation,
+    JsonObject, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, LoggingLevel, LoggingMessageNotificationParam, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, ServerCapabilities,
+    ServerConfig, SetLevelRequestMethod, SetLevelRequestParams, SubscribeRequestMethod,
+    SubscribeRequestParams, SubscriptionFilter, Tool, UnsubscribeRequestMethod,
+    UnsubscribeRequestParams,
 };
 use rmcp::service::{RequestContext, RoleServer, SubscriptionContext};
 use rmcp::{ErrorData, ServerHandler};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use self::conformance::WATCHED_RESOURCE_URI;
+use self::http::DemoSessions;
+pub use self::http::{HttpOutcome, MCP_PATH, serve_http, termination_signal};
 use self::registry::{DemoTool, ToolCall, ToolRegistry, is_stateless_era};
+use self::session::Session;
 pub use self::stdio::{CRASH_EXIT_CODE, DemoError, StdioOutcome, serve_stdio};
 
 /// The name the demo server gives in `initialize` (`serverInfo.name`).
@@ -43,30 +61,51 @@ pub const SERVER_NAME: &str = "mcpproxy-demo";
 /// How the demo server runs: `mcpproxy demo-server`'s flags.
 #[derive(Debug, Clone, Default)]
 pub struct DemoOptions {
-    /// Also offer the test tools (`--test-tools`).
+    /// Also offer the test tools and the conformance fixtures (`--test-tools`).
     pub test_tools: bool,
-    /// Wait this long before serving stdio, so benchmarks can see connects overlap.
+    /// Wait this long before serving, so benchmarks can see connects overlap.
     pub startup_delay: Duration,
     /// Ignore SIGTERM and keep running after stdin closes, so only SIGKILL ends the process.
     pub ignore_shutdown: bool,
 }
 
-/// The demo MCP server. Cheap to clone: clones share the tool list.
+/// The demo MCP server. Cheap to clone: clones share the tool list and the session.
 #[derive(Clone)]
 pub struct DemoServer {
     shared: Arc<Shared>,
+    session: Arc<Session>,
 }
 
+/// What every session of one server sees.
 struct Shared {
     tools: Mutex<ToolRegistry>,
+    /// Whether the test tools and the conformance fixtures are on (`--test-tools`).
+    test_tools: bool,
     /// Cancelled by the `crash` tool; whoever runs the server ends the process.
     crash: CancellationToken,
     /// Bumped on every tool list change, for `subscriptions/listen` streams (2026-07-28).
     tool_list_version: watch::Sender<u64>,
+    /// The text of `test://watched-resource`; `update_watched_resource` replaces it and
+    /// every subscriber hears of it.
+    watched_resource: watch::Sender<String>,
+    /// The HTTP sessions, when serving over HTTP: `test_reconnection` closes its own response
+    /// stream through them.
+    http_sessions: Option<Arc<DemoSessions>>,
+}
+
+/// Every value behind these mutexes is replaced or changed in a single step, so a panic while
+/// one was held cannot leave it half-changed: a poisoned lock still holds a good value.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl DemoServer {
     pub fn new(options: &DemoOptions) -> Self {
+        Self::with_http_sessions(options, None)
+    }
+
+    /// A server whose sessions live in `http_sessions` (see [`serve_http`]).
+    fn with_http_sessions(options: &DemoOptions, http_sessions: Option<Arc<DemoSessions>>) -> Self {
         let mut tools: Vec<DemoTool> = Vec::new();
         tools.extend(time_tools::tools());
         tools.extend(calc::tools());
@@ -74,13 +113,29 @@ impl DemoServer {
         if options.test_tools {
             tools.extend(test_tools::tools());
             tools.extend(client_requests::tools());
+            tools.extend(conformance::tools());
         }
         Self {
             shared: Arc::new(Shared {
                 tools: Mutex::new(ToolRegistry::new(tools)),
+                test_tools: options.test_tools,
                 crash: CancellationToken::new(),
                 tool_list_version: watch::Sender::new(0),
+                watched_resource: watch::Sender::new(
+                    conformance::INITIAL_WATCHED_RESOURCE_TEXT.to_owned(),
+                ),
+                http_sessions,
             }),
+            session: Arc::new(Session::new()),
+        }
+    }
+
+    /// The same server for another session: it shares the tools and the watched resource,
+    /// but has its own log level and subscriptions.
+    pub fn new_session(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+            session: Arc::new(Session::new()),
         }
     }
 
@@ -95,12 +150,7 @@ impl DemoServer {
     }
 
     fn tools(&self) -> MutexGuard<'_, ToolRegistry> {
-        // A panic while the lock was held cannot leave the list half-changed (a push is the
-        // only change), so a poisoned lock is still a good list.
-        self.shared
-            .tools
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        lock(&self.shared.tools)
     }
 
     pub(crate) fn request_crash(&self) {
@@ -131,16 +181,73 @@ impl DemoServer {
             tracing::warn!(%error, "cannot send notifications/tools/list_changed");
         }
     }
+
+    /// Sends `notifications/message` to the client of `context` when `level` is at least
+    /// the level it asked for (see [`Session::lets_through`]).
+    pub(crate) async fn log(
+        &self,
+        context: &RequestContext<RoleServer>,
+        level: LoggingLevel,
+        logger: &str,
+        message: &str,
+    ) {
+        if !self.session.lets_through(level, context) {
+            return;
+        }
+        let params = LoggingMessageNotificationParam::new(level, message.into())
+            .with_logger(logger.to_owned());
+        // A lost log line costs nothing but the line.
+        if let Err(error) = context.peer.notify_logging_message(params).await {
+            tracing::debug!(%error, "cannot send notifications/message");
+        }
+    }
+
+    /// The text `test://watched-resource` has now.
+    pub(crate) fn watched_resource_text(&self) -> String {
+        self.shared.watched_resource.borrow().clone()
+    }
+
+    /// Replaces the text of `test://watched-resource`; every session subscribed to it hears
+    /// `notifications/resources/updated` (or, from 2026-07-28, its listen stream does).
+    pub(crate) fn update_watched_resource(&self, text: String) {
+        self.shared.watched_resource.send_replace(text);
+    }
+
+    /// The HTTP sessions, when this server runs over HTTP.
+    pub(crate) fn http_sessions(&self) -> Option<&Arc<DemoSessions>> {
+        self.shared.http_sessions.as_ref()
+    }
+
+    /// Fails with "method not found" when the conformance fixtures are off: without them the
+    /// server advertises no logging, completion or subscriptions.
+    fn require_test_tools<Method: ConstString>(&self) -> Result<(), ErrorData> {
+        if self.shared.test_tools {
+            Ok(())
+        } else {
+            Err(ErrorData::method_not_found::<Method>())
+        }
+    }
 }
 
 impl ServerHandler for DemoServer {
     fn get_info(&self) -> ServerConfig {
-        let capabilities = ServerCapabilities::builder()
+        let mut capabilities = ServerCapabilities::builder()
             .enable_prompts()
             .enable_resources()
             .enable_tools()
             .enable_tool_list_changed()
             .build();
+        if self.shared.test_tools {
+            // What the conformance fixtures use. listChanged is declared like a full-featured
+            // server does, though the resource list never changes at run time (so no
+            // notifications/resources/list_changed is ever sent).
+            capabilities.logging = Some(JsonObject::new());
+            capabilities.completions = Some(JsonObject::new());
+            if let Some(resources) = capabilities.resources.as_mut() {
+                resources.subscribe = Some(true);
+                resources.list_changed = Some(true);
+            }
+        }
         ServerConfig::new(capabilities)
             .with_server_info(
                 Implementation::new(SERVER_NAME, env!("CARGO_PKG_VERSION"))
@@ -190,7 +297,11 @@ impl ServerHandler for DemoServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
-        Ok(ListPromptsResult::with_all_items(prompts::list()))
+        let mut list = prompts::list();
+        if self.shared.test_tools {
+            list.extend(conformance::prompts::list());
+        }
+        Ok(ListPromptsResult::with_all_items(list))
     }
 
     async fn get_prompt(
@@ -198,7 +309,34 @@ impl ServerHandler for DemoServer {
         request: GetPromptRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
-        prompts::get(&request.name, request.arguments.as_ref()).map(GetPromptResponse::from)
+        let arguments = request.arguments.as_ref();
+        let fixture = self
+            .shared
+            .test_tools
+            .then(|| conformance::prompts::get(&request.name, arguments))
+            .flatten();
+        fixture
+            .unwrap_or_else(|| prompts::get(&request.name, arguments))
+            .map(GetPromptResponse::from)
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        self.require_test_tools::<CompleteRequestMethod>()?;
+        conformance::prompts::complete(&request)
+    }
+
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.require_test_tools::<SetLevelRequestMethod>()?;
+        self.session.set_log_level(request.level);
+        Ok(())
     }
 
     async fn list_resources(
@@ -206,7 +344,24 @@ impl ServerHandler for DemoServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        Ok(ListResourcesResult::with_all_items(resources::list()))
+        let mut list = resources::list();
+        if self.shared.test_tools {
+            list.extend(conformance::resources::list());
+        }
+        Ok(ListResourcesResult::with_all_items(list))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let templates = if self.shared.test_tools {
+            conformance::resources::templates()
+        } else {
+            Vec::new()
+        };
+        Ok(ListResourceTemplatesResult::with_all_items(templates))
     }
 
     async fn read_resource(
@@ -214,32 +369,91 @@ impl ServerHandler for DemoServer {
         request: ReadResourceRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        let contents = resources::read(&request.uri, &self.tool_definitions())?;
+        let fixture = self
+            .shared
+            .test_tools
+            .then(|| conformance::resources::read(&request.uri, &self.watched_resource_text()))
+            .flatten();
+        let contents = match fixture {
+            Some(contents) => contents,
+            None => resources::read(&request.uri, &self.tool_definitions())?,
+        };
         Ok(ReadResourceResult::new(vec![contents]).into())
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.require_test_tools::<SubscribeRequestMethod>()?;
+        // Only existing resources can be watched; only the watched resource ever changes.
+        self.read_resource(
+            ReadResourceRequestParams::new(request.uri.clone()),
+            context.clone(),
+        )
+        .await?;
+        if request.uri == WATCHED_RESOURCE_URI {
+            let changes = self.shared.watched_resource.subscribe();
+            self.session
+                .forward_updates(WATCHED_RESOURCE_URI, changes, context.peer.clone());
+        }
+        self.session.subscribe(request.uri);
+        Ok(())
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.require_test_tools::<UnsubscribeRequestMethod>()?;
+        // Unsubscribing from something never subscribed is a no-op, not an error: the end
+        // state is what the client asked for.
+        self.session.unsubscribe(&request.uri);
+        Ok(())
     }
 
     fn accepted_subscription_filter(
         &self,
         _requested: &SubscriptionFilter,
     ) -> Option<SubscriptionFilter> {
-        // Only the tool list ever changes; rmcp intersects this with what was asked for.
-        Some(SubscriptionFilter::builder().tools_list_changed().build())
+        // The tool list changes, and with the fixtures the watched resource; rmcp intersects
+        // this with what was asked for.
+        let mut accepted = SubscriptionFilter::builder().tools_list_changed();
+        if self.shared.test_tools {
+            accepted = accepted.resource_subscription(WATCHED_RESOURCE_URI);
+        }
+        Some(accepted.build())
     }
 
     async fn listen(&self, subscription: SubscriptionContext) -> Result<(), ErrorData> {
-        let mut changes = self.shared.tool_list_version.subscribe();
+        let mut tool_changes = self.shared.tool_list_version.subscribe();
+        let mut resource_changes = self.shared.watched_resource.subscribe();
+        let wants_resource_updates = subscription
+            .accepted()
+            .resource_subscriptions
+            .as_ref()
+            .is_some_and(|uris| uris.iter().any(|uri| uri == WATCHED_RESOURCE_URI));
         loop {
-            tokio::select! {
+            let sent = tokio::select! {
                 () = subscription.cancelled() => return Ok(()),
-                changed = changes.changed() => {
+                changed = tool_changes.changed() => {
                     if changed.is_err() {
                         return Ok(());
                     }
-                    if let Err(error) = subscription.sink().notify_tool_list_changed().await {
-                        tracing::debug!(%error, "subscription closed");
+                    subscription.sink().notify_tool_list_changed().await
+                }
+                changed = resource_changes.changed(), if wants_resource_updates => {
+                    if changed.is_err() {
                         return Ok(());
                     }
+                    subscription.sink().notify_resource_updated(WATCHED_RESOURCE_URI).await
                 }
+            };
+            if let Err(error) = sent {
+                tracing::debug!(%error, "subscription closed");
+                return Ok(());
             }
         }
     }
@@ -292,7 +506,22 @@ mod tests {
                 "crash",
                 "mutate_tools",
                 "ask_user",
-                "ask_model"
+                "ask_model",
+                "test_simple_text",
+                "test_image_content",
+                "test_audio_content",
+                "test_embedded_resource",
+                "test_multiple_content_types",
+                "test_tool_with_logging",
+                "test_tool_with_progress",
+                "test_error_handling",
+                "test_sampling",
+                "test_elicitation",
+                "test_elicitation_sep1034_defaults",
+                "test_elicitation_sep1330_enums",
+                "test_reconnection",
+                "json_schema_2020_12_tool",
+                "update_watched_resource"
             ]
         );
     }
@@ -327,7 +556,7 @@ mod tests {
     }
 
     #[test]
-    fn only_crash_and_mutate_tools_change_anything() {
+    fn only_crash_mutate_tools_and_update_watched_resource_change_anything() {
         let writers: Vec<(String, bool)> = all_tools()
             .iter()
             .filter_map(|tool| {
@@ -340,7 +569,8 @@ mod tests {
             writers,
             [
                 ("crash".to_owned(), true),
-                ("mutate_tools".to_owned(), false)
+                ("mutate_tools".to_owned(), false),
+                ("update_watched_resource".to_owned(), false)
             ]
         );
     }

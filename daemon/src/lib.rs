@@ -12,6 +12,8 @@ pub mod protocol;
 #[cfg(feature = "server")]
 pub mod api;
 #[cfg(feature = "server")]
+pub mod bridge;
+#[cfg(feature = "server")]
 pub mod daemon;
 #[cfg(feature = "server")]
 pub mod demo;

@@ -1,27 +1,33 @@
 //! The demo server end to end: an rmcp client talks to it over an in-memory pipe, lists
-//! everything it offers, and calls every tool.
+//! everything it offers, and calls every tool; a few tests talk to it over streamable HTTP
+//! (`serve_http`). The conformance fixtures get a representative subset here; the official
+//! suite itself runs against `mcpproxy demo-server --test-tools --http` elsewhere.
 
 #![cfg(feature = "server")]
-// Helpers panic on the unexpected like the tests do. Sampling is deprecated by SEP-2577, but
-// `ask_model` exists to exercise it.
+// Helpers panic on the unexpected like the tests do. Sampling and logging are deprecated by
+// SEP-2577, but `ask_model` and the conformance fixtures exist to exercise them.
 #![allow(clippy::unwrap_used, clippy::expect_used, deprecated)]
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mcpproxy_daemon::demo::{DemoOptions, DemoServer, SERVER_NAME};
+use mcpproxy_daemon::demo::{DemoOptions, DemoServer, SERVER_NAME, serve_http};
 use rmcp::model::{
-    CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, ClientCapabilities,
-    ClientConfig, ClientRequest, CreateMessageRequestParams, CreateMessageResult,
-    ElicitRequestParams, ElicitResult, ElicitationAction, GetPromptRequestParams, Implementation,
-    ProgressNotificationParam, ProtocolVersion, ReadResourceRequestParams, ResourceContents,
-    SamplingMessage, ServerNotification, SubscriptionFilter,
+    ArgumentInfo, CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult,
+    ClientCapabilities, ClientConfig, ClientRequest, CompleteRequestParams,
+    CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult,
+    ElicitationAction, GetPromptRequestParams, Implementation, LoggingLevel,
+    LoggingMessageNotificationParam, ProgressNotificationParam, ProtocolVersion,
+    ReadResourceRequestParams, Reference, ResourceContents, ResourceUpdatedNotificationParam,
+    SamplingMessage, ServerNotification, SetLevelRequestParams, SubscribeRequestParams,
+    SubscriptionFilter, UnsubscribeRequestParams,
 };
 use rmcp::service::{
     ClientLifecycleMode, ClientServiceExt, NotificationContext, PeerRequestOptions, RequestContext,
     RoleClient, RunningService, ServiceError,
 };
+use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{ClientHandler, ErrorData, ServiceExt};
 use serde_json::{Value, json};
 
@@ -30,6 +36,10 @@ use serde_json::{Value, json};
 struct Seen {
     progress: Vec<ProgressNotificationParam>,
     tool_list_changes: usize,
+    log_messages: Vec<LoggingMessageNotificationParam>,
+    resource_updates: Vec<String>,
+    /// The forms of the elicitations the server sent, as JSON.
+    elicitation_forms: Vec<Value>,
 }
 
 /// A client that answers elicitation and sampling (when it declares them) predictably.
@@ -71,6 +81,8 @@ impl ClientHandler for TestClient {
         )
     }
 
+    /// Accepts: `ask_user`'s question with "yes to <message>", any other form with the
+    /// defaults its fields declare.
     async fn create_elicitation(
         &self,
         request: ElicitRequestParams,
@@ -84,9 +96,23 @@ impl ClientHandler for TestClient {
         else {
             return Err(ErrorData::invalid_params("expected a form", None));
         };
-        assert!(requested_schema.properties.contains_key("answer"));
-        Ok(ElicitResult::new(ElicitationAction::Accept)
-            .with_content(json!({ "answer": format!("yes to {message}") })))
+        let form = serde_json::to_value(&requested_schema).unwrap();
+        self.seen
+            .lock()
+            .unwrap()
+            .elicitation_forms
+            .push(form.clone());
+        if requested_schema.properties.contains_key("answer") {
+            return Ok(ElicitResult::new(ElicitationAction::Accept)
+                .with_content(json!({ "answer": format!("yes to {message}") })));
+        }
+        let defaults: serde_json::Map<String, Value> = form["properties"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter_map(|(name, field)| Some((name.clone(), field.get("default")?.clone())))
+            .collect();
+        Ok(ElicitResult::new(ElicitationAction::Accept).with_content(Value::Object(defaults)))
     }
 
     async fn create_message(
@@ -117,6 +143,22 @@ impl ClientHandler for TestClient {
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
         self.seen.lock().unwrap().tool_list_changes += 1;
     }
+
+    async fn on_logging_message(
+        &self,
+        params: LoggingMessageNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.seen.lock().unwrap().log_messages.push(params);
+    }
+
+    async fn on_resource_updated(
+        &self,
+        params: ResourceUpdatedNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.seen.lock().unwrap().resource_updates.push(params.uri);
+    }
 }
 
 type Client = RunningService<RoleClient, TestClient>;
@@ -130,15 +172,21 @@ fn with_test_tools() -> DemoOptions {
 
 /// Starts a demo server on one end of an in-memory pipe and `client` on the other.
 async fn connect(options: DemoOptions, client: TestClient) -> (Client, DemoServer) {
-    let (server_io, client_io) = tokio::io::duplex(1 << 16);
     let server = DemoServer::new(&options);
-    let handle = server.clone();
+    let client = connect_session(&server, client).await;
+    (client, server)
+}
+
+/// Connects `client` to a new session of `server` (shared tools, its own log level and
+/// subscriptions), over an in-memory pipe.
+async fn connect_session(server: &DemoServer, client: TestClient) -> Client {
+    let (server_io, client_io) = tokio::io::duplex(1 << 16);
+    let session = server.new_session();
     tokio::spawn(async move {
-        let running = server.serve(server_io).await.unwrap();
+        let running = session.serve(server_io).await.unwrap();
         running.waiting().await.unwrap();
     });
-    let client = client.serve(client_io).await.unwrap();
-    (client, handle)
+    client.serve(client_io).await.unwrap()
 }
 
 /// The same, with a client that speaks 2026-07-28 (no `initialize`, no server requests).
@@ -216,7 +264,10 @@ async fn serves_tools_prompts_and_resources() {
         Some(true)
     );
     assert!(info.capabilities.prompts.is_some());
-    assert!(info.capabilities.resources.is_some());
+    let resources = info.capabilities.resources.as_ref().unwrap();
+    assert_eq!(resources.subscribe, Some(true));
+    assert!(info.capabilities.logging.is_some());
+    assert!(info.capabilities.completions.is_some());
 
     let tools = client.list_all_tools().await.unwrap();
     let names: Vec<&str> = tools.iter().map(|tool| tool.name.as_ref()).collect();
@@ -236,13 +287,38 @@ async fn serves_tools_prompts_and_resources() {
             "crash",
             "mutate_tools",
             "ask_user",
-            "ask_model"
+            "ask_model",
+            "test_simple_text",
+            "test_image_content",
+            "test_audio_content",
+            "test_embedded_resource",
+            "test_multiple_content_types",
+            "test_tool_with_logging",
+            "test_tool_with_progress",
+            "test_error_handling",
+            "test_sampling",
+            "test_elicitation",
+            "test_elicitation_sep1034_defaults",
+            "test_elicitation_sep1330_enums",
+            "test_reconnection",
+            "json_schema_2020_12_tool",
+            "update_watched_resource"
         ]
     );
 
     let prompts = client.list_all_prompts().await.unwrap();
     let prompt_names: Vec<&str> = prompts.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(prompt_names, ["explain_time_zone", "check_calculation"]);
+    assert_eq!(
+        prompt_names,
+        [
+            "explain_time_zone",
+            "check_calculation",
+            "test_simple_prompt",
+            "test_prompt_with_arguments",
+            "test_prompt_with_embedded_resource",
+            "test_prompt_with_image"
+        ]
+    );
     let prompt = client
         .get_prompt(
             GetPromptRequestParams::new("explain_time_zone")
@@ -255,7 +331,16 @@ async fn serves_tools_prompts_and_resources() {
 
     let resources = client.list_all_resources().await.unwrap();
     let uris: Vec<&str> = resources.iter().map(|r| r.uri.as_str()).collect();
-    assert_eq!(uris, ["demo://about", "demo://tools"]);
+    assert_eq!(
+        uris,
+        [
+            "demo://about",
+            "demo://tools",
+            "test://static-text",
+            "test://static-binary",
+            "test://watched-resource"
+        ]
+    );
     let about = client
         .read_resource(ReadResourceRequestParams::new("demo://about"))
         .await
@@ -340,6 +425,25 @@ async fn everyday_tools_answer() {
 #[tokio::test]
 async fn test_tools_are_absent_without_the_flag() {
     let (client, _server) = connect(DemoOptions::default(), TestClient::default()).await;
+    let info = client.peer_info().unwrap();
+    assert!(info.capabilities.logging.is_none());
+    assert!(info.capabilities.completions.is_none());
+    assert_eq!(
+        info.capabilities.resources.as_ref().unwrap().subscribe,
+        None
+    );
+    assert!(
+        client
+            .list_all_resource_templates()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let level = client
+        .set_level(SetLevelRequestParams::new(LoggingLevel::Debug))
+        .await;
+    assert!(level.is_err(), "{level:?}");
+
     let error = client
         .call_tool(params("echo", json!({"message": "hi"})))
         .await
@@ -547,4 +651,492 @@ async fn stateless_clients_get_input_required_and_subscriptions() {
         ),
         "{notification:?}"
     );
+}
+
+/// The log lines the client has seen so far.
+fn log_lines(seen: &Mutex<Seen>) -> Vec<(LoggingLevel, String)> {
+    seen.lock()
+        .unwrap()
+        .log_messages
+        .iter()
+        .map(|message| {
+            let line = message.data.as_str().unwrap_or_default().to_owned();
+            (message.level, line)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn conformance_content_fixtures() {
+    let (client, _server) = connect(with_test_tools(), TestClient::default()).await;
+
+    let simple = call(&client, "test_simple_text", json!({})).await;
+    assert_eq!(text(&simple), "This is a simple text response for testing.");
+
+    let image = call(&client, "test_image_content", json!({})).await;
+    let image = image.content[0].as_image().unwrap();
+    assert_eq!(image.mime_type, "image/png");
+    assert!(
+        image.data.starts_with("iVBORw0KGgo"),
+        "not a PNG: {}",
+        image.data
+    );
+
+    let audio = call(&client, "test_audio_content", json!({})).await;
+    let audio = audio.content[0].as_audio().unwrap();
+    assert_eq!(audio.mime_type, "audio/wav");
+    assert!(audio.data.starts_with("UklGR"), "not a WAV: {}", audio.data);
+
+    let embedded = call(&client, "test_embedded_resource", json!({})).await;
+    let ResourceContents::TextResourceContents {
+        uri,
+        mime_type,
+        text: resource_text,
+        ..
+    } = &embedded.content[0].as_resource().unwrap().resource
+    else {
+        panic!("the embedded resource is not text");
+    };
+    assert_eq!(uri, "test://embedded-resource");
+    assert_eq!(mime_type.as_deref(), Some("text/plain"));
+    assert_eq!(resource_text, "This is an embedded resource content.");
+
+    let mixed = call(&client, "test_multiple_content_types", json!({})).await;
+    assert_eq!(mixed.content.len(), 3);
+    assert!(mixed.content[0].as_text().is_some());
+    assert!(mixed.content[1].as_image().is_some());
+    assert!(mixed.content[2].as_resource().is_some());
+
+    let error = call(&client, "test_error_handling", json!({})).await;
+    assert_eq!(error.is_error, Some(true));
+    assert_eq!(
+        text(&error),
+        "This tool intentionally returns an error for testing"
+    );
+
+    // The 2020-12 keywords reach the client as written.
+    let tools = client.list_all_tools().await.unwrap();
+    let schema = &tools
+        .iter()
+        .find(|tool| tool.name == "json_schema_2020_12_tool")
+        .unwrap()
+        .input_schema;
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    assert_eq!(schema["$defs"]["address"]["type"], "object");
+    assert_eq!(schema["additionalProperties"], false);
+    let echoed = call(&client, "json_schema_2020_12_tool", json!({"name": "Ada"})).await;
+    assert_eq!(text(&echoed), r#"Received arguments: {"name":"Ada"}"#);
+}
+
+#[tokio::test]
+async fn logging_follows_the_level_the_client_set() {
+    let client_handler = TestClient::default();
+    let seen = client_handler.seen.clone();
+    let (client, _server) = connect(with_test_tools(), client_handler).await;
+    let info_lines = [
+        "Tool execution started",
+        "Tool processing data",
+        "Tool execution completed",
+    ];
+
+    // Before any logging/setLevel the session logs at info.
+    let answer = call(&client, "test_tool_with_logging", json!({})).await;
+    assert_eq!(text(&answer), "Tool with logging executed successfully");
+    eventually("three info lines", || log_lines(&seen).len() >= 3).await;
+    let lines = log_lines(&seen);
+    assert_eq!(
+        lines,
+        info_lines.map(|line| (LoggingLevel::Info, line.to_owned()))
+    );
+    assert!(
+        seen.lock()
+            .unwrap()
+            .log_messages
+            .iter()
+            .all(|message| message.logger.as_deref() == Some("conformance"))
+    );
+
+    // Debug lets the debug line through too, in order.
+    seen.lock().unwrap().log_messages.clear();
+    client
+        .set_level(SetLevelRequestParams::new(LoggingLevel::Debug))
+        .await
+        .unwrap();
+    call(&client, "test_tool_with_logging", json!({})).await;
+    eventually("four lines", || log_lines(&seen).len() >= 4).await;
+    assert_eq!(
+        log_lines(&seen)[1],
+        (
+            LoggingLevel::Debug,
+            "Tool is about to process data".to_owned()
+        )
+    );
+
+    // Warning silences the tool: a later call's answer arrives after anything it logged.
+    seen.lock().unwrap().log_messages.clear();
+    client
+        .set_level(SetLevelRequestParams::new(LoggingLevel::Warning))
+        .await
+        .unwrap();
+    call(&client, "test_tool_with_logging", json!({})).await;
+    call(&client, "test_simple_text", json!({})).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(log_lines(&seen), []);
+}
+
+#[tokio::test]
+async fn progress_fixture_reports_in_order() {
+    let client_handler = TestClient::default();
+    let seen = client_handler.seen.clone();
+    let (client, _server) = connect(with_test_tools(), client_handler).await;
+    // rmcp's client puts a progress token on every request.
+    let answer = call(&client, "test_tool_with_progress", json!({})).await;
+    assert!(
+        text(&answer).starts_with("Reported progress 0, 50 and 100 of 100 to token "),
+        "{}",
+        text(&answer)
+    );
+    eventually("three progress reports", || {
+        seen.lock().unwrap().progress.len() >= 3
+    })
+    .await;
+    let progress = seen.lock().unwrap().progress.clone();
+    let steps: Vec<(f64, Option<f64>)> = progress.iter().map(|p| (p.progress, p.total)).collect();
+    assert_eq!(
+        steps,
+        [
+            (0.0, Some(100.0)),
+            (50.0, Some(100.0)),
+            (100.0, Some(100.0))
+        ]
+    );
+}
+
+#[tokio::test]
+async fn resources_templates_and_subscriptions() {
+    let server = DemoServer::new(&with_test_tools());
+    let subscriber_handler = TestClient::default();
+    let subscriber_seen = subscriber_handler.seen.clone();
+    let subscriber = connect_session(&server, subscriber_handler).await;
+    let bystander_handler = TestClient::default();
+    let bystander_seen = bystander_handler.seen.clone();
+    let bystander = connect_session(&server, bystander_handler).await;
+
+    let read = |uri: &'static str| {
+        let client = &subscriber;
+        async move {
+            let mut result = client
+                .read_resource(ReadResourceRequestParams::new(uri))
+                .await
+                .unwrap_or_else(|e| panic!("reading {uri}: {e}"));
+            assert_eq!(result.contents.len(), 1, "{uri}");
+            result.contents.remove(0)
+        }
+    };
+    assert_eq!(
+        text_contents(read("test://static-text").await),
+        "This is the content of the static text resource."
+    );
+    let ResourceContents::BlobResourceContents {
+        blob, mime_type, ..
+    } = read("test://static-binary").await
+    else {
+        panic!("test://static-binary is not a blob");
+    };
+    assert_eq!(mime_type.as_deref(), Some("image/png"));
+    assert!(blob.starts_with("iVBORw0KGgo"));
+
+    let templates = subscriber.list_all_resource_templates().await.unwrap();
+    let template_uris: Vec<&str> = templates.iter().map(|t| t.uri_template.as_str()).collect();
+    assert_eq!(template_uris, ["test://template/{id}/data"]);
+    let data: Value =
+        serde_json::from_str(&text_contents(read("test://template/123/data").await)).unwrap();
+    assert_eq!(
+        data,
+        json!({"id": "123", "templateTest": true, "data": "Data for ID: 123"})
+    );
+
+    // Only the subscribed session hears of updates, and only while subscribed.
+    let missing = subscriber
+        .subscribe(SubscribeRequestParams::new("test://nothing"))
+        .await;
+    assert!(missing.is_err(), "{missing:?}");
+    subscriber
+        .subscribe(SubscribeRequestParams::new("test://watched-resource"))
+        .await
+        .unwrap();
+    let updated = call(
+        &bystander,
+        "update_watched_resource",
+        json!({"text": "new text"}),
+    )
+    .await;
+    assert_eq!(text(&updated), "test://watched-resource updated");
+    eventually("the resource update", || {
+        subscriber_seen.lock().unwrap().resource_updates.len() == 1
+    })
+    .await;
+    assert_eq!(
+        subscriber_seen.lock().unwrap().resource_updates,
+        ["test://watched-resource"]
+    );
+    assert_eq!(
+        text_contents(read("test://watched-resource").await),
+        "new text"
+    );
+
+    subscriber
+        .unsubscribe(UnsubscribeRequestParams::new("test://watched-resource"))
+        .await
+        .unwrap();
+    call(
+        &bystander,
+        "update_watched_resource",
+        json!({"text": "newer text"}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(subscriber_seen.lock().unwrap().resource_updates.len(), 1);
+    assert!(bystander_seen.lock().unwrap().resource_updates.is_empty());
+}
+
+fn text_contents(contents: ResourceContents) -> String {
+    let ResourceContents::TextResourceContents { text, .. } = contents else {
+        panic!("not text: {contents:?}");
+    };
+    text
+}
+
+#[tokio::test]
+async fn prompts_with_arguments_and_completion() {
+    let (client, _server) = connect(with_test_tools(), TestClient::default()).await;
+    let arguments = |value: Value| value.as_object().unwrap().clone();
+
+    let with_arguments = client
+        .get_prompt(
+            GetPromptRequestParams::new("test_prompt_with_arguments").with_arguments(arguments(
+                json!({"arg1": "testValue1", "arg2": "testValue2"}),
+            )),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        with_arguments.messages[0].content.as_text().unwrap().text,
+        "Prompt with arguments: arg1='testValue1', arg2='testValue2'"
+    );
+    let missing = client
+        .get_prompt(
+            GetPromptRequestParams::new("test_prompt_with_arguments")
+                .with_arguments(arguments(json!({"arg1": "only one"}))),
+        )
+        .await;
+    assert!(missing.is_err(), "{missing:?}");
+
+    let embedded = client
+        .get_prompt(
+            GetPromptRequestParams::new("test_prompt_with_embedded_resource")
+                .with_arguments(arguments(json!({"resourceUri": "test://mine"}))),
+        )
+        .await
+        .unwrap();
+    let resource = embedded.messages[0].content.as_resource().unwrap();
+    let ResourceContents::TextResourceContents { uri, .. } = &resource.resource else {
+        panic!("the embedded resource is not text");
+    };
+    assert_eq!(uri, "test://mine");
+
+    let image = client
+        .get_prompt(GetPromptRequestParams::new("test_prompt_with_image"))
+        .await
+        .unwrap();
+    assert_eq!(
+        image.messages[0].content.as_image().unwrap().mime_type,
+        "image/png"
+    );
+
+    let completion = client
+        .complete(CompleteRequestParams::new(
+            Reference::for_prompt("test_prompt_with_arguments"),
+            ArgumentInfo::new("arg1", "test"),
+        ))
+        .await
+        .unwrap()
+        .completion;
+    assert_eq!(
+        completion.values,
+        ["testValue1", "testValue2", "testValue3"]
+    );
+    assert_eq!(completion.has_more, Some(false));
+    let template_ids = client
+        .complete(CompleteRequestParams::new(
+            Reference::for_resource("test://template/{id}/data"),
+            ArgumentInfo::new("id", "12"),
+        ))
+        .await
+        .unwrap()
+        .completion
+        .values;
+    assert_eq!(template_ids, ["123"]);
+}
+
+#[tokio::test]
+async fn sampling_and_elicitation_fixtures_ask_the_client() {
+    let client_handler = TestClient::answering();
+    let seen = client_handler.seen.clone();
+    let (client, _server) = connect(with_test_tools(), client_handler).await;
+
+    let sampled = call(&client, "test_sampling", json!({"prompt": "Hi"})).await;
+    assert_eq!(text(&sampled), "LLM response: the model read: Hi");
+
+    // The test client accepts with the defaults the form declares (SEP-1034).
+    let defaults = call(&client, "test_elicitation_sep1034_defaults", json!({})).await;
+    assert_eq!(
+        text(&defaults),
+        r#"Elicitation result: action: accept, content: {"age":30,"name":"John Doe","score":95.5,"status":"active","verified":true}"#
+    );
+    let enums = call(&client, "test_elicitation_sep1330_enums", json!({})).await;
+    assert!(
+        text(&enums).starts_with("Elicitation completed: action: accept"),
+        "{}",
+        text(&enums)
+    );
+    let forms = seen.lock().unwrap().elicitation_forms.clone();
+    assert_eq!(
+        forms[1]["properties"]["legacyEnum"]["enumNames"][0],
+        "Small Size"
+    );
+    assert_eq!(
+        forms[1]["properties"]["titledMulti"]["items"]["anyOf"][1]["const"],
+        "bug"
+    );
+
+    let refused = connect(with_test_tools(), TestClient::default()).await.0;
+    let not_asked = call(&refused, "test_elicitation", json!({"message": "Hi?"})).await;
+    assert_eq!(not_asked.is_error, Some(true));
+}
+
+#[tokio::test]
+async fn reconnection_without_http_only_pauses() {
+    let (client, _server) = connect(with_test_tools(), TestClient::default()).await;
+    let answer = call(&client, "test_reconnection", json!({})).await;
+    assert_eq!(
+        text(&answer),
+        "Reconnection test completed: no resumable stream to close here (stdio, or HTTP \
+         without a session)"
+    );
+}
+
+/// Starts `serve_http` on a free loopback port; returns the endpoint URL. The server stops
+/// when the test's runtime ends.
+async fn start_http_server() -> String {
+    let (ready, url) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let outcome = serve_http(
+            with_test_tools(),
+            "127.0.0.1:0".parse().unwrap(),
+            move |url| ready.send(url.to_owned()).unwrap(),
+            std::future::pending(),
+        )
+        .await;
+        // Only a crash call (none here) or a failure ends the server before the runtime does.
+        panic!("the HTTP server ended: {outcome:?}");
+    });
+    within("the HTTP server", url).await.unwrap()
+}
+
+#[tokio::test]
+async fn serves_streamable_http() {
+    let url = start_http_server().await;
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"),
+        "{url}"
+    );
+
+    let client_handler = TestClient::default();
+    let seen = client_handler.seen.clone();
+    let client = client_handler
+        .serve(StreamableHttpClientTransport::from_uri(url.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        client.peer_info().unwrap().protocol_version,
+        ProtocolVersion::V_2025_11_25
+    );
+    let echo = call(&client, "echo", json!({"message": "over HTTP"})).await;
+    assert_eq!(text(&echo), "Echo: over HTTP");
+    call(&client, "test_tool_with_progress", json!({})).await;
+    eventually("progress over HTTP", || {
+        seen.lock().unwrap().progress.len() >= 3
+    })
+    .await;
+
+    // The call's stream is closed mid-call; rmcp's client resumes it and gets the answer.
+    let reconnected = call(&client, "test_reconnection", json!({})).await;
+    assert_eq!(
+        text(&reconnected),
+        "Reconnection test completed: the client resumed the closed stream"
+    );
+
+    // DNS rebinding protection: a foreign Host or Origin is refused, loopback ones pass.
+    let initialize = json!({
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "raw", "version": "1"}
+        }
+    });
+    let post = |origin: &'static str| {
+        reqwest::Client::new()
+            .post(&url)
+            .header("accept", "application/json, text/event-stream")
+            .header("origin", origin)
+            .json(&initialize)
+            .send()
+    };
+    let foreign = post("http://evil.example.com").await.unwrap();
+    assert_eq!(foreign.status(), reqwest::StatusCode::FORBIDDEN);
+    let local = post("http://localhost:1234").await.unwrap();
+    assert_eq!(local.status(), reqwest::StatusCode::OK);
+}
+
+#[tokio::test]
+async fn stateless_clients_use_the_fixtures() {
+    let client_handler = TestClient::answering();
+    let seen = client_handler.seen.clone();
+    let client = connect_stateless(client_handler).await;
+
+    // Sampling goes as an input_required round, which rmcp's client answers and retries.
+    let sampled = call(&client, "test_sampling", json!({"prompt": "Hi"})).await;
+    assert_eq!(text(&sampled), "LLM response: the model read: Hi");
+
+    // Subscriptions go through subscriptions/listen; resources/subscribe is gone.
+    let legacy = client
+        .subscribe(SubscribeRequestParams::new("test://watched-resource"))
+        .await;
+    assert!(legacy.is_err(), "{legacy:?}");
+    let mut subscription = client
+        .listen(
+            SubscriptionFilter::builder()
+                .resource_subscription("test://watched-resource")
+                .build(),
+        )
+        .await
+        .unwrap();
+    call(&client, "update_watched_resource", json!({"text": "x"})).await;
+    let notification = within("the resource update", subscription.next())
+        .await
+        .unwrap()
+        .unwrap();
+    let ServerNotification::ResourceUpdatedNotification(update) = notification else {
+        panic!("expected a resource update, got {notification:?}");
+    };
+    assert_eq!(update.params.uri, "test://watched-resource");
+
+    // A request without a logLevel gets no log lines (SEP-2575).
+    call(&client, "test_tool_with_logging", json!({})).await;
+    assert_eq!(log_lines(&seen), []);
 }

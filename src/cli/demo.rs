@@ -1,18 +1,23 @@
-//! `mcpproxy demo-server`: the built-in demo MCP server on stdio.
+//! `mcpproxy demo-server`: the built-in demo MCP server, on stdio or (`--http`) over
+//! streamable HTTP.
 //!
-//! Stdout carries MCP and nothing else; diagnostics go to stderr (RUST_LOG sets how many).
+//! On stdio, stdout carries MCP and nothing else. Over HTTP, stdout carries one line,
+//! `READY http://ADDR/mcp`, once the server listens. Diagnostics go to stderr (RUST_LOG sets
+//! how many).
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Args;
-use mcpproxy_daemon::demo::{self, CRASH_EXIT_CODE, DemoOptions, StdioOutcome};
+use mcpproxy_daemon::demo::{self, CRASH_EXIT_CODE, DemoOptions, HttpOutcome, StdioOutcome};
 
 use super::Failure;
 
 #[derive(Debug, Args)]
 pub struct DemoServerArgs {
-    /// Also offer the test tools: echo, slow, fail, crash, mutate_tools, ask_user, ask_model
+    /// Also offer the test tools (echo, slow, fail, crash, mutate_tools, ask_user, ask_model)
+    /// and the MCP conformance suite's tools, resources, prompts and completion
     #[arg(long)]
     pub test_tools: bool,
     /// Wait this long before serving, so connect benchmarks can see connects overlap
@@ -22,6 +27,11 @@ pub struct DemoServerArgs {
     /// (for shutdown tests)
     #[arg(long)]
     pub ignore_shutdown: bool,
+    /// Serve streamable HTTP at http://ADDR/mcp instead of stdio (an IP address and port, such
+    /// as 127.0.0.1:0; port 0 picks a free port). Prints "READY <url>" on stdout once
+    /// listening. Only loopback Host and Origin headers are accepted.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<SocketAddr>,
 }
 
 pub fn run(args: DemoServerArgs) -> Result<(), Failure> {
@@ -31,19 +41,43 @@ pub fn run(args: DemoServerArgs) -> Result<(), Failure> {
         startup_delay: Duration::from_millis(args.startup_delay_ms),
         ignore_shutdown: args.ignore_shutdown,
     };
+    let ignore_sigterm = options.ignore_shutdown;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::new(1, format!("cannot start the async runtime: {e}")))?;
-    match runtime.block_on(demo::serve_stdio(options)) {
-        Ok(StdioOutcome::Closed) => Ok(()),
-        Ok(StdioOutcome::Crashed) => {
-            eprintln!("crashing on purpose (the crash tool was called)");
-            // At once: no runtime shutdown, no answer to the call in flight.
-            std::process::exit(i32::from(CRASH_EXIT_CODE));
-        }
-        Err(error) => Err(Failure::new(1, error.to_string())),
+    match args.http {
+        None => match runtime.block_on(demo::serve_stdio(options)) {
+            Ok(StdioOutcome::Closed) => Ok(()),
+            Ok(StdioOutcome::Crashed) => crash_now(),
+            Err(error) => Err(Failure::new(1, error.to_string())),
+        },
+        Some(addr) => match runtime.block_on(demo::serve_http(
+            options,
+            addr,
+            announce_ready,
+            demo::termination_signal(ignore_sigterm),
+        )) {
+            Ok(HttpOutcome::Stopped) => Ok(()),
+            Ok(HttpOutcome::Crashed) => crash_now(),
+            Err(error) => Err(Failure::new(1, error.to_string())),
+        },
     }
+}
+
+/// Ends the process after a `crash` call: at once, with no runtime shutdown and no answer to
+/// the call in flight.
+fn crash_now() -> ! {
+    eprintln!("crashing on purpose (the crash tool was called)");
+    std::process::exit(i32::from(CRASH_EXIT_CODE));
+}
+
+/// The one line a launcher waits for: the endpoint, with the real port.
+fn announce_ready(url: &str) {
+    let mut stdout = std::io::stdout().lock();
+    // Nothing to do if stdout is gone: the launcher reading it has gone too.
+    let _ = writeln!(stdout, "READY {url}");
+    let _ = stdout.flush();
 }
 
 /// Warnings and worse to stderr unless RUST_LOG says otherwise; plain text when stderr is a

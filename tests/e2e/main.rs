@@ -8,9 +8,11 @@
 
 mod support;
 
+mod clients;
 mod config_cli;
 mod import;
 mod lifecycle;
 mod peers;
 mod processes;
+mod stdio_bridge;
 mod upstreams;

@@ -31,6 +31,9 @@ pub const MCP_SERVER_TIME: &str = "mcp-server-time==2026.10.19";
 /// The MCP Python SDK 2.x from PyPI, which runs `modern_server.py`.
 pub const MCP_PYTHON_SDK2: &str = "mcp==2.3.0";
 
+/// The MCP Inspector from npm, for its CLI mode; 0.15.0 is the newest that runs on node 20.
+pub const MCP_INSPECTOR: &str = "@modelcontextprotocol/inspector@0.15.0";
+
 /// The folder that holds installed peers.
 pub fn peers_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -60,6 +63,33 @@ pub fn server_everything() -> PathBuf {
     assert!(
         script.exists(),
         "server-everything installed, but {} is missing",
+        script.display()
+    );
+    script
+}
+
+/// Path of the MCP Inspector's entry script. Run it as `node PATH --cli URL --transport http
+/// --method tools/list` (or `--method tools/call --tool-name NAME --tool-arg k=v ...`); it
+/// prints the result as JSON. Note that 0.15.0 sends HTTP requests to the URL's `/mcp` path
+/// whatever path the URL names.
+pub fn inspector_cli() -> PathBuf {
+    let dir = peers_dir().join("inspector");
+    install_once(&dir, MCP_INSPECTOR, |dir| {
+        run(Command::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--no-save",
+                "--prefix",
+            ])
+            .arg(dir)
+            .arg(MCP_INSPECTOR));
+    });
+    let script = dir.join("node_modules/@modelcontextprotocol/inspector/cli/build/cli.js");
+    assert!(
+        script.exists(),
+        "the MCP Inspector installed, but {} is missing",
         script.display()
     );
     script

@@ -8,6 +8,7 @@ use tokio::net::{TcpListener, UnixListener, UnixStream};
 use tracing::warn;
 
 use crate::daemon::StartError;
+use crate::daemon::io_error as io;
 
 /// How long a connect probe on an existing socket file may take before it counts as stale.
 const STALE_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
@@ -53,22 +54,6 @@ pub async fn bind_tcp(addr: &str) -> Result<TcpListener, StartError> {
             }
         }
     })
-}
-
-fn io(what: &'static str, path: &Path, source: std::io::Error) -> StartError {
-    if source.kind() == std::io::ErrorKind::PermissionDenied {
-        StartError::Permission {
-            what,
-            path: path.to_path_buf(),
-            source,
-        }
-    } else {
-        StartError::Io {
-            what,
-            path: path.to_path_buf(),
-            source,
-        }
-    }
 }
 
 /// A unix listener that only hands out connections from processes of our own user.

@@ -184,7 +184,11 @@ pub async fn call(
         CallVariant::Api,
         Some(&call.arguments),
     );
-    let result = match daemon.upstreams().call_tool(&call.tool, call.arguments.clone()).await {
+    let result = match daemon
+        .upstreams()
+        .call_tool(&call.tool, call.arguments.clone())
+        .await
+    {
         Ok(result) => {
             let outcome = if result.is_error == Some(true) {
                 CallOutcome::ToolError

@@ -271,7 +271,8 @@ fn load_or_create_config(paths: &Paths) -> Result<LoadedConfig, StartError> {
     config::load(&paths.config).map_err(StartError::Config)
 }
 
-fn io_error(what: &'static str, path: &Path, source: std::io::Error) -> StartError {
+/// An I/O failure during start-up; "permission denied" gets its own exit code.
+pub(crate) fn io_error(what: &'static str, path: &Path, source: std::io::Error) -> StartError {
     if source.kind() == std::io::ErrorKind::PermissionDenied {
         StartError::Permission {
             what,

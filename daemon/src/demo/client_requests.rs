@@ -97,6 +97,47 @@ struct AskModelArgs {
 
 async fn ask_user(call: ToolCall) -> ToolOutcome {
     let AskUserArgs { message } = parse_arguments(call.arguments.clone())?;
+    let schema = ElicitationSchema::builder()
+        .required_string_property(INPUT_KEY, |field| {
+            field.title("Answer").description("Your answer")
+        })
+        .build()
+        .map_err(|e| ToolFailure::new(format!("cannot build the question's form: {e}")))?;
+    let message = message.unwrap_or_else(|| DEFAULT_QUESTION.to_owned());
+    match elicit(&call, message, schema).await? {
+        Answer::Given(answer) => Ok(text_result(describe_elicitation(&answer)).into()),
+        Answer::Pending(input_required) => Ok(input_required),
+    }
+}
+
+async fn ask_model(call: ToolCall) -> ToolOutcome {
+    let AskModelArgs { prompt } = parse_arguments(call.arguments.clone())?;
+    let params = CreateMessageRequestParams::new(
+        vec![SamplingMessage::user_text(
+            prompt.unwrap_or_else(|| DEFAULT_PROMPT.to_owned()),
+        )],
+        SAMPLING_MAX_TOKENS,
+    );
+    match sample(&call, params).await? {
+        Answer::Given(reply) => Ok(text_result(sampled_text(reply)?).into()),
+        Answer::Pending(input_required) => Ok(input_required),
+    }
+}
+
+/// What asking the client gave: its answer, or, in the first round of a 2026-07-28 call, the
+/// `input_required` result that carries the question (the client calls again with the answer).
+pub(crate) enum Answer<T> {
+    Given(T),
+    Pending(CallToolResponse),
+}
+
+/// Asks the client's user to fill in `schema` (an elicitation), the way the call's protocol
+/// allows. Fails when the client declared no elicitation capability.
+pub(crate) async fn elicit(
+    call: &ToolCall,
+    message: String,
+    schema: ElicitationSchema,
+) -> Result<Answer<ElicitResult>, ToolFailure> {
     let can_elicit = call
         .context
         .client_capabilities()
@@ -106,43 +147,37 @@ async fn ask_user(call: ToolCall) -> ToolOutcome {
             "cannot ask the user: the client did not declare the elicitation capability",
         ));
     }
-    let schema = ElicitationSchema::builder()
-        .required_string_property(INPUT_KEY, |field| {
-            field.title("Answer").description("Your answer")
-        })
-        .build()
-        .map_err(|e| ToolFailure::new(format!("cannot build the question's form: {e}")))?;
     let request = ElicitRequest::new(ElicitRequestParams::FormElicitationParams {
         meta: None,
-        message: message.unwrap_or_else(|| DEFAULT_QUESTION.to_owned()),
+        message,
         requested_schema: schema,
     });
-    let answer: ElicitResult = if is_stateless_era(&call.context) {
-        match input_response(&call, "elicitation")? {
-            Some(answer) => answer,
-            None => return Ok(input_required(InputRequest::Elicitation(request))),
-        }
-    } else {
-        match call
-            .context
-            .peer
-            .send_request(ServerRequest::ElicitRequest(request))
-            .await
-        {
-            Ok(ClientResult::ElicitResult(answer)) => answer,
-            Ok(_) => {
-                return Err(ToolFailure::new(
-                    "the client answered the elicitation with something else",
-                ));
-            }
-            Err(error) => return Err(ToolFailure::new(format!("the elicitation failed: {error}"))),
-        }
-    };
-    Ok(text_result(describe_elicitation(&answer)).into())
+    if is_stateless_era(&call.context) {
+        return Ok(match input_response(call, "elicitation")? {
+            Some(answer) => Answer::Given(answer),
+            None => Answer::Pending(input_required(InputRequest::Elicitation(request))),
+        });
+    }
+    match call
+        .context
+        .peer
+        .send_request(ServerRequest::ElicitRequest(request))
+        .await
+    {
+        Ok(ClientResult::ElicitResult(answer)) => Ok(Answer::Given(answer)),
+        Ok(_) => Err(ToolFailure::new(
+            "the client answered the elicitation with something else",
+        )),
+        Err(error) => Err(ToolFailure::new(format!("the elicitation failed: {error}"))),
+    }
 }
 
-async fn ask_model(call: ToolCall) -> ToolOutcome {
-    let AskModelArgs { prompt } = parse_arguments(call.arguments.clone())?;
+/// Asks the client's language model for a completion (a sampling request), the way the
+/// call's protocol allows. Fails when the client declared no sampling capability.
+pub(crate) async fn sample(
+    call: &ToolCall,
+    params: CreateMessageRequestParams,
+) -> Result<Answer<CreateMessageResult>, ToolFailure> {
     let can_sample = call
         .context
         .client_capabilities()
@@ -152,27 +187,25 @@ async fn ask_model(call: ToolCall) -> ToolOutcome {
             "cannot ask the model: the client did not declare the sampling capability",
         ));
     }
-    let params = CreateMessageRequestParams::new(
-        vec![SamplingMessage::user_text(
-            prompt.unwrap_or_else(|| DEFAULT_PROMPT.to_owned()),
-        )],
-        SAMPLING_MAX_TOKENS,
-    );
-    let reply: CreateMessageResult = if is_stateless_era(&call.context) {
-        match input_response(&call, "sampling")? {
-            Some(reply) => reply,
+    if is_stateless_era(&call.context) {
+        return Ok(match input_response(call, "sampling")? {
+            Some(reply) => Answer::Given(reply),
             None => {
                 let request = CreateMessageRequest::new(params);
-                return Ok(input_required(InputRequest::CreateMessage(request)));
+                Answer::Pending(input_required(InputRequest::CreateMessage(request)))
             }
-        }
-    } else {
-        call.context
-            .peer
-            .create_message(params)
-            .await
-            .map_err(|error| ToolFailure::new(format!("the sampling request failed: {error}")))?
-    };
+        });
+    }
+    call.context
+        .peer
+        .create_message(params)
+        .await
+        .map(Answer::Given)
+        .map_err(|error| ToolFailure::new(format!("the sampling request failed: {error}")))
+}
+
+/// The text of the model's reply; a reply without text is a failure.
+pub(crate) fn sampled_text(reply: CreateMessageResult) -> Result<String, ToolFailure> {
     let text: Vec<String> = reply
         .message
         .content
@@ -186,7 +219,7 @@ async fn ask_model(call: ToolCall) -> ToolOutcome {
             reply.model
         )));
     }
-    Ok(text_result(text.join("\n")).into())
+    Ok(text.join("\n"))
 }
 
 /// The client's answer to this call's input request, when this is the call's second round.
@@ -212,7 +245,7 @@ fn input_required(request: InputRequest) -> CallToolResponse {
 }
 
 /// "action: accept, content: {"answer":"blue"}", or just the action when there is no content.
-fn describe_elicitation(answer: &ElicitResult) -> String {
+pub(crate) fn describe_elicitation(answer: &ElicitResult) -> String {
     // The wire name ("accept"), which is what a reader of the protocol knows.
     let action = match serde_json::to_value(&answer.action) {
         Ok(serde_json::Value::String(name)) => name,

@@ -21,7 +21,10 @@ for testing it. It works offline.
 
 With `--test-tools` it also offers tools that misbehave on purpose: `echo`, `slow` (progress
 and cancellation), `fail`, `crash`, `mutate_tools` (tool list changes), `ask_user`
-(elicitation) and `ask_model` (sampling).
+(elicitation) and `ask_model` (sampling). It then also carries the fixtures of the official
+MCP conformance suite: the `test_*` tools, `json_schema_2020_12_tool`, the `test://`
+resources and template, the `test_*` prompts, completion, logging and resource
+subscriptions (`update_watched_resource` changes `test://watched-resource`).
 ";
 
 pub(crate) fn list() -> Vec<Resource> {

@@ -1,5 +1,5 @@
 //! Running the demo server as a process on stdio: the startup delay, the `crash` exit, and
-//! `--ignore-shutdown`'s refusal to stop.
+//! `--ignore-shutdown`'s refusal to stop. Also the errors of both ways to run it.
 
 use rmcp::ServiceExt;
 use rmcp::service::ServerInitializeError;
@@ -28,6 +28,8 @@ pub enum DemoError {
     Session(#[from] tokio::task::JoinError),
     #[error("cannot install the SIGTERM handler for --ignore-shutdown: {0}")]
     Signal(#[source] std::io::Error),
+    #[error("cannot serve HTTP on {0}: {1}")]
+    Listen(std::net::SocketAddr, #[source] std::io::Error),
 }
 
 /// Serves MCP on this process's stdin and stdout until the client closes stdin or a `crash`
@@ -69,7 +71,7 @@ pub async fn serve_stdio(options: DemoOptions) -> Result<StdioOutcome, DemoError
 }
 
 #[cfg(unix)]
-fn ignore_sigterm() -> Result<(), DemoError> {
+pub(super) fn ignore_sigterm() -> Result<(), DemoError> {
     use tokio::signal::unix::{SignalKind, signal};
 
     // Listening for SIGTERM replaces its default action (exit) for the whole process.
@@ -84,6 +86,6 @@ fn ignore_sigterm() -> Result<(), DemoError> {
 
 /// There is no SIGTERM to ignore on other platforms: termination there cannot be refused.
 #[cfg(not(unix))]
-fn ignore_sigterm() -> Result<(), DemoError> {
+pub(super) fn ignore_sigterm() -> Result<(), DemoError> {
     Ok(())
 }

@@ -108,12 +108,16 @@ impl CallSurface {
         }
     }
 
+    /// `outer` is the client's call of the `call_tool_*` tool itself: a 2026-07-28 client
+    /// answers an `input_required` round by repeating it with `inputResponses` and
+    /// `requestState`, which belong to the inner call.
     async fn call_with_intent(
         &self,
         intent: Intent,
-        arguments: JsonObject,
+        outer: CallToolRequestParams,
         context: &RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        let arguments = outer.arguments.unwrap_or_default();
         #[derive(Deserialize)]
         struct Call {
             name: String,
@@ -142,6 +146,8 @@ impl CallSurface {
         }
         let mut request = CallToolRequestParams::new(tool.to_owned());
         request.arguments = call.args;
+        request.input_responses = outer.input_responses;
+        request.request_state = outer.request_state;
         let downstream = Downstream {
             context,
             session: self.session,
@@ -360,11 +366,11 @@ impl ServerHandler for CallSurface {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        if let Some(intent) = Intent::from_tool_name(&request.name) {
+            return self.call_with_intent(intent, request, &context).await;
+        }
         let arguments = request.arguments.clone().unwrap_or_default();
         let name = request.name.as_ref();
-        if let Some(intent) = Intent::from_tool_name(name) {
-            return self.call_with_intent(intent, arguments, &context).await;
-        }
         let result = match name {
             "retrieve_tools" => self.retrieve_tools(&arguments),
             "describe_tool" => self.describe_tool(&arguments),

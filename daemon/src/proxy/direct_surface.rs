@@ -176,7 +176,14 @@ impl ServerHandler for DirectSurface {
             context: &context,
             session: self.session,
         };
-        forward::call_tool(&self.daemon, &server, request, CallVariant::Direct, downstream).await
+        forward::call_tool(
+            &self.daemon,
+            &server,
+            request,
+            CallVariant::Direct,
+            downstream,
+        )
+        .await
     }
 
     async fn list_prompts(
@@ -208,7 +215,7 @@ impl ServerHandler for DirectSurface {
         let peer = upstream_request::peer(&server)?;
         peer.get_prompt(request)
             .await
-            .map(Into::into)
+            .map(|result| upstream_request::complete_prompt(result.into()))
             .map_err(upstream_request::error)
     }
 
@@ -261,6 +268,7 @@ impl ServerHandler for DirectSurface {
         let peer = upstream_request::peer(&server)?;
         peer.read_resource_once(request)
             .await
+            .map(upstream_request::complete_resource)
             .map_err(upstream_request::error)
     }
 }

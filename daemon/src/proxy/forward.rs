@@ -225,7 +225,8 @@ async fn forward(
             Err(e) => return Ok(Forwarded::Failed(upstream_error(server_name, &tool, e))),
         };
         match result {
-            ServerResult::CallToolResult(result) => {
+            ServerResult::CallToolResult(mut result) => {
+                super::upstream_request::complete(&mut result.result_type);
                 return Ok(Forwarded::Done(CallToolResponse::Complete(result)));
             }
             ServerResult::CreateTaskResult(task) => {

@@ -155,7 +155,7 @@ impl ServerHandler for Passthrough {
         self.peer()?
             .get_prompt(request)
             .await
-            .map(Into::into)
+            .map(|result| upstream_request::complete_prompt(result.into()))
             .map_err(upstream_request::error)
     }
 
@@ -189,6 +189,7 @@ impl ServerHandler for Passthrough {
         self.peer()?
             .read_resource_once(request)
             .await
+            .map(upstream_request::complete_resource)
             .map_err(upstream_request::error)
     }
 
@@ -222,6 +223,10 @@ impl ServerHandler for Passthrough {
         self.peer()?
             .complete(request)
             .await
+            .map(|mut result| {
+                upstream_request::complete(&mut result.result_type);
+                result
+            })
             .map_err(upstream_request::error)
     }
 

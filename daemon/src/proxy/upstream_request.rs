@@ -2,6 +2,7 @@
 //! logging level): its live peer, and its errors as the client should see them.
 
 use rmcp::ErrorData;
+use rmcp::model::{GetPromptResponse, ReadResourceResponse, ResultType};
 use rmcp::service::{Peer, RoleClient, ServiceError};
 
 use crate::upstream::ServerShared;
@@ -26,4 +27,30 @@ pub fn error(error: ServiceError) -> ErrorData {
         ServiceError::McpError(error) => error,
         other => ErrorData::internal_error(format!("the upstream server failed: {other}"), None),
     }
+}
+
+/// Marks a relayed result `resultType: "complete"` when the upstream left it out. Servers
+/// before 2026-07-28 never send it, but a 2026-07-28 client requires it on every result
+/// (the Python SDK 2.x rejects the result without it); rmcp strips `"complete"` again for
+/// clients of older revisions.
+pub fn complete(result_type: &mut Option<ResultType>) {
+    if result_type.is_none() {
+        *result_type = Some(ResultType::COMPLETE);
+    }
+}
+
+/// [`complete`] for a relayed `prompts/get` answer.
+pub fn complete_prompt(mut response: GetPromptResponse) -> GetPromptResponse {
+    if let GetPromptResponse::Complete(result) = &mut response {
+        complete(&mut result.result_type);
+    }
+    response
+}
+
+/// [`complete`] for a relayed `resources/read` answer.
+pub fn complete_resource(mut response: ReadResourceResponse) -> ReadResourceResponse {
+    if let ReadResourceResponse::Complete(result) = &mut response {
+        complete(&mut result.result_type);
+    }
+    response
 }

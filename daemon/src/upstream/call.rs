@@ -81,7 +81,7 @@ impl Upstreams {
         loop {
             let connection =
                 connected(&server, deadline.min(Instant::now() + RECONNECT_WAIT)).await?;
-            if !server.has_tool(&tool) {
+            if !server.has_tool(tool) {
                 return Err(CallError::NoTool {
                     server: server_name.to_owned(),
                     tool: tool.to_owned(),

@@ -80,3 +80,42 @@ pub fn start_modern_server() -> RunningPeer {
         .to_owned();
     RunningPeer { child, url }
 }
+
+/// A file under `tests/fixtures/` (`servers/NAME.py`, `clients/NAME.py`), which must exist.
+pub fn fixture(path: &str) -> std::path::PathBuf {
+    let file = workspace_root().join("tests/fixtures").join(path);
+    assert!(file.exists(), "{} is missing", file.display());
+    file
+}
+
+/// A fixture server that prints `READY URL` as its first line on stdout once it listens
+/// (`program script args...`); returns once that line came.
+pub fn start_ready_server(
+    program: impl AsRef<std::ffi::OsStr>,
+    script: &std::path::Path,
+    args: &[&str],
+) -> RunningPeer {
+    let mut child = Command::new(program)
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let Some(url) = line.trim().strip_prefix("READY ").map(str::to_owned) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "{} did not get ready: first line {line:?}",
+            script.display()
+        );
+    };
+    RunningPeer { child, url }
+}
