@@ -14,5 +14,6 @@ mod import;
 mod lifecycle;
 mod peers;
 mod processes;
+mod proxy_surfaces;
 mod stdio_bridge;
 mod upstreams;
