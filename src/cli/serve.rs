@@ -31,6 +31,7 @@ pub fn run(global: &Global, args: ServeArgs) -> Result<(), Failure> {
         detached: args.detached,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_threads())
         .enable_all()
         .thread_name("mcpproxy")
         .build()
@@ -39,4 +40,20 @@ pub fn run(global: &Global, args: ServeArgs) -> Result<(), Failure> {
     // Tasks still running (a stuck upstream read, say) must not hold the exit hostage.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     result.map_err(|e| Failure::new(e.exit_code(), e.to_string()).maybe_hint(e.hint()))
+}
+
+/// Async worker threads: half the cores (at least one). The daemon shares the machine with
+/// the stdio servers it feeds and the clients calling it, and measured on 2 cores one worker
+/// gave both lower latency and higher throughput than two (BENCHMARKS.md).
+/// `MCPPROXY_WORKER_THREADS` overrides it.
+fn worker_threads() -> usize {
+    std::env::var("MCPPROXY_WORKER_THREADS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get() / 2)
+                .max(1)
+        })
 }

@@ -10,6 +10,7 @@ mod support;
 
 mod clients;
 mod config_cli;
+mod conformance;
 mod import;
 mod lifecycle;
 mod peers;

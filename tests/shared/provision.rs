@@ -115,6 +115,32 @@ pub fn modern_server_script() -> PathBuf {
     script
 }
 
+/// Path of the `python` in a venv with the pinned requirements of the MCP conformance suite's
+/// reference fixtures (`../shared/tools/conformance/fixtures/python/requirements.txt`, PyPI
+/// `mcp==1.29.0`), which runs `everything_server.py`. The venv is rebuilt when the
+/// requirements change.
+pub fn conformance_python() -> PathBuf {
+    let requirements =
+        workspace_root().join("../shared/tools/conformance/fixtures/python/requirements.txt");
+    let pinned = std::fs::read_to_string(&requirements)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", requirements.display()));
+    // The stamp names the requirements by a hash of their text, so an edited pin reinstalls.
+    let mut hasher = std::hash::DefaultHasher::new();
+    std::hash::Hash::hash(&pinned, &mut hasher);
+    let version = format!(
+        "-r conformance fixtures requirements.txt ({:016x})",
+        std::hash::Hasher::finish(&hasher)
+    );
+    let dir = peers_dir().join("venv-conformance");
+    install_once(&dir, &version, |dir| {
+        run(Command::new("python3").args(["-m", "venv"]).arg(dir));
+        run(Command::new(dir.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&requirements));
+    });
+    dir.join("bin/python")
+}
+
 /// A venv under `peers_dir()/NAME` with the pip requirement `spec` installed.
 fn python_venv(name: &str, spec: &str) -> PathBuf {
     let dir = peers_dir().join(name);

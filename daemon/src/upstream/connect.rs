@@ -178,10 +178,14 @@ async fn connect_stdio(
     // Ends by itself when the pipe closes, after the last line the child wrote.
     tokio::spawn(pump_stderr(pipes.stderr, Arc::clone(log)));
     let mut process = process;
-    let service = match handler
-        .serve_with_lifecycle((pipes.stdout, pipes.stdin), lifecycle())
-        .await
-    {
+    let transport =
+        handler
+            .routes()
+            .ordered(rmcp::transport::async_rw::AsyncRwTransport::new_client(
+                pipes.stdout,
+                pipes.stdin,
+            ));
+    let service = match handler.serve_with_lifecycle(transport, lifecycle()).await {
         Ok(service) => service,
         Err(error) => {
             // A child that died explains the failure better than the broken pipe it left.
@@ -213,7 +217,9 @@ async fn connect_http(
         .map_err(|e| ConnectError::Handshake(format!("cannot build the HTTP client: {e}")))?;
     // Also renews the session when a restarted server rejects it with 400 instead of 404.
     let client = super::http_client::UpstreamHttpClient::new(client);
-    let transport = StreamableHttpClientTransport::with_client(client, config);
+    let transport = handler
+        .routes()
+        .ordered(StreamableHttpClientTransport::with_client(client, config));
     let service = handler
         .serve_with_lifecycle(transport, lifecycle())
         .await
@@ -240,6 +246,7 @@ async fn connect_sse(
                 ConnectError::Handshake(e.to_string())
             }
         })?;
+    let transport = handler.routes().ordered(transport);
     // Legacy SSE servers predate `server/discover`.
     let service = handler
         .serve_with_lifecycle(transport, ClientLifecycleMode::Initialize)

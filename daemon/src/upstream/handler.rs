@@ -50,6 +50,12 @@ impl UpstreamHandler {
         }
     }
 
+    /// The calls in flight through this server; its transport numbers their notifications
+    /// ([`CallRoutes::ordered`]).
+    pub fn routes(&self) -> &Arc<CallRoutes> {
+        &self.routes
+    }
+
     /// Passes a server-to-client request to the client whose call caused it: the only
     /// client with calls in flight; with none or several, it is refused (and logged) with an
     /// error the server can handle.
@@ -153,13 +159,16 @@ impl ClientHandler for UpstreamHandler {
     async fn on_progress(
         &self,
         params: ProgressNotificationParam,
-        _context: NotificationContext<RoleClient>,
+        context: NotificationContext<RoleClient>,
     ) {
         if let Some((peer, token)) = self.routes.progress_target(&params.progress_token) {
             let mut params = params;
             params.progress_token = token;
             let _ = peer.notify_progress(params).await;
         }
+        // The context carries the notification's place in the arrival order; dropping it
+        // tells a call waiting for its result that this one has been passed on.
+        drop(context);
     }
 
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
@@ -177,7 +186,7 @@ impl ClientHandler for UpstreamHandler {
     async fn on_logging_message(
         &self,
         params: LoggingMessageNotificationParam,
-        _context: NotificationContext<RoleClient>,
+        context: NotificationContext<RoleClient>,
     ) {
         let forwarded = params.clone();
         let level = match params.level {
@@ -200,6 +209,8 @@ impl ClientHandler for UpstreamHandler {
         for peer in self.routes.callers() {
             let _ = peer.notify_logging_message(forwarded.clone()).await;
         }
+        // Passed on: see `on_progress`.
+        drop(context);
     }
 }
 
