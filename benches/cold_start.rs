@@ -7,24 +7,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mcpproxy_daemon::client::Client;
 
-const CONFIG: &str = "listen = \"127.0.0.1:0\"\n";
+#[path = "common/daemon.rs"]
+mod daemon;
+use daemon::{spawn, stop};
 
-fn spawn(data_dir: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_mcpproxy"))
-        .args(["serve", "--log-level", "warn", "--data-dir"])
-        .arg(data_dir)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
+const CONFIG: &str = "listen = \"127.0.0.1:0\"\n";
 
 /// Spawns a daemon and returns how long it took to answer, then stops it with SIGTERM.
 async fn one_start(data_dir: &Path) -> Duration {
@@ -45,12 +36,7 @@ async fn one_start(data_dir: &Path) -> Duration {
         );
         tokio::time::sleep(Duration::from_micros(200)).await;
     };
-    rustix::process::kill_process(
-        rustix::process::Pid::from_child(&child),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
-    child.wait().unwrap();
+    stop(&mut child);
     answered
 }
 

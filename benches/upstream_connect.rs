@@ -8,10 +8,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use mcpproxy_daemon::client::Client;
+
+#[path = "common/daemon.rs"]
+mod daemon;
+use daemon::{spawn, stop};
 use mcpproxy_daemon::protocol::ServerState;
 
 fn config(servers: usize) -> String {
@@ -22,27 +26,6 @@ fn config(servers: usize) -> String {
         ));
     }
     text
-}
-
-fn spawn(data_dir: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_mcpproxy"))
-        .args(["serve", "--log-level", "warn", "--data-dir"])
-        .arg(data_dir)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-fn stop(child: &mut Child) {
-    rustix::process::kill_process(
-        rustix::process::Pid::from_child(child),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
-    child.wait().unwrap();
 }
 
 /// Starts a daemon with `servers` demo servers; returns the time until all were ready,

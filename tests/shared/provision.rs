@@ -46,26 +46,11 @@ pub fn peers_dir() -> PathBuf {
 
 /// Path of server-everything's entry script (`node PATH [stdio|sse|streamableHttp]`).
 pub fn server_everything() -> PathBuf {
-    let dir = peers_dir().join("npm");
-    install_once(&dir, SERVER_EVERYTHING, |dir| {
-        run(Command::new("npm")
-            .args([
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--no-save",
-                "--prefix",
-            ])
-            .arg(dir)
-            .arg(SERVER_EVERYTHING));
-    });
-    let script = dir.join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-    assert!(
-        script.exists(),
-        "server-everything installed, but {} is missing",
-        script.display()
-    );
-    script
+    npm_package(
+        "npm",
+        SERVER_EVERYTHING,
+        "@modelcontextprotocol/server-everything/dist/index.js",
+    )
 }
 
 /// Path of the MCP Inspector's entry script. Run it as `node PATH --cli URL --transport http
@@ -73,8 +58,17 @@ pub fn server_everything() -> PathBuf {
 /// prints the result as JSON. Note that 0.15.0 sends HTTP requests to the URL's `/mcp` path
 /// whatever path the URL names.
 pub fn inspector_cli() -> PathBuf {
-    let dir = peers_dir().join("inspector");
-    install_once(&dir, MCP_INSPECTOR, |dir| {
+    npm_package(
+        "inspector",
+        MCP_INSPECTOR,
+        "@modelcontextprotocol/inspector/cli/build/cli.js",
+    )
+}
+
+/// Installs the npm package `spec` under `peers_dir()/DIR` and returns `node_modules/ENTRY`.
+fn npm_package(dir: &str, spec: &str, entry: &str) -> PathBuf {
+    let dir = peers_dir().join(dir);
+    install_once(&dir, spec, |dir| {
         run(Command::new("npm")
             .args([
                 "install",
@@ -84,12 +78,12 @@ pub fn inspector_cli() -> PathBuf {
                 "--prefix",
             ])
             .arg(dir)
-            .arg(MCP_INSPECTOR));
+            .arg(spec));
     });
-    let script = dir.join("node_modules/@modelcontextprotocol/inspector/cli/build/cli.js");
+    let script = dir.join("node_modules").join(entry);
     assert!(
         script.exists(),
-        "the MCP Inspector installed, but {} is missing",
+        "{spec} installed, but {} is missing",
         script.display()
     );
     script

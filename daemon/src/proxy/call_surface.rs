@@ -151,6 +151,8 @@ impl CallSurface {
         let downstream = Downstream {
             context,
             session: self.session,
+            // This surface offers no logging, so its clients set no level.
+            log_level: None,
         };
         forward::call_tool(&self.daemon, server, request, intent.variant(), downstream).await
     }

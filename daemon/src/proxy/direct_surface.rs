@@ -175,6 +175,8 @@ impl ServerHandler for DirectSurface {
         let downstream = Downstream {
             context: &context,
             session: self.session,
+            // This surface offers no logging, so its clients set no level.
+            log_level: None,
         };
         forward::call_tool(
             &self.daemon,

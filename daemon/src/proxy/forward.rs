@@ -14,17 +14,22 @@
 //! timeout) come back as tool results with `isError: true`; protocol errors from the
 //! upstream pass through as JSON-RPC errors.
 
+// The log level a call asks for is deprecated with the rest of logging from 2026-07-28
+// (SEP-2577), but clients and servers of both eras still send and honour it.
+#![allow(deprecated)]
+
 use std::time::{Duration, Instant};
 
 use rmcp::ErrorData;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, ClientRequest,
-    ClientResult, ContentBlock, InputRequest, InputRequiredResult, InputResponses, ProtocolVersion,
-    RequestMetaObject, ServerRequest, ServerResult,
+    ClientResult, ContentBlock, InputRequest, InputRequiredResult, InputResponses, LoggingLevel,
+    ProtocolVersion, RequestMetaObject, ServerRequest, ServerResult,
 };
 use rmcp::service::{PeerRequestOptions, RequestContext, RoleServer, ServiceError};
 
 use super::activity::CallRecord;
+use super::upstream_request;
 use crate::daemon::Daemon;
 use crate::protocol::{CallOutcome, CallVariant, ServerState};
 use crate::upstream::call::{self, CallError};
@@ -42,6 +47,9 @@ pub struct Downstream<'a> {
     pub context: &'a RequestContext<RoleServer>,
     /// The downstream MCP session, for telling clients apart.
     pub session: u64,
+    /// The level this client chose for its session with `logging/setLevel` (revisions
+    /// before 2026-07-28), for upstreams that take the level with each request instead.
+    pub log_level: Option<LoggingLevel>,
 }
 
 /// A tool result that tells the model what went wrong.
@@ -182,7 +190,12 @@ async fn forward(
             .as_ref()
             .and_then(RequestMetaObject::get_progress_token)
     });
-    let forwarded_meta = forwarded_meta(context, &request);
+    let forwarded_meta = forwarded_meta(
+        context,
+        &request,
+        downstream.log_level,
+        upstream_request::is_stateless(&connection),
+    );
     let client_is_modern = context
         .protocol_version()
         .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
@@ -219,6 +232,9 @@ async fn forward(
                 return Ok(Forwarded::Failed(CallError::Timeout { id: format!("{server_name}:{tool}"), timeout }));
             }
         };
+        // The progress and log messages the server sent before its answer reach the
+        // client before the answer does: once answered, a client drops them.
+        server.routes.caught_up().await;
         let result = match answer.and_then(|r| r) {
             Ok(result) => result,
             Err(ServiceError::McpError(error)) => return Err(Aborted::Protocol(error)),
@@ -226,7 +242,7 @@ async fn forward(
         };
         match result {
             ServerResult::CallToolResult(mut result) => {
-                super::upstream_request::complete(&mut result.result_type);
+                upstream_request::complete(&mut result.result_type);
                 return Ok(Forwarded::Done(CallToolResponse::Complete(result)));
             }
             ServerResult::CreateTaskResult(task) => {
@@ -257,12 +273,24 @@ async fn forward(
 
 /// The client's `_meta`, minus what belongs to its own session (protocol version, client
 /// capabilities, its progress token): the upstream session supplies those.
+///
+/// The log level is the exception: from 2026-07-28 a client asks for log messages per
+/// request (`io.modelcontextprotocol/logLevel`, SEP-2575) and a server sends none without
+/// it. So a stateless upstream gets the client's own level, or for a client of an older
+/// revision the level it chose with `logging/setLevel`; an older upstream keeps the level
+/// set on its session.
 fn forwarded_meta(
     context: &RequestContext<RoleServer>,
     request: &CallToolRequestParams,
+    session_log_level: Option<LoggingLevel>,
+    upstream_is_stateless: bool,
 ) -> Option<RequestMetaObject> {
     let mut meta = request.meta.clone().unwrap_or_else(|| context.meta.clone());
+    let log_level = meta.log_level().or(session_log_level);
     meta.retain(|key, _| key != "progressToken" && !key.starts_with(PROTOCOL_META_PREFIX));
+    if upstream_is_stateless && let Some(level) = log_level {
+        meta.set_log_level(level);
+    }
     (!meta.is_empty()).then_some(meta)
 }
 

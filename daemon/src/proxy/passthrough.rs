@@ -6,26 +6,36 @@
 //!
 //! Logging (`logging/setLevel`) is deprecated from 2026-07-28 (SEP-2577) but 2025-11-25
 //! clients and servers still use it, so it is passed on.
+//!
+//! A 2026-07-28 upstream is stateless, so what a client of an older revision sets up for its
+//! session is translated: its log level travels with each call (see [`forward`]), and each
+//! `resources/subscribe` becomes a `subscriptions/listen` stream for that URI whose updates
+//! come back to the client as `notifications/resources/updated`.
 #![allow(deprecated)]
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult,
     GetPromptRequestParams, GetPromptResponse, ListPromptsResult, ListResourceTemplatesResult,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
-    ReadResourceResponse, ServerCapabilities, ServerConfig, SetLevelRequestParams,
-    SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
+    ListResourcesResult, ListToolsResult, LoggingLevel, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig,
+    ServerNotification, SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter,
+    UnsubscribeRequestParams,
 };
-use rmcp::service::{NotificationContext, RequestContext, RoleServer, SubscriptionContext};
+use rmcp::service::{
+    NotificationContext, Peer, RequestContext, RoleClient, RoleServer, SubscriptionContext,
+};
 use rmcp::{ErrorData, ServerHandler};
+use tokio::task::AbortHandle;
 
 use super::forward::{self, Downstream};
 use super::sessions::{self, Sessions, Surface};
 use super::upstream_request;
 use crate::daemon::Daemon;
 use crate::protocol::CallVariant;
-use crate::upstream::ServerShared;
+use crate::upstream::{Connection, ServerShared};
 
 #[derive(Clone)]
 pub struct Passthrough {
@@ -33,6 +43,10 @@ pub struct Passthrough {
     server: String,
     sessions: Arc<Sessions>,
     session: u64,
+    /// The level this session's client chose with `logging/setLevel`.
+    log_level: Arc<Mutex<Option<LoggingLevel>>>,
+    /// This session's resource subscriptions on a stateless upstream.
+    resource_listens: Arc<ResourceListens>,
 }
 
 impl Passthrough {
@@ -43,6 +57,8 @@ impl Passthrough {
             server: server.to_owned(),
             sessions,
             session,
+            log_level: Arc::default(),
+            resource_listens: Arc::default(),
         }
     }
 
@@ -52,8 +68,8 @@ impl Passthrough {
         })
     }
 
-    /// The server's live peer, refusing quarantined and disabled servers.
-    fn peer(&self) -> Result<rmcp::service::Peer<rmcp::RoleClient>, ErrorData> {
+    /// The server's live connection, refusing quarantined and disabled servers.
+    fn connection(&self) -> Result<Connection, ErrorData> {
         let server = self.shared()?;
         let view = server.view();
         if view.quarantined || !view.enabled {
@@ -65,7 +81,88 @@ impl Passthrough {
                 None,
             ));
         }
-        upstream_request::peer(&server)
+        upstream_request::connection(&server)
+    }
+
+    /// The server's live peer, refusing quarantined and disabled servers.
+    fn peer(&self) -> Result<Peer<RoleClient>, ErrorData> {
+        self.connection().map(|c| c.peer)
+    }
+}
+
+/// A session's resource subscriptions on a stateless upstream: one task per URI, each
+/// holding a `subscriptions/listen` stream and passing its updates on. Ending a task (on
+/// `resources/unsubscribe`, a second subscribe to the URI, or the end of the session, when
+/// the last handle of this is dropped) drops the stream, and rmcp cancels the listen request
+/// upstream.
+#[derive(Debug, Default)]
+struct ResourceListens {
+    tasks: Mutex<HashMap<String, AbortHandle>>,
+}
+
+impl ResourceListens {
+    /// Opens a listen stream for `uri` on `upstream` and passes its updates to `client`.
+    /// Fails when the upstream does not accept the URI: it would never report a change.
+    async fn subscribe(
+        &self,
+        upstream: &Peer<RoleClient>,
+        uri: String,
+        client: Peer<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let filter = SubscriptionFilter::builder()
+            .resource_subscription(uri.clone())
+            .build();
+        let mut subscription = upstream
+            .listen(filter)
+            .await
+            .map_err(upstream_request::error)?;
+        let accepted = subscription
+            .acknowledged()
+            .resource_subscriptions
+            .as_ref()
+            .is_some_and(|uris| uris.contains(&uri));
+        if !accepted {
+            return Err(ErrorData::invalid_params(
+                format!("the server offers no updates of {uri}"),
+                None,
+            ));
+        }
+        let task = tokio::spawn(async move {
+            // Ends with the stream (the upstream went away) or the client.
+            while let Ok(Some(notification)) = subscription.next().await {
+                if let ServerNotification::ResourceUpdatedNotification(updated) = notification
+                    && client
+                        .notify_resource_updated(updated.params)
+                        .await
+                        .is_err()
+                {
+                    return;
+                }
+            }
+        });
+        if let Some(previous) = self.tasks().insert(uri, task.abort_handle()) {
+            previous.abort();
+        }
+        Ok(())
+    }
+
+    /// Ends the subscription to `uri`; without one there is nothing to do.
+    fn unsubscribe(&self, uri: &str) {
+        if let Some(task) = self.tasks().remove(uri) {
+            task.abort();
+        }
+    }
+
+    fn tasks(&self) -> std::sync::MutexGuard<'_, HashMap<String, AbortHandle>> {
+        self.tasks.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for ResourceListens {
+    fn drop(&mut self) {
+        for task in self.tasks().values() {
+            task.abort();
+        }
     }
 }
 
@@ -125,6 +222,10 @@ impl ServerHandler for Passthrough {
         let downstream = Downstream {
             context: &context,
             session: self.session,
+            log_level: *self
+                .log_level
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
         };
         forward::call_tool(
             &self.daemon,
@@ -196,9 +297,18 @@ impl ServerHandler for Passthrough {
     async fn subscribe(
         &self,
         request: SubscribeRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        self.peer()?
+        let connection = self.connection()?;
+        if upstream_request::is_stateless(&connection) {
+            // No `resources/subscribe` from 2026-07-28: a listen stream does its job.
+            return self
+                .resource_listens
+                .subscribe(&connection.peer, request.uri, context.peer)
+                .await;
+        }
+        connection
+            .peer
             .subscribe(request)
             .await
             .map_err(upstream_request::error)
@@ -209,7 +319,13 @@ impl ServerHandler for Passthrough {
         request: UnsubscribeRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        self.peer()?
+        let connection = self.connection()?;
+        if upstream_request::is_stateless(&connection) {
+            self.resource_listens.unsubscribe(&request.uri);
+            return Ok(());
+        }
+        connection
+            .peer
             .unsubscribe(request)
             .await
             .map_err(upstream_request::error)
@@ -235,9 +351,21 @@ impl ServerHandler for Passthrough {
         request: SetLevelRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        self.peer()?
-            .set_level(request)
-            .await
-            .map_err(upstream_request::error)
+        let connection = self.connection()?;
+        let level = request.level;
+        // A stateless upstream keeps no level for a session: it gets this one with each
+        // call instead. An older upstream keeps it on its one session with the daemon.
+        if !upstream_request::is_stateless(&connection) {
+            connection
+                .peer
+                .set_level(request)
+                .await
+                .map_err(upstream_request::error)?;
+        }
+        *self
+            .log_level
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(level);
+        Ok(())
     }
 }

@@ -5,11 +5,16 @@ use rmcp::ErrorData;
 use rmcp::model::{GetPromptResponse, ReadResourceResponse, ResultType};
 use rmcp::service::{Peer, RoleClient, ServiceError};
 
-use crate::upstream::ServerShared;
+use crate::upstream::{Connection, ServerShared};
 
 /// The server's live MCP peer, or an error saying it is not connected.
 pub fn peer(server: &ServerShared) -> Result<Peer<RoleClient>, ErrorData> {
-    server.connection().map(|c| c.peer).ok_or_else(|| {
+    connection(server).map(|c| c.peer)
+}
+
+/// The server's live connection, or an error saying it is not connected.
+pub fn connection(server: &ServerShared) -> Result<Connection, ErrorData> {
+    server.connection().ok_or_else(|| {
         ErrorData::internal_error(
             format!(
                 "server {} is {}, not ready",
@@ -19,6 +24,13 @@ pub fn peer(server: &ServerShared) -> Result<Peer<RoleClient>, ErrorData> {
             None,
         )
     })
+}
+
+/// Whether the upstream speaks 2026-07-28 or later. Those sessions are stateless: what an
+/// older client sets up for its session (log level, resource subscriptions) has to travel
+/// another way.
+pub fn is_stateless(connection: &Connection) -> bool {
+    connection.protocol_version.as_str() >= "2026-07-28"
 }
 
 /// The upstream's own JSON-RPC errors pass through unchanged; anything else says what broke.

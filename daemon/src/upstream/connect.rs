@@ -11,6 +11,10 @@
 //!
 //! Both MCP eras are tried where the server may offer them: `server/discover` for
 //! 2026-07-28, falling back to `initialize` for 2025-11-25 and older.
+//!
+//! Every transport is wrapped in [`super::routes::Ordered`], which numbers the server's
+//! progress and log messages as they arrive, so a call's result never overtakes them on the
+//! way to the client.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -24,6 +28,7 @@ use rmcp::service::{
     ClientInitializeError, ClientLifecycleMode, ClientServiceExt as _, RunningService,
 };
 use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::async_rw::AsyncRwTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use tokio::io::AsyncBufReadExt as _;
 
@@ -178,13 +183,8 @@ async fn connect_stdio(
     // Ends by itself when the pipe closes, after the last line the child wrote.
     tokio::spawn(pump_stderr(pipes.stderr, Arc::clone(log)));
     let mut process = process;
-    let transport =
-        handler
-            .routes()
-            .ordered(rmcp::transport::async_rw::AsyncRwTransport::new_client(
-                pipes.stdout,
-                pipes.stdin,
-            ));
+    let stdio = AsyncRwTransport::new_client(pipes.stdout, pipes.stdin);
+    let transport = handler.routes().ordered(stdio);
     let service = match handler.serve_with_lifecycle(transport, lifecycle()).await {
         Ok(service) => service,
         Err(error) => {

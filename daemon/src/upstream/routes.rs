@@ -7,7 +7,7 @@
 //! a client forgets a request once it has its answer, so progress that comes later is lost.
 //! rmcp handles each incoming notification in a task of its own but hands a response to its
 //! waiting caller directly, so the last notifications before a result can still be on their
-//! way when the result is. [`ArrivalOrder`] closes that gap: the transport numbers these
+//! way when the result is. `ArrivalOrder` closes that gap: the transport numbers these
 //! notifications as they arrive ([`Ordered`]), each one counts as pending until the handler
 //! is done with it, and a call waits for the ones that arrived before its result
 //! ([`CallRoutes::caught_up`]).
@@ -123,7 +123,7 @@ impl CallRoutes {
         }
     }
 
-    /// Waits (at most [`CATCH_UP_LIMIT`]) until every progress and log notification the
+    /// Waits (at most `CATCH_UP_LIMIT`) until every progress and log notification the
     /// upstream sent so far has been passed on. A call does this once it has its result, so
     /// the client hears them before the result.
     pub async fn caught_up(&self) {
@@ -260,4 +260,40 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::pin;
+
+    use futures_util::FutureExt as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_result_waits_for_the_notifications_that_arrived_before_it() {
+        let order = Arc::new(ArrivalOrder::default());
+        let earlier = order.arrive();
+        let copy_in_flight = earlier.clone();
+        let mut catching_up = pin!(order.caught_up());
+        assert!(catching_up.as_mut().now_or_never().is_none());
+
+        // One that arrives after the result is not waited for.
+        let later = order.arrive();
+        drop(earlier);
+        assert!(
+            catching_up.as_mut().now_or_never().is_none(),
+            "a copy of the notification is still being handled"
+        );
+        drop(copy_in_flight);
+        assert!(catching_up.now_or_never().is_some());
+        drop(later);
+    }
+
+    #[tokio::test]
+    async fn nothing_pending_means_no_wait() {
+        let order = Arc::new(ArrivalOrder::default());
+        drop(order.arrive());
+        assert!(order.caught_up().now_or_never().is_some());
+    }
 }
