@@ -18,6 +18,7 @@ mod direct_surface;
 mod forward;
 mod intent;
 mod names;
+mod parked;
 mod passthrough;
 mod ranking;
 mod reverse;
@@ -40,6 +41,7 @@ pub use self::activity::CallRecord;
 use self::call_surface::CallSurface;
 use self::direct_surface::DirectSurface;
 pub use self::names::direct_name;
+use self::parked::ParkedCalls;
 use self::passthrough::Passthrough;
 use self::sessions::Sessions;
 use crate::api::ApiFailure;
@@ -53,6 +55,8 @@ type Service<S> = StreamableHttpService<S, LocalSessionManager>;
 pub struct Proxy {
     daemon: Daemon,
     sessions: Arc<Sessions>,
+    /// Upstream calls waiting for a 2026-07-28 client's answers, whichever surface began them.
+    parked: Arc<ParkedCalls>,
     call: Service<CallSurface>,
     all: Service<DirectSurface>,
     servers: Mutex<HashMap<String, Service<Passthrough>>>,
@@ -67,16 +71,19 @@ impl std::fmt::Debug for Proxy {
 impl Proxy {
     pub fn new(daemon: &Daemon) -> Arc<Self> {
         let sessions = Arc::new(Sessions::default());
+        let parked = Arc::new(ParkedCalls::default());
         let call = {
-            let (daemon, sessions) = (daemon.clone(), Arc::clone(&sessions));
+            let (daemon, sessions, parked) =
+                (daemon.clone(), Arc::clone(&sessions), Arc::clone(&parked));
             service(daemon.clone(), move || {
-                CallSurface::new(daemon.clone(), Arc::clone(&sessions))
+                CallSurface::new(daemon.clone(), Arc::clone(&sessions), Arc::clone(&parked))
             })
         };
         let all = {
-            let (daemon, sessions) = (daemon.clone(), Arc::clone(&sessions));
+            let (daemon, sessions, parked) =
+                (daemon.clone(), Arc::clone(&sessions), Arc::clone(&parked));
             service(daemon.clone(), move || {
-                DirectSurface::new(daemon.clone(), Arc::clone(&sessions))
+                DirectSurface::new(daemon.clone(), Arc::clone(&sessions), Arc::clone(&parked))
             })
         };
         tokio::spawn(sessions::forward_list_changes(
@@ -86,6 +93,7 @@ impl Proxy {
         Arc::new(Self {
             daemon: daemon.clone(),
             sessions,
+            parked,
             call,
             all,
             servers: Mutex::new(HashMap::new()),
@@ -101,13 +109,19 @@ impl Proxy {
         servers
             .entry(name.to_owned())
             .or_insert_with(|| {
-                let (daemon, sessions, name) = (
+                let (daemon, sessions, parked, name) = (
                     self.daemon.clone(),
                     Arc::clone(&self.sessions),
+                    Arc::clone(&self.parked),
                     name.to_owned(),
                 );
                 service(self.daemon.clone(), move || {
-                    Passthrough::new(daemon.clone(), &name, Arc::clone(&sessions))
+                    Passthrough::new(
+                        daemon.clone(),
+                        &name,
+                        Arc::clone(&sessions),
+                        Arc::clone(&parked),
+                    )
                 })
             })
             .clone()

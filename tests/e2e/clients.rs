@@ -171,6 +171,11 @@ fn call_read(id: &str, args: Value) -> Value {
     call("call_tool_read", json!({"name": id, "args": args}))
 }
 
+/// `call_tool_write` on `/mcp/call` for the upstream tool `id` (`server:tool`).
+fn call_write(id: &str, args: Value) -> Value {
+    call("call_tool_write", json!({"name": id, "args": args}))
+}
+
 /// The text blocks of a tool result, joined.
 fn text(result: &Value) -> String {
     result["content"]
@@ -496,6 +501,98 @@ async fn elicitation_and_sampling_reach_the_calling_client_in_both_eras() {
         assert_eq!(asked.as_array().map(Vec::len), Some(1), "{label}: {asked}");
         assert_eq!(asked[0]["kind"], "sampling", "{label}");
         assert_eq!(asked[0]["prompt"], json!([prompt]), "{label}");
+    }
+}
+
+/// The other direction of the translation: server-everything (a 2025-11-25 upstream, over
+/// stdio) sends `sampling/createMessage` and `elicitation/create` in the middle of a call.
+/// A 2026-07-28 Python client cannot take such requests: it gets them as `input_required`
+/// rounds of its call and answers by calling again, and the upstream's call, which waited
+/// meanwhile, finishes with the client's answers. On `/mcp/all`, through `call_tool_write` on
+/// `/mcp/call`, and on the stdio passthrough `/mcp/server/everything`; a legacy (2025-11-25)
+/// client, asked with plain requests, is the control. The clients run one after another: with
+/// two clients calling the same upstream at once its requests could not be told apart.
+#[tokio::test]
+async fn a_legacy_upstreams_questions_reach_a_2026_client_through_its_call() {
+    peers::python_mcp2();
+    let everything = peers::server_everything();
+    let servers = format!(
+        "[servers.everything]\ncommand = \"node\"\nargs = [\"{}\", \"stdio\"]\n",
+        everything.display()
+    );
+    let (daemon, base) = start_daemon("", &servers, &["everything"]).await;
+    let view = daemon
+        .wait_state("everything", ServerState::Ready, READY_TIMEOUT)
+        .await;
+    assert_eq!(view.protocol_version.as_deref(), Some("2025-11-25"));
+
+    for era in [Era::Modern, Era::Legacy] {
+        for surface in ["all", "call", "server/everything"] {
+            let prompt = format!("a haiku for {} on {surface}", era.mode());
+            let sampling = json!({"prompt": prompt, "maxTokens": 50});
+            let steps = match surface {
+                "all" => vec![
+                    call("everything__trigger-sampling-request", sampling),
+                    call("everything__trigger-elicitation-request", json!({})),
+                ],
+                "call" => vec![
+                    call_write("everything:trigger-sampling-request", sampling),
+                    call_write("everything:trigger-elicitation-request", json!({})),
+                ],
+                _ => vec![
+                    call("trigger-sampling-request", sampling),
+                    call("trigger-elicitation-request", json!({})),
+                ],
+            };
+            let answer = format!("answer-{}-{}", era.mode(), surface.replace('/', "-"));
+            let run = PyRun::new(format!("{base}/mcp/{surface}"), era, steps)
+                .option("--answer", answer.clone());
+            let label = run.label();
+            let steps = run.run().await;
+            let (sampled, elicited) = (&steps[0], &steps[1]);
+
+            let result = &sampled["result"];
+            assert!(!is_error(result), "{label}: sampling: {result}");
+            let said = text(result);
+            assert!(said.contains("LLM sampling result"), "{label}: {said}");
+            assert!(
+                said.contains(&answer),
+                "{label}: not the client's answer: {said}"
+            );
+            assert!(
+                said.contains("py-client"),
+                "{label}: not the client's model: {said}"
+            );
+            let asked = &sampled["asked"];
+            assert_eq!(asked.as_array().map(Vec::len), Some(1), "{label}: {asked}");
+            assert_eq!(asked[0]["kind"], "sampling", "{label}");
+            assert_eq!(
+                asked[0]["prompt"],
+                json!([format!(
+                    "Resource trigger-sampling-request context: {prompt}"
+                )]),
+                "{label}"
+            );
+
+            let result = &elicited["result"];
+            assert!(!is_error(result), "{label}: elicitation: {result}");
+            let said = text(result);
+            assert!(
+                said.contains("User provided the requested information"),
+                "{label}: {said}"
+            );
+            assert!(
+                said.contains(&format!(r#""answer": "{answer}""#)),
+                "{label}: not the client's answer: {said}"
+            );
+            let asked = &elicited["asked"];
+            assert_eq!(asked.as_array().map(Vec::len), Some(1), "{label}: {asked}");
+            assert_eq!(asked[0]["kind"], "elicitation", "{label}");
+            assert_eq!(
+                asked[0]["message"], "Please provide inputs for the following fields:",
+                "{label}"
+            );
+        }
     }
 }
 

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::forward::{self, Downstream, error_result};
 use super::intent::Intent;
+use super::parked::ParkedCalls;
 use super::ranking;
 use super::sessions::{Sessions, Surface};
 use crate::config::ServerConfig as UpstreamConfig;
@@ -38,15 +39,17 @@ pub struct CallSurface {
     daemon: Daemon,
     sessions: Arc<Sessions>,
     session: u64,
+    parked: Arc<ParkedCalls>,
 }
 
 impl CallSurface {
-    pub fn new(daemon: Daemon, sessions: Arc<Sessions>) -> Self {
+    pub fn new(daemon: Daemon, sessions: Arc<Sessions>, parked: Arc<ParkedCalls>) -> Self {
         let session = sessions.next_id();
         Self {
             daemon,
             sessions,
             session,
+            parked,
         }
     }
 
@@ -153,6 +156,7 @@ impl CallSurface {
             session: self.session,
             // This surface offers no logging, so its clients set no level.
             log_level: None,
+            parked: &self.parked,
         };
         forward::call_tool(&self.daemon, server, request, intent.variant(), downstream).await
     }

@@ -16,6 +16,7 @@ use rmcp::{ErrorData, ServerHandler};
 
 use super::forward::{self, Downstream, error_result};
 use super::names::direct_name;
+use super::parked::ParkedCalls;
 use super::sessions::{self, Sessions, Surface};
 use super::upstream_request;
 use crate::daemon::Daemon;
@@ -27,6 +28,7 @@ pub struct DirectSurface {
     daemon: Daemon,
     sessions: Arc<Sessions>,
     session: u64,
+    parked: Arc<ParkedCalls>,
 }
 
 /// A server whose tools are served: enabled, approved, connected.
@@ -41,12 +43,13 @@ pub fn serving_servers(daemon: &Daemon) -> Vec<Arc<ServerShared>> {
 }
 
 impl DirectSurface {
-    pub fn new(daemon: Daemon, sessions: Arc<Sessions>) -> Self {
+    pub fn new(daemon: Daemon, sessions: Arc<Sessions>, parked: Arc<ParkedCalls>) -> Self {
         let session = sessions.next_id();
         Self {
             daemon,
             sessions,
             session,
+            parked,
         }
     }
 
@@ -177,6 +180,7 @@ impl ServerHandler for DirectSurface {
             session: self.session,
             // This surface offers no logging, so its clients set no level.
             log_level: None,
+            parked: &self.parked,
         };
         forward::call_tool(
             &self.daemon,

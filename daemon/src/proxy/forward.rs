@@ -8,6 +8,11 @@
 //! - a 2026-07-28 upstream's `input_required` result goes to a 2026-07-28 client as it is;
 //!   for an older client mcpproxy asks it the questions itself (elicitation, sampling,
 //!   roots as ordinary requests) and calls the upstream again with the answers;
+//! - the other way round, an older upstream's sampling/elicitation/roots request during a
+//!   2026-07-28 client's call comes to the call (through its [`Questions`] channel) and goes
+//!   to the client as an `input_required` result; the upstream call waits in
+//!   [`ParkedCalls`] until the client calls again with the answer (`requestState` names the
+//!   parked call), and the same upstream call goes on, perhaps to ask again;
 //! - every call emits activity events.
 //!
 //! Problems the model can act on (a server not ready, an unknown tool, a refused intent, a
@@ -18,22 +23,27 @@
 // (SEP-2577), but clients and servers of both eras still send and honour it.
 #![allow(deprecated)]
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rmcp::ErrorData;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, ClientRequest,
-    ClientResult, ContentBlock, InputRequest, InputRequiredResult, InputResponses, LoggingLevel,
-    ProtocolVersion, RequestMetaObject, ServerRequest, ServerResult,
+    ClientResult, ContentBlock, InputRequest, InputRequests, InputRequiredResult, InputResponses,
+    LoggingLevel, ProtocolVersion, RequestMetaObject, ServerRequest, ServerResult,
 };
-use rmcp::service::{PeerRequestOptions, RequestContext, RoleServer, ServiceError};
+use rmcp::service::{
+    PeerRequestOptions, RequestContext, RequestHandle, RoleClient, RoleServer, ServiceError,
+};
 
 use super::activity::CallRecord;
+use super::parked::{Asked, ParkedCall, ParkedCalls, UpstreamCall};
 use super::upstream_request;
 use crate::daemon::Daemon;
 use crate::protocol::{CallOutcome, CallVariant, ServerState};
+use crate::upstream::Connection;
 use crate::upstream::call::{self, CallError};
-use crate::upstream::routes::Caller;
+use crate::upstream::routes::{Caller, Question, Questions};
 
 /// How many `input_required` rounds one call may take.
 const MAX_INPUT_ROUNDS: usize = 10;
@@ -50,6 +60,8 @@ pub struct Downstream<'a> {
     /// The level this client chose for its session with `logging/setLevel` (revisions
     /// before 2026-07-28), for upstreams that take the level with each request instead.
     pub log_level: Option<LoggingLevel>,
+    /// Where calls wait between a 2026-07-28 client's rounds (shared by every surface).
+    pub parked: &'a Arc<ParkedCalls>,
 }
 
 /// A tool result that tells the model what went wrong.
@@ -180,10 +192,24 @@ async fn forward(
     }
 
     let context = downstream.context;
-    let mut ticket = server.routes.begin(Caller {
-        session: downstream.session,
-        peer: context.peer.clone(),
-    });
+    let client_is_modern = context
+        .protocol_version()
+        .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+    // A 2026-07-28 client answering the question of a call that waits for it.
+    let parked = match request.request_state.as_deref() {
+        Some(state) if ParkedCalls::is_token(state) => {
+            match downstream.parked.take(state, server_name, &tool) {
+                Some(parked) => Some(parked),
+                None => {
+                    return Ok(Forwarded::Refused(format!(
+                        "no call of {server_name}:{tool} waits for these answers (it timed \
+                         out, or was answered already); call the tool again"
+                    )));
+                }
+            }
+        }
+        _ => None,
+    };
     let client_token = context.meta.get_progress_token().or_else(|| {
         request
             .meta
@@ -196,46 +222,88 @@ async fn forward(
         downstream.log_level,
         upstream_request::is_stateless(&connection),
     );
-    let client_is_modern = context
-        .protocol_version()
-        .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
     let mut params = CallToolRequestParams::new(tool.clone());
     params.arguments = request.arguments;
     params.input_responses = request.input_responses;
     params.request_state = request.request_state;
 
-    for _round in 0..MAX_INPUT_ROUNDS {
-        let options = match &forwarded_meta {
-            Some(meta) => PeerRequestOptions::no_options().with_meta(meta.clone()),
-            None => PeerRequestOptions::no_options(),
-        };
-        let call = ClientRequest::CallToolRequest(CallToolRequest::new(params.clone()));
-        let mut handle = match connection
-            .peer
-            .send_cancellable_request(call, options)
-            .await
-        {
-            Ok(handle) => handle,
-            Err(e) => return Ok(Forwarded::Failed(upstream_error(server_name, &tool, e))),
-        };
-        if let Some(client_token) = &client_token {
-            ticket.forward_progress(&handle.progress_token, client_token.clone());
+    let mut call = match parked {
+        Some(parked) => {
+            let mut call = parked.answer(params.input_responses.as_ref());
+            call.ticket.rebind(downstream.session, context.peer.clone());
+            call
         }
-        let answer = tokio::select! {
-            answer = &mut handle.rx => answer.map_err(|_| ServiceError::TransportClosed),
-            () = context.ct.cancelled() => {
-                let _ = handle.cancel(Some("cancelled by the client".to_owned())).await;
+        None => {
+            // A 2026-07-28 client is asked the upstream's questions through this call.
+            let (questions, asked) = if client_is_modern {
+                let (questions, asked) = Questions::channel(deadline);
+                (Some(questions), Some(asked))
+            } else {
+                (None, None)
+            };
+            let ticket = server.routes.begin(Caller {
+                session: downstream.session,
+                peer: context.peer.clone(),
+                questions,
+            });
+            let handle = match send(&connection, &params, &forwarded_meta).await {
+                Ok(handle) => handle,
+                Err(e) => return Ok(Forwarded::Failed(upstream_error(server_name, &tool, e))),
+            };
+            UpstreamCall {
+                handle,
+                ticket,
+                questions: asked,
+                deadline,
+            }
+        }
+    };
+    if let Some(client_token) = &client_token {
+        call.ticket
+            .forward_progress(&call.handle.progress_token, client_token.clone());
+    }
+
+    let mut rounds = 0;
+    loop {
+        let answer = match wait(&mut call, context).await {
+            Waited::Answered(answer) => answer,
+            Waited::Asked(Question { request, answer }) => {
+                let Some((asked, input)) = Asked::from_request(request) else {
+                    // Not a question for the client (a ping, say): refused; the call goes on.
+                    let _ = answer.send(Err(ErrorData::internal_error(
+                        "mcpproxy can pass only sampling, elicitation and roots requests \
+                         to this client",
+                        None,
+                    )));
+                    continue;
+                };
+                // Progress the server sent before its question reaches the client first.
+                server.routes.caught_up().await;
+                let parked = ParkedCall {
+                    call,
+                    server: server_name.to_owned(),
+                    tool,
+                    asked,
+                    answer,
+                };
+                return Ok(Forwarded::Done(park(downstream.parked, parked, input)));
+            }
+            Waited::Cancelled => {
+                call.cancel("cancelled by the client").await;
                 return Err(Aborted::Cancelled);
             }
-            () = tokio::time::sleep_until(deadline.into()) => {
-                let _ = handle.cancel(Some("mcpproxy call timeout".to_owned())).await;
-                return Ok(Forwarded::Failed(CallError::Timeout { id: format!("{server_name}:{tool}"), timeout }));
+            Waited::TimedOut => {
+                call.cancel("mcpproxy call timeout").await;
+                return Ok(Forwarded::Failed(CallError::Timeout {
+                    id: format!("{server_name}:{tool}"),
+                    timeout,
+                }));
             }
         };
         // The progress and log messages the server sent before its answer reach the
         // client before the answer does: once answered, a client drops them.
         server.routes.caught_up().await;
-        let result = match answer.and_then(|r| r) {
+        let result = match answer {
             Ok(result) => result,
             Err(ServiceError::McpError(error)) => return Err(Aborted::Protocol(error)),
             Err(e) => return Ok(Forwarded::Failed(upstream_error(server_name, &tool, e))),
@@ -252,9 +320,23 @@ async fn forward(
                 return Ok(Forwarded::Done(CallToolResponse::InputRequired(input)));
             }
             ServerResult::InputRequiredResult(input) => {
+                rounds += 1;
+                if rounds == MAX_INPUT_ROUNDS {
+                    return Ok(Forwarded::Refused(format!(
+                        "{server_name}:{tool} kept asking for input after {MAX_INPUT_ROUNDS} rounds"
+                    )));
+                }
                 let answers = ask_legacy_client(context, &input).await?;
                 params.input_responses = Some(answers);
                 params.request_state = input.request_state;
+                call.handle = match send(&connection, &params, &forwarded_meta).await {
+                    Ok(handle) => handle,
+                    Err(e) => return Ok(Forwarded::Failed(upstream_error(server_name, &tool, e))),
+                };
+                if let Some(client_token) = &client_token {
+                    call.ticket
+                        .forward_progress(&call.handle.progress_token, client_token.clone());
+                }
             }
             other => {
                 return Err(Aborted::Protocol(ErrorData::internal_error(
@@ -266,9 +348,76 @@ async fn forward(
             }
         }
     }
-    Ok(Forwarded::Refused(format!(
-        "{server_name}:{tool} kept asking for input after {MAX_INPUT_ROUNDS} rounds"
-    )))
+}
+
+/// Sends the `tools/call` to the upstream.
+async fn send(
+    connection: &Connection,
+    params: &CallToolRequestParams,
+    meta: &Option<RequestMetaObject>,
+) -> Result<RequestHandle<RoleClient>, ServiceError> {
+    let options = match meta {
+        Some(meta) => PeerRequestOptions::no_options().with_meta(meta.clone()),
+        None => PeerRequestOptions::no_options(),
+    };
+    let call = ClientRequest::CallToolRequest(CallToolRequest::new(params.clone()));
+    connection
+        .peer
+        .send_cancellable_request(call, options)
+        .await
+}
+
+/// What waiting on an upstream call came to.
+enum Waited {
+    /// The upstream answered the call.
+    Answered(Result<ServerResult, ServiceError>),
+    /// The upstream asks a 2026-07-28 client something first.
+    Asked(Question),
+    /// The client cancelled its request.
+    Cancelled,
+    /// The call's deadline passed.
+    TimedOut,
+}
+
+async fn wait(call: &mut UpstreamCall, context: &RequestContext<RoleServer>) -> Waited {
+    let UpstreamCall {
+        handle,
+        questions,
+        deadline,
+        ..
+    } = call;
+    let asked = async {
+        match questions {
+            Some(questions) => match questions.recv().await {
+                Some(question) => question,
+                // The routes keep the sender while the call is registered, so this does not
+                // happen; if it did, there would be nothing more to wait for here.
+                None => std::future::pending().await,
+            },
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        answer = &mut handle.rx => Waited::Answered(
+            answer.map_err(|_| ServiceError::TransportClosed).and_then(|r| r),
+        ),
+        question = asked => Waited::Asked(question),
+        () = context.ct.cancelled() => Waited::Cancelled,
+        () = tokio::time::sleep_until((*deadline).into()) => Waited::TimedOut,
+    }
+}
+
+/// Parks `parked` until the client answers its question (`input`), and returns the
+/// `input_required` result that asks it.
+fn park(
+    parked_calls: &Arc<ParkedCalls>,
+    parked: ParkedCall,
+    input: InputRequest,
+) -> CallToolResponse {
+    let key = parked.asked.key().to_owned();
+    let token = parked_calls.park(parked);
+    let questions = InputRequests::from([(key, input)]);
+    CallToolResponse::InputRequired(InputRequiredResult::new(Some(questions), Some(token)))
 }
 
 /// The client's `_meta`, minus what belongs to its own session (protocol version, client

@@ -31,6 +31,7 @@ use rmcp::{ErrorData, ServerHandler};
 use tokio::task::AbortHandle;
 
 use super::forward::{self, Downstream};
+use super::parked::ParkedCalls;
 use super::sessions::{self, Sessions, Surface};
 use super::upstream_request;
 use crate::daemon::Daemon;
@@ -43,6 +44,7 @@ pub struct Passthrough {
     server: String,
     sessions: Arc<Sessions>,
     session: u64,
+    parked: Arc<ParkedCalls>,
     /// The level this session's client chose with `logging/setLevel`.
     log_level: Arc<Mutex<Option<LoggingLevel>>>,
     /// This session's resource subscriptions on a stateless upstream.
@@ -50,13 +52,19 @@ pub struct Passthrough {
 }
 
 impl Passthrough {
-    pub fn new(daemon: Daemon, server: &str, sessions: Arc<Sessions>) -> Self {
+    pub fn new(
+        daemon: Daemon,
+        server: &str,
+        sessions: Arc<Sessions>,
+        parked: Arc<ParkedCalls>,
+    ) -> Self {
         let session = sessions.next_id();
         Self {
             daemon,
             server: server.to_owned(),
             sessions,
             session,
+            parked,
             log_level: Arc::default(),
             resource_listens: Arc::default(),
         }
@@ -226,6 +234,7 @@ impl ServerHandler for Passthrough {
                 .log_level
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
+            parked: &self.parked,
         };
         forward::call_tool(
             &self.daemon,

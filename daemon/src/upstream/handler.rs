@@ -13,7 +13,7 @@ use rmcp::model::{
     ElicitResult, Implementation, ListRootsRequest, ListRootsResult, LoggingLevel,
     LoggingMessageNotificationParam, ProgressNotificationParam, ServerRequest,
 };
-use rmcp::service::{NotificationContext, RequestContext, RoleClient, ServiceError};
+use rmcp::service::{NotificationContext, RequestContext, RoleClient};
 use rmcp::{ClientHandler, ErrorData};
 
 use super::routes::CallRoutes;
@@ -58,13 +58,14 @@ impl UpstreamHandler {
 
     /// Passes a server-to-client request to the client whose call caused it: the only
     /// client with calls in flight; with none or several, it is refused (and logged) with an
-    /// error the server can handle.
+    /// error the server can handle. A 2026-07-28 client is asked through its call (see
+    /// [`super::routes::Questions`]).
     async fn ask_caller(
         &self,
         what: &str,
         request: ServerRequest,
     ) -> Result<ClientResult, ErrorData> {
-        let peer = self.routes.sole_caller().map_err(|e| {
+        let caller = self.routes.sole_caller().map_err(|e| {
             self.log.daemon(
                 LogLevel::Warn,
                 format!("refused the server's {what} request: {e}"),
@@ -74,13 +75,7 @@ impl UpstreamHandler {
                 None,
             )
         })?;
-        peer.send_request(request).await.map_err(|e| match e {
-            ServiceError::McpError(error) => error,
-            other => ErrorData::internal_error(
-                format!("the client did not answer the {what} request: {other}"),
-                None,
-            ),
-        })
+        caller.ask(what, request).await
     }
 }
 
@@ -143,16 +138,21 @@ impl ClientHandler for UpstreamHandler {
         &self,
         _context: RequestContext<RoleClient>,
     ) -> Result<ListRootsResult, ErrorData> {
-        match self.routes.sole_caller() {
-            Ok(peer) => match peer
-                .send_request(ServerRequest::ListRootsRequest(ListRootsRequest::default()))
-                .await
-            {
-                Ok(ClientResult::ListRootsResult(result)) => Ok(result),
-                // A client without roots has none to share.
-                _ => Ok(ListRootsResult::default()),
-            },
-            Err(_) => Ok(ListRootsResult::default()),
+        // Servers ask for roots unprompted too (on connecting, say): with no client to ask,
+        // there are none, which is no reason to log.
+        let Ok(caller) = self.routes.sole_caller() else {
+            return Ok(ListRootsResult::default());
+        };
+        match caller
+            .ask(
+                "roots",
+                ServerRequest::ListRootsRequest(ListRootsRequest::default()),
+            )
+            .await
+        {
+            Ok(ClientResult::ListRootsResult(result)) => Ok(result),
+            // A client without roots has none to share.
+            _ => Ok(ListRootsResult::default()),
         }
     }
 

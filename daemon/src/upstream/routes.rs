@@ -3,6 +3,10 @@
 //! older protocol revisions server-to-client requests such as sampling and elicitation) are
 //! routed back through this table to the client whose call caused them.
 //!
+//! A client of the 2026-07-28 revision cannot take a server-to-client request: it is asked
+//! through its call instead (an `input_required` result). Its call registers a channel for
+//! such requests ([`Questions`]); the call takes them from there and hands back the answers.
+//!
 //! A call's progress and log messages must also reach its client *before* the call's result:
 //! a client forgets a request once it has its answer, so progress that comes later is lost.
 //! rmcp handles each incoming notification in a task of its own but hands a response to its
@@ -15,12 +19,15 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use rmcp::model::{NumberOrString, ProgressToken, ServerNotification};
-use rmcp::service::{Peer, RoleClient, RoleServer, RxJsonRpcMessage, TxJsonRpcMessage};
+use rmcp::ErrorData;
+use rmcp::model::{ClientResult, NumberOrString, ProgressToken, ServerNotification, ServerRequest};
+use rmcp::service::{
+    Peer, RoleClient, RoleServer, RxJsonRpcMessage, ServiceError, TxJsonRpcMessage,
+};
 use rmcp::transport::Transport;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// How long a result waits for the notifications that came before it. They are normally
 /// passed on within milliseconds; this only bounds the wait when a client is too slow to
@@ -33,6 +40,76 @@ pub struct Caller {
     /// Distinguishes sessions (a `Peer` has no identity of its own).
     pub session: u64,
     pub peer: Peer<RoleServer>,
+    /// For a 2026-07-28 client: where its call takes the server-to-client requests it
+    /// cannot receive as requests. `None`: ask the client itself.
+    pub questions: Option<Questions>,
+}
+
+impl Caller {
+    /// Puts the upstream's `what` request (sampling, elicitation, roots) to this client and
+    /// returns its answer: through its call for a 2026-07-28 client, as a request on its
+    /// session otherwise.
+    pub async fn ask(&self, what: &str, request: ServerRequest) -> Result<ClientResult, ErrorData> {
+        if let Some(questions) = &self.questions {
+            return questions.ask(what, request).await;
+        }
+        self.peer.send_request(request).await.map_err(|e| match e {
+            ServiceError::McpError(error) => error,
+            other => ErrorData::internal_error(
+                format!("the client did not answer the {what} request: {other}"),
+                None,
+            ),
+        })
+    }
+}
+
+/// A server-to-client request for a client that is asked through its call, and where its
+/// answer goes.
+#[derive(Debug)]
+pub struct Question {
+    pub request: ServerRequest,
+    pub answer: oneshot::Sender<Result<ClientResult, ErrorData>>,
+}
+
+/// The sending end of a call's channel for [`Question`]s.
+#[derive(Debug, Clone)]
+pub struct Questions {
+    sender: mpsc::UnboundedSender<Question>,
+    /// The call's deadline: no answer is waited for beyond it.
+    until: Instant,
+}
+
+impl Questions {
+    /// A channel for the questions of a call that ends at `until`; the call keeps the
+    /// receiving end.
+    pub fn channel(until: Instant) -> (Self, mpsc::UnboundedReceiver<Question>) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        (Self { sender, until }, receiver)
+    }
+
+    /// Hands `request` to the call and waits for the client's answer, until the call's
+    /// deadline. A call that has ended (its receiver or the answer's sender dropped, as when
+    /// the client never came back) is a clean refusal the server can handle.
+    async fn ask(&self, what: &str, request: ServerRequest) -> Result<ClientResult, ErrorData> {
+        let (answer, answered) = oneshot::channel();
+        let gone = || {
+            ErrorData::internal_error(
+                format!("the client's call ended before it answered the {what} request"),
+                None,
+            )
+        };
+        self.sender
+            .send(Question { request, answer })
+            .map_err(|_| gone())?;
+        match tokio::time::timeout_at(self.until.into(), answered).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(_)) => Err(gone()),
+            Err(_) => Err(ErrorData::internal_error(
+                format!("the client did not answer the {what} request in time"),
+                None,
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -54,28 +131,49 @@ pub enum RouteError {
     Ambiguous(usize),
 }
 
-/// A registered call; unregisters on drop.
+/// A registered call; unregisters on drop. It owns its share of the routes, so a call can
+/// outlive the request handler that began it (a 2026-07-28 client's call waits between
+/// rounds).
 #[derive(Debug)]
-pub struct CallTicket<'a> {
-    routes: &'a CallRoutes,
+pub struct CallTicket {
+    routes: Arc<CallRoutes>,
     id: u64,
     upstream_token: Option<String>,
 }
 
-impl CallTicket<'_> {
+impl CallTicket {
     /// Routes the upstream's progress for this call (rmcp gives every request a token of its
     /// own) back to the caller under the token the caller chose.
     pub fn forward_progress(&mut self, upstream: &ProgressToken, client: ProgressToken) {
         let key = token_key(upstream);
         let caller = lock(&self.routes.calls).get(&self.id).cloned();
         if let Some(caller) = caller {
-            lock(&self.routes.progress).insert(key.clone(), (caller, client));
-            self.upstream_token = Some(key);
+            let mut progress = lock(&self.routes.progress);
+            progress.insert(key.clone(), (caller, client));
+            // A call sent again (another round) has a new token; the old one is done.
+            if let Some(old) = self.upstream_token.replace(key.clone())
+                && old != key
+            {
+                progress.remove(&old);
+            }
+        }
+    }
+
+    /// Sends what belongs to this call to `session`'s `peer` from now on, keeping its
+    /// questions channel: a 2026-07-28 client comes back for each round with a new request.
+    /// Its progress goes nowhere until [`Self::forward_progress`] names the new token.
+    pub fn rebind(&mut self, session: u64, peer: Peer<RoleServer>) {
+        if let Some(caller) = lock(&self.routes.calls).get_mut(&self.id) {
+            caller.session = session;
+            caller.peer = peer;
+        }
+        if let Some(token) = self.upstream_token.take() {
+            lock(&self.routes.progress).remove(&token);
         }
     }
 }
 
-impl Drop for CallTicket<'_> {
+impl Drop for CallTicket {
     fn drop(&mut self) {
         lock(&self.routes.calls).remove(&self.id);
         if let Some(token) = &self.upstream_token {
@@ -93,11 +191,11 @@ fn token_key(token: &ProgressToken) -> String {
 
 impl CallRoutes {
     /// Registers a call from `caller` until the ticket is dropped.
-    pub fn begin(&self, caller: Caller) -> CallTicket<'_> {
+    pub fn begin(self: &Arc<Self>, caller: Caller) -> CallTicket {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         lock(&self.calls).insert(id, caller);
         CallTicket {
-            routes: self,
+            routes: Arc::clone(self),
             id,
             upstream_token: None,
         }
@@ -113,12 +211,23 @@ impl CallRoutes {
             .map(|(caller, token)| (caller.peer.clone(), token.clone()))
     }
 
-    /// The one client with calls in flight, for a request that names no call.
-    pub fn sole_caller(&self) -> Result<Peer<RoleServer>, RouteError> {
-        let callers = self.callers();
-        match callers.len() {
-            0 => Err(RouteError::NoCaller),
-            1 => Ok(callers[0].clone()),
+    /// The one client with calls in flight, for a request that names no call. (A
+    /// 2026-07-28 client has a session of its own for each request, so for one of those
+    /// this is also the one call.)
+    pub fn sole_caller(&self) -> Result<Caller, RouteError> {
+        let calls = lock(&self.calls);
+        let mut callers = calls.values();
+        let Some(first) = callers.next() else {
+            return Err(RouteError::NoCaller);
+        };
+        let mut sessions = vec![first.session];
+        for caller in callers {
+            if !sessions.contains(&caller.session) {
+                sessions.push(caller.session);
+            }
+        }
+        match sessions.len() {
+            1 => Ok(first.clone()),
             n => Err(RouteError::Ambiguous(n)),
         }
     }
