@@ -30,7 +30,8 @@ mod test_tools;
 mod text_tools;
 mod time_tools;
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use crate::poison::lock;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rmcp::model::{
@@ -91,12 +92,6 @@ struct Shared {
     /// The HTTP sessions, when serving over HTTP: `test_reconnection` closes its own response
     /// stream through them.
     http_sessions: Option<Arc<DemoSessions>>,
-}
-
-/// Every value behind these mutexes is replaced or changed in a single step, so a panic while
-/// one was held cannot leave it half-changed: a poisoned lock still holds a good value.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl DemoServer {

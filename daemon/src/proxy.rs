@@ -102,10 +102,7 @@ impl Proxy {
 
     /// The passthrough service of one server, made on first use.
     fn passthrough(&self, name: &str) -> Service<Passthrough> {
-        let mut servers = self
-            .servers
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut servers = crate::poison::lock(&self.servers);
         servers
             .entry(name.to_owned())
             .or_insert_with(|| {

@@ -19,6 +19,7 @@ pub mod server_log;
 pub mod sse;
 mod supervisor;
 
+use crate::poison::lock;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -159,14 +160,6 @@ impl ServerShared {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-}
-
-/// Locks a mutex whose data stays valid even if a holder panicked (every writer replaces
-/// whole fields).
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn initial_view(name: &str, config: &ServerConfig) -> ServerView {

@@ -49,7 +49,7 @@ pub(super) struct Pending {
 
 impl Bridge {
     pub(super) fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::poison::lock(&self.state)
     }
 
     pub(super) fn fail(&self, error: BridgeError) {

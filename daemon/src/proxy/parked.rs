@@ -16,6 +16,7 @@
 // 2025-11-25 era still ask for them, and clients of both eras still answer.
 #![allow(deprecated)]
 
+use crate::poison::lock;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -228,13 +229,6 @@ async fn expire(table: &Weak<ParkedCalls>, token: &str) {
             .cancel("mcpproxy: the client did not answer the call's question in time")
             .await;
     }
-}
-
-/// The table holds a plain map; a panicking holder leaves it consistent.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

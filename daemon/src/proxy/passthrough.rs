@@ -14,7 +14,7 @@
 #![allow(deprecated)]
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult,
@@ -162,7 +162,7 @@ impl ResourceListens {
     }
 
     fn tasks(&self) -> std::sync::MutexGuard<'_, HashMap<String, AbortHandle>> {
-        self.tasks.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::poison::lock(&self.tasks)
     }
 }
 
@@ -230,10 +230,7 @@ impl ServerHandler for Passthrough {
         let downstream = Downstream {
             context: &context,
             session: self.session,
-            log_level: *self
-                .log_level
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
+            log_level: *crate::poison::lock(&self.log_level),
             parked: &self.parked,
         };
         forward::call_tool(
@@ -371,10 +368,7 @@ impl ServerHandler for Passthrough {
                 .await
                 .map_err(upstream_request::error)?;
         }
-        *self
-            .log_level
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(level);
+        *crate::poison::lock(&self.log_level) = Some(level);
         Ok(())
     }
 }

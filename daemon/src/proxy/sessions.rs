@@ -3,6 +3,7 @@
 //! sessions and that server's `/mcp/server/NAME` sessions. (Clients of 2026-07-28 get them
 //! through their `subscriptions/listen` streams instead; see the surfaces' `listen`.)
 
+use crate::poison::lock;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -80,12 +81,6 @@ pub async fn forward_list_changes(daemon: Daemon, sessions: std::sync::Arc<Sessi
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Serves one 2026-07-28 `subscriptions/listen` stream: a `tools/list_changed` notification

@@ -99,9 +99,7 @@ impl Guard {
     fn lock(&self) -> std::sync::MutexGuard<'_, GuardState> {
         // The state stays consistent even if a holder panicked: every update is one insert or
         // remove followed by idempotent writes.
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::poison::lock(&self.state)
     }
 }
 

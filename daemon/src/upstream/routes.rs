@@ -16,6 +16,7 @@
 //! is done with it, and a call waits for the ones that arrived before its result
 //! ([`CallRoutes::caught_up`]).
 
+use crate::poison::lock;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -362,13 +363,6 @@ impl<T: Transport<RoleClient>> Transport<RoleClient> for Ordered<T> {
     fn close(&mut self) -> impl Future<Output = Result<(), Self::Error>> + Send {
         self.inner.close()
     }
-}
-
-/// The tables hold plain maps; a panicking holder leaves them consistent.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -67,10 +67,7 @@ impl ServerLog {
             text,
         };
         {
-            let mut file = self
-                .file
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut file = crate::poison::lock(&self.file);
             if let Some(file) = file.as_mut() {
                 let _ = writeln!(file, "{}", format_line(&line));
             }
