@@ -59,26 +59,7 @@ pub fn start_server_everything(mode: &str, port: Option<u16>) -> RunningPeer {
 
 /// The 2026-07-28 fixture server; returns once it printed its READY line.
 pub fn start_modern_server() -> RunningPeer {
-    let mut child = Command::new(python_mcp2())
-        .arg(modern_server_script())
-        .arg("0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("READY ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    RunningPeer { child, url }
+    start_ready_server(python_mcp2(), &modern_server_script(), &["0"])
 }
 
 /// A file under `tests/fixtures/` (`servers/NAME.py`, `clients/NAME.py`), which must exist.
