@@ -119,6 +119,17 @@ impl ServerShared {
         read(&self.read_live().catalog)
     }
 
+    /// The annotations of one tool, read in place (intent checks run on every call).
+    pub fn tool_hints(&self, name: &str) -> Option<crate::protocol::ToolHints> {
+        self.with_catalog(|catalog| {
+            catalog
+                .tools
+                .iter()
+                .find(|t| t.name == name)
+                .map(catalog::tool_hints)
+        })
+    }
+
     pub fn has_tool(&self, name: &str) -> bool {
         self.with_catalog(|catalog| catalog.tools.iter().any(|t| t.name == name))
     }
@@ -298,11 +309,6 @@ impl Upstreams {
 
     pub fn server(&self, name: &str) -> Option<Arc<ServerShared>> {
         lock(&self.servers).get(name).map(|e| Arc::clone(&e.shared))
-    }
-
-    /// The server's configured `call_timeout`.
-    pub fn call_timeout(&self, name: &str) -> Option<Duration> {
-        lock(&self.servers).get(name).map(|e| e.config.call_timeout)
     }
 
     /// The config of a server, as the supervisor runs it.

@@ -121,24 +121,12 @@ impl PyRun {
 
     /// Runs the client to its end; returns one JSON value per step, none of which raised.
     async fn run(&self) -> Vec<Value> {
-        let child = self.command().stdin(Stdio::null()).spawn().unwrap();
-        let output = tokio::time::timeout(CLIENT_TIMEOUT, child.wait_with_output())
-            .await
-            .unwrap_or_else(|_| panic!("{} did not finish in {CLIENT_TIMEOUT:?}", self.label()))
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(
-            output.status.success(),
-            "{} failed ({}):\n{stdout}\n{stderr}",
-            self.label(),
-            output.status
-        );
+        let stdout = stdout_of(self.command(), &self.label()).await;
         let mut lines: Vec<Value> = stdout
             .lines()
             .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
             .collect();
-        assert!(!lines.is_empty(), "{}: no output\n{stderr}", self.label());
+        assert!(!lines.is_empty(), "{}: no output", self.label());
         assert_eq!(
             lines.remove(0)["protocol_version"],
             self.era.version(),
@@ -149,12 +137,35 @@ impl PyRun {
         for line in &lines {
             assert!(
                 line.get("exception").is_none(),
-                "{}: a step raised: {line}\n{stderr}",
+                "{}: a step raised: {line}",
                 self.label()
             );
         }
         lines
     }
+}
+
+/// Runs `command` to its end (within `CLIENT_TIMEOUT`) and returns its stdout; fails the
+/// test, showing both streams, when it does not succeed.
+async fn stdout_of(mut command: Command, what: &str) -> String {
+    let output = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(CLIENT_TIMEOUT, output)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not finish in {CLIENT_TIMEOUT:?}"))
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{what} failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    stdout
 }
 
 /// Runs the clients at the same time.
@@ -348,26 +359,14 @@ async fn results_from_a_legacy_upstream_are_valid_for_both_eras() {
 
 /// Runs the Inspector's CLI (on Node 22) against `url`; returns the JSON it printed.
 async fn inspector(script: &Path, url: &str, args: &[&str]) -> Value {
-    let output = Command::new(peers::node22())
+    let mut command = Command::new(peers::node22());
+    command
         .arg(script)
         .args(["--cli", url, "--transport", "http"])
-        .args(args)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(CLIENT_TIMEOUT, output)
-        .await
-        .unwrap_or_else(|_| panic!("the inspector did not finish in {CLIENT_TIMEOUT:?}"))
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "inspector {args:?} on {url} failed ({}):\n{stdout}\n{stderr}",
-        output.status
-    );
-    serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("inspector {args:?}: {e}:\n{stdout}\n{stderr}"))
+        .args(args);
+    let what = format!("inspector {args:?} on {url}");
+    let stdout = stdout_of(command, &what).await;
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{what}: {e}:\n{stdout}"))
 }
 
 /// The MCP Inspector's CLI (2.12, TypeScript SDK) lists and calls through `/mcp/call` and
@@ -859,23 +858,14 @@ async fn long_tool_names_are_shortened_and_still_callable() {
 
 /// Runs `raw_http.py URL ERA inspect {"text": "TEXT"}`.
 async fn raw_client(url: &str, era: &str) -> Value {
-    let output = Command::new("python3")
-        .arg(peers::fixture("clients/raw_http.py"))
-        .args([url, era, "inspect", r#"{"text": "TEXT"}"#])
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(CLIENT_TIMEOUT, output)
-        .await
-        .unwrap_or_else(|_| panic!("raw_http.py {url} {era} did not finish"))
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "raw_http.py {url} {era}: {}\n{stdout}\n{stderr}",
-        output.status
-    );
+    let mut command = Command::new("python3");
+    command.arg(peers::fixture("clients/raw_http.py")).args([
+        url,
+        era,
+        "inspect",
+        r#"{"text": "TEXT"}"#,
+    ]);
+    let stdout = stdout_of(command, &format!("raw_http.py {url} {era}")).await;
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
 }
 

@@ -199,12 +199,7 @@ pub async fn call(
             result
         }
         Err(error) => {
-            let outcome = match error {
-                CallError::Timeout { .. } => CallOutcome::Timeout,
-                CallError::NotReady { .. } => CallOutcome::Refused,
-                _ => CallOutcome::Failed,
-            };
-            record.finish(outcome, None::<&()>, Some(error.to_string()));
+            record.finish(error.outcome(), None::<&()>, Some(error.to_string()));
             return Err(error.into());
         }
     };

@@ -137,13 +137,12 @@ impl CallSurface {
                 call.name
             )));
         };
-        if let Some(view) = self
+        if let Some(hints) = self
             .daemon
             .upstreams()
-            .tools(Some(server))
-            .into_iter()
-            .find(|t| t.name == tool)
-            && let Err(refusal) = intent.allows(&call.name, &view.annotations)
+            .server(server)
+            .and_then(|s| s.tool_hints(tool))
+            && let Err(refusal) = intent.allows(&call.name, &hints)
         {
             return Ok(error_result(refusal));
         }

@@ -21,7 +21,7 @@ use super::sessions::{self, Sessions, Surface};
 use super::upstream_request;
 use crate::daemon::Daemon;
 use crate::protocol::CallVariant;
-use crate::upstream::ServerShared;
+use crate::upstream::{Catalog, ServerShared};
 
 #[derive(Clone)]
 pub struct DirectSurface {
@@ -82,6 +82,31 @@ impl DirectSurface {
                 .map(|tool| tool.name.to_string())
         })?;
         Some((server_name.to_owned(), own))
+    }
+
+    /// One list (prompts, resources, templates) of every served server, each item's name
+    /// prefixed as `server__name`.
+    fn aggregate<T: Clone>(
+        &self,
+        list: impl Fn(&Catalog) -> &Vec<T>,
+        name: impl Fn(&mut T) -> &mut String,
+    ) -> Vec<T> {
+        serving_servers(&self.daemon)
+            .iter()
+            .flat_map(|server| {
+                server.with_catalog(|catalog| {
+                    list(catalog)
+                        .iter()
+                        .cloned()
+                        .map(|mut item| {
+                            let prefixed = direct_name(&server.name, name(&mut item));
+                            *name(&mut item) = prefixed;
+                            item
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect()
     }
 
     /// The server and own name of a prompt listed as `server__prompt`.
@@ -197,15 +222,7 @@ impl ServerHandler for DirectSurface {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
-        let prompts = serving_servers(&self.daemon)
-            .iter()
-            .flat_map(|server| {
-                server.catalog().prompts.into_iter().map(|mut prompt| {
-                    prompt.name = direct_name(&server.name, &prompt.name);
-                    prompt
-                })
-            })
-            .collect();
+        let prompts = self.aggregate(|c| &c.prompts, |p| &mut p.name);
         Ok(ListPromptsResult::with_all_items(prompts))
     }
 
@@ -230,15 +247,7 @@ impl ServerHandler for DirectSurface {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        let resources = serving_servers(&self.daemon)
-            .iter()
-            .flat_map(|server| {
-                server.catalog().resources.into_iter().map(|mut resource| {
-                    resource.name = direct_name(&server.name, &resource.name);
-                    resource
-                })
-            })
-            .collect();
+        let resources = self.aggregate(|c| &c.resources, |r| &mut r.name);
         Ok(ListResourcesResult::with_all_items(resources))
     }
 
@@ -247,19 +256,7 @@ impl ServerHandler for DirectSurface {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        let templates = serving_servers(&self.daemon)
-            .iter()
-            .flat_map(|server| {
-                server
-                    .catalog()
-                    .resource_templates
-                    .into_iter()
-                    .map(|mut template| {
-                        template.name = direct_name(&server.name, &template.name);
-                        template
-                    })
-            })
-            .collect();
+        let templates = self.aggregate(|c| &c.resource_templates, |t| &mut t.name);
         Ok(ListResourceTemplatesResult::with_all_items(templates))
     }
 

@@ -24,7 +24,7 @@
 #![allow(deprecated)]
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rmcp::ErrorData;
 use rmcp::model::{
@@ -40,15 +40,13 @@ use super::activity::CallRecord;
 use super::parked::{Asked, ParkedCall, ParkedCalls, UpstreamCall};
 use super::upstream_request;
 use crate::daemon::Daemon;
-use crate::protocol::{CallOutcome, CallVariant, ServerState};
+use crate::protocol::{CallOutcome, CallVariant};
 use crate::upstream::Connection;
-use crate::upstream::call::{self, CallError};
+use crate::upstream::call::{CallError, Prepared};
 use crate::upstream::routes::{Caller, Question, Questions};
 
 /// How many `input_required` rounds one call may take.
 const MAX_INPUT_ROUNDS: usize = 10;
-/// How long a call waits for a reconnecting server.
-const RECONNECT_WAIT: Duration = Duration::from_secs(10);
 /// Prefix of the protocol's own `_meta` keys; the upstream session sets its own.
 const PROTOCOL_META_PREFIX: &str = "io.modelcontextprotocol/";
 
@@ -106,11 +104,7 @@ pub async fn call_tool(
             record.finish(CallOutcome::Refused, None::<&()>, Some(message.clone()))
         }
         Ok(Forwarded::Failed(error)) => {
-            let outcome = match error {
-                CallError::Timeout { .. } => CallOutcome::Timeout,
-                _ => CallOutcome::Failed,
-            };
-            record.finish(outcome, None::<&()>, Some(error.to_string()));
+            record.finish(error.outcome(), None::<&()>, Some(error.to_string()));
         }
         Err(Aborted::Cancelled) => record.finish(CallOutcome::Cancelled, None::<&()>, None),
         Err(Aborted::Protocol(error)) => record.finish(
@@ -149,47 +143,19 @@ async fn forward(
     downstream: &Downstream<'_>,
 ) -> Result<Forwarded, Aborted> {
     let tool = request.name.to_string();
-    let Some(server) = daemon.upstreams().server(server_name) else {
-        return Ok(Forwarded::Failed(CallError::NoServer(
-            server_name.to_owned(),
-        )));
-    };
-    let view = server.view();
-    if view.quarantined || !view.enabled {
-        let state = if view.quarantined {
-            ServerState::Quarantined
-        } else {
-            ServerState::Disabled
-        };
-        let refusal = CallError::NotReady {
-            server: server_name.to_owned(),
-            state,
-        };
-        return Ok(Forwarded::Refused(format!(
-            "{refusal}; a person must {} it first",
-            if view.quarantined {
-                "approve"
-            } else {
-                "enable"
-            }
-        )));
-    }
-    let timeout = daemon
+    let Prepared {
+        server,
+        connection,
+        deadline,
+        timeout,
+    } = match daemon
         .upstreams()
-        .call_timeout(server_name)
-        .unwrap_or(Duration::from_secs(120));
-    let deadline = Instant::now() + timeout;
-    let connection =
-        match call::connected(&server, deadline.min(Instant::now() + RECONNECT_WAIT)).await {
-            Ok(connection) => connection,
-            Err(error) => return Ok(Forwarded::Failed(error)),
-        };
-    if !server.has_tool(&tool) {
-        return Ok(Forwarded::Failed(CallError::NoTool {
-            server: server_name.to_owned(),
-            tool,
-        }));
-    }
+        .prepare_call(server_name, &tool, Instant::now())
+        .await
+    {
+        Ok(prepared) => prepared,
+        Err(error) => return Ok(Forwarded::Failed(error)),
+    };
 
     let context = downstream.context;
     let client_is_modern = context

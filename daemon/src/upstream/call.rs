@@ -1,13 +1,15 @@
-//! Calling a tool on an upstream: the path every call takes (REST, CLI, and later the MCP
-//! proxy), with the server's `call_timeout` and errors that say what to do.
+//! Calling a tool on an upstream. Every door (REST and the CLI through it, every MCP
+//! surface) checks a call the same way first ([`Upstreams::prepare_call`]), is bounded by
+//! the server's `call_timeout`, and reports errors that say what to do.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::ServiceError;
 
 use super::{Connection, ServerShared, Upstreams};
-use crate::protocol::ServerState;
+use crate::protocol::{CallOutcome, ServerState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
@@ -26,6 +28,19 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// How the activity feed records a call that ended with this error.
+    pub fn outcome(&self) -> CallOutcome {
+        match self {
+            Self::Timeout { .. } => CallOutcome::Timeout,
+            // A person has to act first: the proxy refused rather than failed.
+            Self::NotReady {
+                state: ServerState::Quarantined | ServerState::Disabled,
+                ..
+            } => CallOutcome::Refused,
+            _ => CallOutcome::Failed,
+        }
+    }
+
     pub fn hint(&self) -> Option<String> {
         match self {
             Self::BadId(_) | Self::NoTool { .. } => {
@@ -62,33 +77,70 @@ pub fn split_id(id: &str) -> Result<(&str, &str), CallError> {
 /// How long a call waits for a reconnecting server before giving up on it.
 const RECONNECT_WAIT: Duration = Duration::from_secs(10);
 
+/// A call that may go ahead: its server, the live connection, and its deadline.
+pub(crate) struct Prepared {
+    pub server: Arc<ServerShared>,
+    pub connection: Connection,
+    pub deadline: Instant,
+    pub timeout: Duration,
+}
+
 impl Upstreams {
-    /// Calls `server:tool` with `arguments`, bounded by the server's `call_timeout`. A call
-    /// that finds the server reconnecting waits for it (briefly), and a call whose
-    /// connection drops is sent once more on the new connection.
+    /// What every call checks before it is sent: the server exists, a person lets it run
+    /// (enabled, approved), it is connected (a reconnecting one is waited for, briefly), and
+    /// it has the tool. The deadline is `started` plus the server's `call_timeout`.
+    pub(crate) async fn prepare_call(
+        &self,
+        server_name: &str,
+        tool: &str,
+        started: Instant,
+    ) -> Result<Prepared, CallError> {
+        let (server, timeout) = self
+            .server_with_timeout(server_name)
+            .ok_or_else(|| CallError::NoServer(server_name.to_owned()))?;
+        let view = server.view();
+        if view.quarantined || !view.enabled {
+            let state = if view.quarantined {
+                ServerState::Quarantined
+            } else {
+                ServerState::Disabled
+            };
+            return Err(CallError::NotReady {
+                server: server_name.to_owned(),
+                state,
+            });
+        }
+        let deadline = started + timeout;
+        let connection = connected(&server, deadline.min(Instant::now() + RECONNECT_WAIT)).await?;
+        if !server.has_tool(tool) {
+            return Err(CallError::NoTool {
+                server: server_name.to_owned(),
+                tool: tool.to_owned(),
+            });
+        }
+        Ok(Prepared {
+            server,
+            connection,
+            deadline,
+            timeout,
+        })
+    }
+
+    /// Calls `server:tool` with `arguments` (the REST door). A call whose connection drops
+    /// is sent once more on the new connection.
     pub async fn call_tool(
         &self,
         id: &str,
         arguments: serde_json::Map<String, serde_json::Value>,
     ) -> Result<CallToolResult, CallError> {
         let (server_name, tool) = split_id(id)?;
-        let (server, timeout) = self
-            .server_with_timeout(server_name)
-            .ok_or_else(|| CallError::NoServer(server_name.to_owned()))?;
-        let deadline = Instant::now() + timeout;
+        let started = Instant::now();
         let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
         let mut resent = false;
         loop {
-            let connection =
-                connected(&server, deadline.min(Instant::now() + RECONNECT_WAIT)).await?;
-            if !server.has_tool(tool) {
-                return Err(CallError::NoTool {
-                    server: server_name.to_owned(),
-                    tool: tool.to_owned(),
-                });
-            }
-            let call = connection.peer.call_tool(params.clone());
-            match tokio::time::timeout_at(deadline.into(), call).await {
+            let call = self.prepare_call(server_name, tool, started).await?;
+            let sent = call.connection.peer.call_tool(params.clone());
+            match tokio::time::timeout_at(call.deadline.into(), sent).await {
                 Ok(Ok(result)) => return Ok(result),
                 Ok(Err(ServiceError::TransportClosed | ServiceError::TransportSend(_)))
                     if !resent =>
@@ -104,7 +156,7 @@ impl Upstreams {
                 Err(_) => {
                     return Err(CallError::Timeout {
                         id: id.to_owned(),
-                        timeout,
+                        timeout: call.timeout,
                     });
                 }
             }
@@ -113,10 +165,7 @@ impl Upstreams {
 }
 
 /// The server's connection; while it is (re)connecting, waits for it until `until`.
-pub(crate) async fn connected(
-    server: &ServerShared,
-    until: Instant,
-) -> Result<Connection, CallError> {
+async fn connected(server: &ServerShared, until: Instant) -> Result<Connection, CallError> {
     loop {
         if let Some(connection) = server.connection() {
             return Ok(connection);

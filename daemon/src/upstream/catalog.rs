@@ -79,11 +79,17 @@ pub fn tool_view(server: &str, tool: &Tool) -> ToolView {
             .output_schema
             .as_ref()
             .map(|schema| serde_json::Value::Object((**schema).clone())),
-        annotations: ToolHints {
-            read_only: annotations.and_then(|a| a.read_only_hint),
-            destructive: annotations.and_then(|a| a.destructive_hint),
-            idempotent: annotations.and_then(|a| a.idempotent_hint),
-            open_world: annotations.and_then(|a| a.open_world_hint),
-        },
+        annotations: tool_hints(tool),
+    }
+}
+
+/// A tool's MCP annotations as the wire's [`ToolHints`].
+pub fn tool_hints(tool: &Tool) -> ToolHints {
+    let annotations = tool.annotations.as_ref();
+    ToolHints {
+        read_only: annotations.and_then(|a| a.read_only_hint),
+        destructive: annotations.and_then(|a| a.destructive_hint),
+        idempotent: annotations.and_then(|a| a.idempotent_hint),
+        open_world: annotations.and_then(|a| a.open_world_hint),
     }
 }
