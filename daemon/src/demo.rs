@@ -430,10 +430,13 @@ impl ServerHandler for DemoServer {
             .resource_subscriptions
             .as_ref()
             .is_some_and(|uris| uris.iter().any(|uri| uri == WATCHED_RESOURCE_URI));
+        // A stream that only watches a resource must not be sent tool changes: the sink
+        // refuses them, and that refusal would end the stream.
+        let wants_tool_changes = subscription.accepted().tools_list_changed == Some(true);
         loop {
             let sent = tokio::select! {
                 () = subscription.cancelled() => return Ok(()),
-                changed = tool_changes.changed() => {
+                changed = tool_changes.changed(), if wants_tool_changes => {
                     if changed.is_err() {
                         return Ok(());
                     }

@@ -17,6 +17,14 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// MCP specification revisions the proxy speaks, newest first.
 pub const MCP_PROTOCOL_VERSIONS: &[&str] = &["2026-07-28", "2025-11-25"];
 
+/// The first MCP revision without sessions (`server/discover`, per-request metadata).
+pub const FIRST_STATELESS_MCP_VERSION: &str = "2026-07-28";
+
+/// Whether an MCP revision (`YYYY-MM-DD`, so ordered as text) is of the stateless era.
+pub fn is_stateless_mcp_version(version: &str) -> bool {
+    version >= FIRST_STATELESS_MCP_VERSION
+}
+
 /// Prefix of every control-API route.
 pub const API_PREFIX: &str = "/api/v1";
 
@@ -228,6 +236,37 @@ pub struct ToolHints {
     pub idempotent: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_world: Option<bool>,
+}
+
+/// How much a tool may change, from its annotations with the MCP defaults:
+/// `readOnlyHint: true` → read; else `destructiveHint: false` → write; else (destructive,
+/// or no annotations at all) → destructive. `/mcp/call`'s `call_tool_*` variant must be at
+/// least this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Intent {
+    Read,
+    Write,
+    Destructive,
+}
+
+impl Intent {
+    pub fn required_by(hints: &ToolHints) -> Self {
+        if hints.read_only == Some(true) {
+            Self::Read
+        } else if hints.destructive == Some(false) {
+            Self::Write
+        } else {
+            Self::Destructive
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Destructive => "destructive",
+        }
+    }
 }
 
 /// One upstream tool as clients see it.

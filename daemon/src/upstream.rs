@@ -13,7 +13,7 @@ pub mod guard;
 mod handler;
 pub mod http_client;
 mod process;
-mod procfs;
+pub mod procfs;
 pub mod routes;
 pub mod server_log;
 pub mod sse;

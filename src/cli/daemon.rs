@@ -226,25 +226,5 @@ pub async fn stop(paths: &Paths) -> Result<Option<u32>, Failure> {
 }
 
 fn process_exists(pid: u32) -> bool {
-    let Some(pid) = i32::try_from(pid)
-        .ok()
-        .and_then(rustix::process::Pid::from_raw)
-    else {
-        return false;
-    };
-    match rustix::process::test_kill_process(pid) {
-        Ok(()) => !is_zombie(pid.as_raw_nonzero().get()),
-        Err(e) => e == rustix::io::Errno::PERM,
-    }
-}
-
-/// A zombie has exited but was not reaped yet (its parent is the one that spawned it).
-fn is_zombie(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            stat.rsplit_once(") ")
-                .map(|(_, rest)| rest.starts_with('Z'))
-        })
-        .unwrap_or(false)
+    i32::try_from(pid).is_ok_and(mcpproxy_daemon::upstream::procfs::alive)
 }

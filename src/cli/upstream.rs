@@ -9,8 +9,8 @@ use jiff::Timestamp;
 use mcpproxy_daemon::client::{Client, ServerAction};
 use mcpproxy_daemon::config::{ServerConfig, TransportSetting};
 use mcpproxy_daemon::protocol::{
-    AddServer, Event, LogLine, LogOrigin, ServerState, ServerView, ToolCall, ToolCallResult,
-    ToolView,
+    AddServer, Event, Intent, LogLine, LogOrigin, ServerState, ServerView, ToolCall,
+    ToolCallResult, ToolView,
 };
 
 use super::{Failure, Global};
@@ -70,7 +70,7 @@ pub struct AddArgs {
     #[arg(long)]
     cwd: Option<std::path::PathBuf>,
     /// auto, stdio, http or sse
-    #[arg(long, value_parser = parse_transport, default_value = "auto")]
+    #[arg(long, default_value = "auto")]
     transport: TransportSetting,
     /// Start it right away instead of waiting for `upstream approve`
     #[arg(long)]
@@ -78,18 +78,6 @@ pub struct AddArgs {
     /// The command and its arguments, after `--`
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<String>,
-}
-
-fn parse_transport(value: &str) -> Result<TransportSetting, String> {
-    match value {
-        "auto" => Ok(TransportSetting::Auto),
-        "stdio" => Ok(TransportSetting::Stdio),
-        "http" => Ok(TransportSetting::Http),
-        "sse" => Ok(TransportSetting::Sse),
-        other => Err(format!(
-            "unknown transport \"{other}\": use auto, stdio, http or sse"
-        )),
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -404,11 +392,7 @@ fn render_tools(tools: &[ToolView]) -> String {
     let rows: Vec<[String; 3]> = tools
         .iter()
         .map(|t| {
-            let hint = match (t.annotations.read_only, t.annotations.destructive) {
-                (Some(true), _) => "read",
-                (_, Some(false)) => "write",
-                _ => "destructive",
-            };
+            let hint = Intent::required_by(&t.annotations).as_str();
             let description = t.description.lines().next().unwrap_or_default();
             let description: String = description.chars().take(80).collect();
             [t.id.clone(), hint.to_owned(), description]

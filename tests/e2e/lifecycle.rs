@@ -278,13 +278,10 @@ async fn daemon_start_and_stop_run_it_in_the_background() {
         .unwrap();
     assert!(stop.status.success(), "{}", stderr_of(&stop));
     assert!(!dir.path().join("mcpproxy.sock").exists());
-    let alive =
-        rustix::process::test_kill_process(rustix::process::Pid::from_raw(pid as i32).unwrap())
-            .is_ok()
-            && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .unwrap_or_default()
-                .contains(") Z");
-    assert!(!alive, "daemon {pid} still runs after stop");
+    assert!(
+        !crate::support::process_alive(pid as u32),
+        "daemon {pid} still runs after stop"
+    );
 
     let stopped = mcpproxy()
         .args(["daemon", "stop", "--data-dir"])

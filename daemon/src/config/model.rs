@@ -74,6 +74,22 @@ pub enum TransportSetting {
     Sse,
 }
 
+impl std::str::FromStr for TransportSetting {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "auto" => Ok(Self::Auto),
+            "stdio" => Ok(Self::Stdio),
+            "http" => Ok(Self::Http),
+            "sse" => Ok(Self::Sse),
+            other => Err(format!(
+                "unknown transport \"{other}\": use auto, stdio, http or sse"
+            )),
+        }
+    }
+}
+
 /// One `[servers.NAME]` table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

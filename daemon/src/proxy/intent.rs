@@ -1,28 +1,11 @@
-//! Which `call_tool_*` variant a tool needs, from its MCP annotations with the spec's
-//! defaults: `readOnlyHint: true` → read; else `destructiveHint: false` → write; else
-//! (destructive, or no annotations at all) → destructive. A call may declare a stronger
-//! intent than needed, never a weaker one.
+//! Intents as `/mcp/call` sees them: which `call_tool_*` variant a tool needs (see
+//! [`Intent::required_by`]). A call may declare a stronger intent than needed, never a
+//! weaker one.
 
+pub use crate::protocol::Intent;
 use crate::protocol::{CallVariant, ToolHints};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Intent {
-    Read,
-    Write,
-    Destructive,
-}
-
 impl Intent {
-    pub fn required_by(hints: &ToolHints) -> Self {
-        if hints.read_only == Some(true) {
-            Self::Read
-        } else if hints.destructive == Some(false) {
-            Self::Write
-        } else {
-            Self::Destructive
-        }
-    }
-
     /// The built-in tool for this intent.
     pub fn tool_name(self) -> &'static str {
         match self {

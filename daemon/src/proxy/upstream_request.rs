@@ -30,7 +30,7 @@ pub fn connection(server: &ServerShared) -> Result<Connection, ErrorData> {
 /// older client sets up for its session (log level, resource subscriptions) has to travel
 /// another way.
 pub fn is_stateless(connection: &Connection) -> bool {
-    connection.protocol_version.as_str() >= "2026-07-28"
+    crate::protocol::is_stateless_mcp_version(&connection.protocol_version)
 }
 
 /// The upstream's own JSON-RPC errors pass through unchanged; anything else says what broke.

@@ -8,6 +8,19 @@ pub fn start_time(pid: i32) -> Option<u64> {
     fields_after_comm(&stat)?.nth(19)?.parse().ok()
 }
 
+/// True while the process exists and has not exited (a zombie, not yet reaped by its
+/// parent, has exited). Falls back to `kill(pid, 0)` where `/proc` is missing.
+pub fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => fields_after_comm(&stat)
+            .and_then(|mut fields| fields.next())
+            .is_some_and(|state| state != "Z" && state != "X"),
+        Err(_) if std::path::Path::new("/proc/self").exists() => false,
+        Err(_) => rustix::process::Pid::from_raw(pid)
+            .is_some_and(|pid| rustix::process::test_kill_process(pid).is_ok()),
+    }
+}
+
 /// Pids of the group's members that have not exited (zombies excluded).
 pub fn living_members(pgid: i32) -> Vec<i32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {

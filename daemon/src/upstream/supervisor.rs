@@ -287,7 +287,7 @@ impl Supervisor {
             view.last_error = None;
         });
         self.shared.publish_tools();
-        let listener = (protocol_version.as_str() >= "2026-07-28").then(|| {
+        let listener = crate::protocol::is_stateless_mcp_version(&protocol_version).then(|| {
             tokio::spawn(super::handler::listen_for_changes(
                 peer.clone(),
                 capabilities.clone(),

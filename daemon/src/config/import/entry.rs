@@ -130,17 +130,15 @@ pub(super) fn read_common(entry: &Entry<'_>) -> Result<ServerConfig, String> {
 
 /// A transport as clients name it.
 pub(super) fn transport_named(field: &str, name: &str) -> Result<TransportSetting, String> {
-    match name.trim().to_ascii_lowercase().as_str() {
-        "auto" => Ok(TransportSetting::Auto),
-        "stdio" => Ok(TransportSetting::Stdio),
-        "http" | "streamable-http" | "streamable_http" | "streamablehttp" => {
-            Ok(TransportSetting::Http)
-        }
-        "sse" => Ok(TransportSetting::Sse),
-        _ => Err(format!(
-            "`{field}` = \"{name}\" is not a transport mcpproxy speaks (stdio, http, sse)"
-        )),
-    }
+    // Other clients' spellings of streamable HTTP, then ours.
+    let name = name.trim().to_ascii_lowercase();
+    let ours = match name.as_str() {
+        "streamable-http" | "streamable_http" | "streamablehttp" => "http",
+        other => other,
+    };
+    ours.parse().map_err(|_| {
+        format!("`{field}` = \"{name}\" is not a transport mcpproxy speaks (stdio, http, sse)")
+    })
 }
 
 /// A timeout given in some unit, as a duration the config accepts (longer than zero).
