@@ -96,6 +96,19 @@ impl ServerState {
         }
     }
 
+    /// The state of a server a person has not let run, whatever else is going on; `None`
+    /// when it may run. Quarantine comes first: approval is the gate, and an approved but
+    /// disabled server only needs enabling.
+    pub fn held(enabled: bool, quarantined: bool) -> Option<Self> {
+        if quarantined {
+            Some(Self::Quarantined)
+        } else if !enabled {
+            Some(Self::Disabled)
+        } else {
+            None
+        }
+    }
+
     /// True for a server that should be serving but is not.
     pub fn is_failing(self) -> bool {
         matches!(self, Self::Backoff | Self::NeedsAuth | Self::Stopped)

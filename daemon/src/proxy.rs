@@ -47,7 +47,7 @@ use self::sessions::Sessions;
 use crate::api::ApiFailure;
 use crate::config::Routing;
 use crate::daemon::Daemon;
-use crate::protocol::{ErrorCode, TransportKind};
+use crate::protocol::{ErrorCode, ServerState, TransportKind};
 
 type Service<S> = StreamableHttpService<S, LocalSessionManager>;
 
@@ -173,8 +173,8 @@ async fn one_server(
             .hint("`mcpproxy upstream list` shows the servers")
             .into_response();
     };
-    if server.quarantined || !server.enabled {
-        let (state, action) = if server.quarantined {
+    if let Some(held) = ServerState::held(server.enabled, server.quarantined) {
+        let (state, action) = if held == ServerState::Quarantined {
             ("quarantined", "approve")
         } else {
             ("disabled", "enable")

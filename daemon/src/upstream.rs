@@ -37,6 +37,9 @@ use crate::config::ServerConfig;
 use crate::paths::Paths;
 use crate::protocol::{Event, ServerView, ToolView};
 
+/// Beyond the two stop phases, how long a stopping supervisor may take before it is aborted.
+const SHUTDOWN_MARGIN: Duration = Duration::from_secs(3);
+
 /// A live MCP session with an upstream, for making calls.
 #[derive(Debug, Clone)]
 pub struct Connection {
@@ -175,13 +178,8 @@ impl ServerShared {
 
 fn initial_view(name: &str, config: &ServerConfig) -> ServerView {
     use crate::protocol::ServerState;
-    let state = if !config.enabled {
-        ServerState::Disabled
-    } else if config.quarantined {
-        ServerState::Quarantined
-    } else {
-        ServerState::Connecting
-    };
+    let state =
+        ServerState::held(config.enabled, config.quarantined).unwrap_or(ServerState::Connecting);
     ServerView {
         name: name.to_owned(),
         transport: config.transport_kind(),
@@ -339,6 +337,8 @@ impl Upstreams {
     }
 
     /// Stops every supervisor, each server within `grace_cap` per stop phase, and waits.
+    /// A supervisor still busy after both phases and a margin is aborted; dropping its child
+    /// process kills that process group at once.
     pub async fn shutdown(&self, grace_cap: Duration) {
         let mut tasks: Vec<JoinHandle<()>> = std::mem::take(&mut *lock(&self.stopping));
         for (_, entry) in std::mem::take(&mut *lock(&self.servers)) {
@@ -347,8 +347,14 @@ impl Upstreams {
             });
             tasks.push(entry.task);
         }
-        for task in tasks {
-            let _ = task.await;
+        let limit = grace_cap * 2 + SHUTDOWN_MARGIN;
+        let aborts: Vec<_> = tasks.iter().map(JoinHandle::abort_handle).collect();
+        let all = futures_util::future::join_all(tasks);
+        if tokio::time::timeout(limit, all).await.is_err() {
+            tracing::warn!("some servers did not stop within {limit:?}; killing them");
+            for abort in aborts {
+                abort.abort();
+            }
         }
         if let Some(guard) = &self.launcher.guard {
             guard.shut_down();

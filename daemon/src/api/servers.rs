@@ -119,9 +119,13 @@ pub async fn logs(
         .server(&name)
         .ok_or_else(|| ManageError::NotFound(name.clone()))?;
     let count = query.tail.unwrap_or(100).min(10_000);
-    let lines = server_log::tail(&name, server.log.path(), count).map_err(|e| {
-        ApiFailure::internal(format!("cannot read {}: {e}", server.log.path().display()))
-    })?;
+    let path = server.log.path().to_path_buf();
+    // Reading up to two rotated files is blocking work: keep it off the runtime.
+    let (server_name, file) = (name.clone(), path.clone());
+    let lines = tokio::task::spawn_blocking(move || server_log::tail(&server_name, &file, count))
+        .await
+        .map_err(|e| ApiFailure::internal(format!("reading the log failed: {e}")))?
+        .map_err(|e| ApiFailure::internal(format!("cannot read {}: {e}", path.display())))?;
     Ok(Json(LogTail {
         server: name,
         lines,

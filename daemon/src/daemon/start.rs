@@ -165,7 +165,9 @@ pub async fn serve(options: ServeOptions) -> Result<(), StartError> {
     let socket = api::listeners::bind_socket(&paths.socket).await?;
     let tcp_addr: Option<SocketAddr> = tcp.as_ref().and_then(|l| l.local_addr().ok());
 
-    guard::reap_leftovers(&paths.upstream_pids());
+    // Usually nothing to do; when there is, it waits for SIGTERM to work: off the runtime.
+    let record = paths.upstream_pids();
+    let _ = tokio::task::spawn_blocking(move || guard::reap_leftovers(&record)).await;
     let guard = match Guard::spawn(&options.exe, paths.upstream_pids()) {
         Ok(guard) => Some(guard),
         Err(e) => {
@@ -204,13 +206,13 @@ pub async fn serve(options: ServeOptions) -> Result<(), StartError> {
         Some(ended) = listeners.join_next() => warn!(?ended, "a listener stopped; shutting down"),
     }
     daemon.shutdown();
-    daemon.upstreams().shutdown(SHUTDOWN_GRACE_CAP).await;
-    if tokio::time::timeout(DRAIN_TIMEOUT, async {
+    // Both at once, so the whole stop stays within 10 s: the servers take at most two capped
+    // phases plus a margin (9 s), the listeners at most the drain time.
+    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
         while listeners.join_next().await.is_some() {}
-    })
-    .await
-    .is_err()
-    {
+    });
+    let ((), drained) = tokio::join!(daemon.upstreams().shutdown(SHUTDOWN_GRACE_CAP), drained);
+    if drained.is_err() {
         warn!("listeners did not drain in {DRAIN_TIMEOUT:?}; closing them");
         listeners.shutdown().await;
     }

@@ -36,6 +36,7 @@ use super::sessions::{self, Sessions, Surface};
 use super::upstream_request;
 use crate::daemon::Daemon;
 use crate::protocol::CallVariant;
+use crate::protocol::ServerState;
 use crate::upstream::{Connection, ServerShared};
 
 #[derive(Clone)]
@@ -80,11 +81,16 @@ impl Passthrough {
     fn connection(&self) -> Result<Connection, ErrorData> {
         let server = self.shared()?;
         let view = server.view();
-        if view.quarantined || !view.enabled {
+        if let Some(held) = ServerState::held(view.enabled, view.quarantined) {
+            let action = if held == ServerState::Quarantined {
+                "approve"
+            } else {
+                "enable"
+            };
             return Err(ErrorData::invalid_request(
                 format!(
-                    "server {} is {}; a person must approve or enable it first",
-                    self.server, view.state
+                    "server {} is {held}; a person must {action} it first",
+                    self.server
                 ),
                 None,
             ));

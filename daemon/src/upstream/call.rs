@@ -99,12 +99,7 @@ impl Upstreams {
             .server_with_timeout(server_name)
             .ok_or_else(|| CallError::NoServer(server_name.to_owned()))?;
         let view = server.view();
-        if view.quarantined || !view.enabled {
-            let state = if view.quarantined {
-                ServerState::Quarantined
-            } else {
-                ServerState::Disabled
-            };
+        if let Some(state) = ServerState::held(view.enabled, view.quarantined) {
             return Err(CallError::NotReady {
                 server: server_name.to_owned(),
                 state,

@@ -43,9 +43,12 @@ pub fn living_members(pgid: i32) -> Vec<i32> {
         .collect()
 }
 
-/// True while any member of the group is alive.
+/// True while any member of the group is alive. `kill(-pgid, 0)` answers an empty group
+/// cheaply; only a group that still has members (perhaps only zombies) costs a `/proc` scan.
 pub fn group_alive(pgid: i32) -> bool {
-    !living_members(pgid).is_empty()
+    let has_members = rustix::process::Pid::from_raw(pgid)
+        .is_some_and(|pid| rustix::process::test_kill_process_group(pid).is_ok());
+    has_members && !living_members(pgid).is_empty()
 }
 
 /// The fields after `pid (comm)`; comm may itself hold spaces and parentheses.

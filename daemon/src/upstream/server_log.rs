@@ -69,7 +69,10 @@ impl ServerLog {
         {
             let mut file = crate::poison::lock(&self.file);
             if let Some(file) = file.as_mut() {
-                let _ = writeln!(file, "{}", format_line(&line));
+                // One write per line, so a rotation never splits a line between two files.
+                let mut entry = format_line(&line);
+                entry.push('\n');
+                let _ = file.write_all(entry.as_bytes());
             }
         }
         let _ = self.bus.send(Event::Log(line));
@@ -82,8 +85,9 @@ fn format_line(line: &LogLine) -> String {
         LogOrigin::Stderr => "stderr",
         LogOrigin::Server => "server",
     };
-    // Embedded newlines would break the one-line-per-entry format.
-    let text = line.text.replace('\n', "\\n");
+    // Embedded newlines would break the one-line-per-entry format; backslashes are escaped
+    // too, so a literal `\n` in the text reads back as itself.
+    let text = line.text.replace('\\', "\\\\").replace('\n', "\\n");
     format!("{} {:<5} {origin:<8} {text}", line.at, line.level.as_str())
 }
 
@@ -108,8 +112,28 @@ fn parse_line(server: &str, text: &str) -> Option<LogLine> {
             "server" => LogOrigin::Server,
             _ => LogOrigin::Daemon,
         },
-        text: message.trim_start().replace("\\n", "\n"),
+        text: unescape(message.trim_start()),
     })
+}
+
+/// Undoes [`format_line`]'s escaping: `\\n` is a newline, `\\\\` a backslash.
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match (c, chars.clone().next()) {
+            ('\\', Some('n')) => {
+                out.push('\n');
+                chars.next();
+            }
+            ('\\', Some('\\')) => {
+                out.push('\\');
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// The last `count` lines of a server's log (reaching into the rotated file when needed),
@@ -149,8 +173,14 @@ mod tests {
         let log = ServerLog::open("demo", dir.path().join("demo.log"), bus);
         log.daemon(LogLevel::Info, "connecting (attempt 1)");
         log.write(LogLevel::Warn, LogOrigin::Stderr, "two\nlines".into());
+        log.write(
+            LogLevel::Info,
+            LogOrigin::Stderr,
+            r"a literal \n, and \\".into(),
+        );
         let lines = tail("demo", log.path(), 10).unwrap();
-        assert_eq!(lines.len(), 2);
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[2].text, r"a literal \n, and \\");
         assert_eq!(lines[0].text, "connecting (attempt 1)");
         assert_eq!(lines[1].origin, LogOrigin::Stderr);
         assert_eq!(lines[1].level, LogLevel::Warn);

@@ -81,12 +81,9 @@ impl Supervisor {
             let _ = predecessor.await;
         }
         loop {
-            let next = if !self.config.enabled {
-                self.idle(ServerState::Disabled).await
-            } else if self.config.quarantined {
-                self.idle(ServerState::Quarantined).await
-            } else {
-                self.connect_and_serve().await
+            let next = match ServerState::held(self.config.enabled, self.config.quarantined) {
+                Some(held) => self.idle(held).await,
+                None => self.connect_and_serve().await,
             };
             if let Next::Exit = next {
                 break;
@@ -243,17 +240,37 @@ impl Supervisor {
         };
         let capabilities = info.capabilities.clone();
         let protocol_version = info.protocol_version.to_string();
-        let catalog = match Catalog::fetch(&peer, &capabilities).await {
-            Ok(catalog) => catalog,
-            Err(e) => {
-                let cancel = service.cancellation_token();
-                cancel.cancel();
+        // Listing is part of connecting: bounded by `connect_timeout`, and a stop or restart
+        // asked for meanwhile is heard (a server that never answers must not hold them up).
+        let timeout = self.config.connect_timeout;
+        let fetched = tokio::select! {
+            fetched = tokio::time::timeout(timeout, Catalog::fetch(&peer, &capabilities)) => Some(fetched),
+            control = self.control.recv() => {
+                service.cancellation_token().cancel();
                 if let Some(process) = process.take() {
                     process.kill().await;
                 }
-                return self
-                    .back_off(format!("listing the server's tools failed: {e}"))
-                    .await;
+                return match control {
+                    Some(Control::Restart) => Next::Connect,
+                    None | Some(Control::Stop { .. }) => Next::Exit,
+                };
+            }
+        };
+        let failure = match fetched {
+            Some(Ok(Ok(catalog))) => Ok(catalog),
+            Some(Ok(Err(e))) => Err(format!("listing the server's tools failed: {e}")),
+            _ => Err(format!(
+                "the server did not list its tools within {timeout:?}"
+            )),
+        };
+        let catalog = match failure {
+            Ok(catalog) => catalog,
+            Err(error) => {
+                service.cancellation_token().cancel();
+                if let Some(process) = process.take() {
+                    process.kill().await;
+                }
+                return self.back_off(error).await;
             }
         };
         let pid = process.as_ref().map(super::process::ChildProcess::pid);
@@ -399,7 +416,13 @@ impl Supervisor {
         list: ListChanged,
     ) {
         let mut catalog = self.shared.catalog();
-        match catalog.refresh(peer, capabilities, list).await {
+        // The supervisor hears no stop while it waits here: keep the wait bounded.
+        let timeout = self.config.connect_timeout;
+        let refreshed = tokio::time::timeout(timeout, catalog.refresh(peer, capabilities, list))
+            .await
+            .map_err(|_| format!("no answer within {timeout:?}"))
+            .and_then(|r| r.map_err(|e| e.to_string()));
+        match refreshed {
             Ok(()) => {
                 let tool_count = catalog.tools.len();
                 self.shared.replace_catalog(catalog);
