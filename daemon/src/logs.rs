@@ -1,4 +1,5 @@
-//! Log files: the daemon's own (`logs/mcpproxy.log`) and, later, one per upstream server.
+//! The daemon's own log file, `logs/mcpproxy.log` (per-server logs are
+//! [`crate::upstream::server_log`]).
 //!
 //! Files keep a fixed name so `tail -f` and `mcpproxy upstream logs` always find them; when
 //! one passes its size limit it is renamed to `NAME.log.1` (older ones shift up) and a fresh

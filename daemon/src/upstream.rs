@@ -205,6 +205,12 @@ struct Entry {
     task: JoinHandle<()>,
 }
 
+/// A replaced server's stopping supervisor and the log its successor keeps using.
+struct Predecessor {
+    task: JoinHandle<()>,
+    log: Arc<ServerLog>,
+}
+
 /// Every configured server's supervisor.
 pub struct Upstreams {
     servers: Mutex<BTreeMap<String, Entry>>,
@@ -247,7 +253,9 @@ impl Upstreams {
                     "removed from the config; stopping",
                 );
                 let _ = entry.control.send(Control::Stop { grace_cap: None });
-                lock(&self.stopping).push(entry.task);
+                let mut stopping = lock(&self.stopping);
+                stopping.retain(|task| !task.is_finished());
+                stopping.push(entry.task);
                 let _ = self.bus.send(Event::ServerRemoved { name });
             }
         }
@@ -260,7 +268,10 @@ impl Upstreams {
                         "config changed; restarting with the new settings",
                     );
                     let _ = old.control.send(Control::Stop { grace_cap: None });
-                    old.task
+                    Predecessor {
+                        task: old.task,
+                        log: Arc::clone(&old.shared.log),
+                    }
                 }),
                 None => None,
             };
@@ -269,17 +280,19 @@ impl Upstreams {
         }
     }
 
-    fn start(
-        &self,
-        name: &str,
-        config: &ServerConfig,
-        predecessor: Option<JoinHandle<()>>,
-    ) -> Entry {
-        let log = Arc::new(ServerLog::open(
-            name,
-            self.paths.server_log(name),
-            self.bus.clone(),
-        ));
+    fn start(&self, name: &str, config: &ServerConfig, predecessor: Option<Predecessor>) -> Entry {
+        // A restarted server keeps writing to the log file its predecessor opened.
+        let (log, predecessor) = match predecessor {
+            Some(Predecessor { task, log }) => (log, Some(task)),
+            None => (
+                Arc::new(ServerLog::open(
+                    name,
+                    self.paths.server_log(name),
+                    self.bus.clone(),
+                )),
+                None,
+            ),
+        };
         let shared = Arc::new(ServerShared::new(name, config, log, self.bus.clone()));
         let (control, receiver) = mpsc::unbounded_channel();
         let supervisor = Supervisor::new(
@@ -322,11 +335,13 @@ impl Upstreams {
 
     /// Tools of every server, or of one.
     pub fn tools(&self, server: Option<&str>) -> Vec<ToolView> {
-        lock(&self.servers)
+        // Views are built outside the registry lock: schemas can be large.
+        let selected: Vec<Arc<ServerShared>> = lock(&self.servers)
             .iter()
             .filter(|(name, _)| server.is_none_or(|s| s == name.as_str()))
-            .flat_map(|(_, e)| e.shared.tools())
-            .collect()
+            .map(|(_, e)| Arc::clone(&e.shared))
+            .collect();
+        selected.iter().flat_map(|shared| shared.tools()).collect()
     }
 
     /// Reconnects a server now. False when there is no such server.

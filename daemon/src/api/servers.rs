@@ -8,10 +8,10 @@ use serde::Deserialize;
 use super::error::{ApiFailure, Body};
 use crate::daemon::Daemon;
 use crate::manage::{self, ManageError};
+use crate::protocol::CallVariant;
 use crate::protocol::{
     Ack, AddServer, ErrorCode, LogTail, ServerList, ServerView, ToolCall, ToolCallResult, ToolList,
 };
-use crate::protocol::{CallOutcome, CallVariant};
 use crate::proxy::CallRecord;
 use crate::upstream::call::CallError;
 use crate::upstream::server_log;
@@ -194,16 +194,11 @@ pub async fn call(
         .await
     {
         Ok(result) => {
-            let outcome = if result.is_error == Some(true) {
-                CallOutcome::ToolError
-            } else {
-                CallOutcome::Ok
-            };
-            record.finish(outcome, Some(&result), None);
+            record.answered(&result, result.is_error == Some(true));
             result
         }
         Err(error) => {
-            record.finish(error.outcome(), None::<&()>, Some(error.to_string()));
+            record.failed(&error);
             return Err(error.into());
         }
     };

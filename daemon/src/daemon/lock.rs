@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 #[derive(Debug)]
 pub struct InstanceLock {
     _file: File,
-    path: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,20 +56,8 @@ impl InstanceLock {
         file.set_len(0).map_err(io)?;
         file.rewind().map_err(io)?;
         writeln!(file, "{}", std::process::id()).map_err(io)?;
-        Ok(Self {
-            _file: file,
-            path: path.to_path_buf(),
-        })
+        Ok(Self { _file: file })
     }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-/// The pid recorded by the daemon that holds (or last held) the lock at `path`.
-pub fn recorded_pid(path: &Path) -> Option<u32> {
-    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 #[cfg(test)]

@@ -91,7 +91,7 @@ impl StartError {
             Self::Config(e) if e.is_permission_denied() => 5,
             Self::Config(_) | Self::ListenValue(_) => 4,
             Self::Permission { .. } => 5,
-            Self::Locked(LockError::Io { source, .. }) | Self::Listen { source, .. }
+            Self::Listen { source, .. }
                 if source.kind() == std::io::ErrorKind::PermissionDenied =>
             {
                 5
@@ -224,28 +224,17 @@ pub async fn serve(options: ServeOptions) -> Result<(), StartError> {
 
 /// Creates the data dir private to its owner, and refuses one that belongs to someone else.
 fn prepare_data_dir(dir: &Path) -> Result<(), StartError> {
-    let classify = |what, source: std::io::Error| {
-        if source.kind() == std::io::ErrorKind::PermissionDenied {
-            StartError::Permission {
-                what,
-                path: dir.to_path_buf(),
-                source,
-            }
-        } else {
-            io_error(what, dir, source)
-        }
-    };
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder
         .create(dir)
-        .map_err(|e| classify("create the data dir", e))?;
+        .map_err(|e| io_error("create the data dir", dir, e))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt as _;
-        let meta = std::fs::metadata(dir).map_err(|e| classify("read the data dir", e))?;
+        let meta = std::fs::metadata(dir).map_err(|e| io_error("read the data dir", dir, e))?;
         let uid = rustix::process::getuid().as_raw();
         if meta.uid() != uid {
             return Err(StartError::Permission {
@@ -259,7 +248,7 @@ fn prepare_data_dir(dir: &Path) -> Result<(), StartError> {
         let path = dir.join(sub);
         builder
             .create(&path)
-            .map_err(|e| classify("create the logs dir", e))?;
+            .map_err(|e| io_error("create the logs dir", dir, e))?;
     }
     Ok(())
 }

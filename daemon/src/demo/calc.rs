@@ -13,11 +13,13 @@
 //! Unary minus binds looser than `^`, as in mathematics: `-2^2` is -4. Every error names the
 //! column (counted in characters, from 1) where the evaluator gave up.
 
-use rmcp::model::{Tool, ToolAnnotations};
+use rmcp::model::Tool;
 use rmcp::schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::registry::{DemoTool, input_schema, output_schema, parse_arguments, structured_result};
+use super::registry::{
+    DemoTool, input_schema, output_schema, parse_arguments, read_only, structured_result,
+};
 
 pub(crate) fn tools() -> Vec<DemoTool> {
     vec![DemoTool::pure(
@@ -32,13 +34,7 @@ pub(crate) fn tools() -> Vec<DemoTool> {
         )
         .with_title("Calculate")
         .with_raw_output_schema(output_schema::<Calculation>())
-        .with_annotations(
-            ToolAnnotations::with_title("Calculate")
-                .read_only(true)
-                .destructive(false)
-                .idempotent(true)
-                .open_world(false),
-        ),
+        .with_annotations(read_only("Calculate")),
         |arguments| {
             let CalculateArgs { expression } = parse_arguments(arguments)?;
             let result = evaluate(&expression)?;

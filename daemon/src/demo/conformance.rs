@@ -33,7 +33,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::registry::{
     DemoTool, ToolCall, ToolFailure, ToolOutcome, input_schema, no_input_schema, parse_arguments,
-    text_result,
+    read_only, text_result,
 };
 
 pub(crate) use self::resources::{INITIAL_WATCHED_RESOURCE_TEXT, WATCHED_RESOURCE_URI};
@@ -159,15 +159,6 @@ pub(crate) fn tools() -> Vec<DemoTool> {
         update_watched_resource_tool(),
     ]);
     tools
-}
-
-/// Annotations of a fixture that only reads: it changes nothing and reaches nothing outside.
-fn read_only(title: &str) -> ToolAnnotations {
-    ToolAnnotations::with_title(title)
-        .read_only(true)
-        .destructive(false)
-        .idempotent(true)
-        .open_world(false)
 }
 
 /// A read-only fixture tool with the given input schema.

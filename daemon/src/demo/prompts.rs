@@ -89,7 +89,8 @@ pub(crate) fn get(
     }
 }
 
-fn required_argument<'a>(
+/// A string argument the prompt cannot do without.
+pub(super) fn required_argument<'a>(
     arguments: Option<&'a JsonObject>,
     name: &str,
 ) -> Result<&'a str, ErrorData> {

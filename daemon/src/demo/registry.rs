@@ -12,7 +12,7 @@ use rmcp::handler::server::common::schema_for_empty_input;
 use rmcp::handler::server::tool::{schema_for_input, schema_for_output};
 use rmcp::model::{
     CallToolResponse, CallToolResult, ContentBlock, InputResponses, JsonObject, ProtocolVersion,
-    Tool,
+    Tool, ToolAnnotations,
 };
 use rmcp::schemars::JsonSchema;
 use rmcp::service::{RequestContext, RoleServer};
@@ -146,6 +146,16 @@ pub(crate) fn is_stateless_era(context: &RequestContext<RoleServer>) -> bool {
 }
 
 /// Decodes a call's arguments into the tool's argument struct; a mismatch is the caller's to fix.
+/// Annotations of a tool that only reads or computes: it changes nothing and reaches
+/// nothing outside the process.
+pub(crate) fn read_only(title: &str) -> ToolAnnotations {
+    ToolAnnotations::with_title(title)
+        .read_only(true)
+        .destructive(false)
+        .idempotent(true)
+        .open_world(false)
+}
+
 pub(crate) fn parse_arguments<T: DeserializeOwned>(
     arguments: JsonObject,
 ) -> Result<T, ToolFailure> {

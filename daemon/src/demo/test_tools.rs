@@ -11,7 +11,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::registry::{
     DemoTool, ToolCall, ToolFailure, ToolOutcome, failure_result, input_schema, no_input_schema,
-    parse_arguments, text_result,
+    parse_arguments, read_only, text_result,
 };
 
 /// How often `slow` reports progress.
@@ -118,13 +118,7 @@ pub(crate) fn echo_tool(name: &str, title: &str, description: &str, prefix: &str
             input_schema::<EchoArgs>(),
         )
         .with_title(title)
-        .with_annotations(
-            ToolAnnotations::with_title(title)
-                .read_only(true)
-                .destructive(false)
-                .idempotent(true)
-                .open_world(false),
-        ),
+        .with_annotations(read_only(title)),
         move |call: ToolCall| {
             let outcome = parse_arguments(call.arguments)
                 .map(|EchoArgs { message }| text_result(format!("{prefix}: {message}")).into());

@@ -1,10 +1,12 @@
 //! Text tools: counting, changing case, and making URL slugs.
 
-use rmcp::model::{Tool, ToolAnnotations};
+use rmcp::model::Tool;
 use rmcp::schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::registry::{DemoTool, input_schema, output_schema, parse_arguments, structured_result};
+use super::registry::{
+    DemoTool, input_schema, output_schema, parse_arguments, read_only, structured_result,
+};
 
 pub(crate) fn tools() -> Vec<DemoTool> {
     vec![
@@ -16,7 +18,7 @@ pub(crate) fn tools() -> Vec<DemoTool> {
             )
             .with_title("Text statistics")
             .with_raw_output_schema(output_schema::<TextStats>())
-            .with_annotations(pure_function("Text statistics")),
+            .with_annotations(read_only("Text statistics")),
             |arguments| {
                 let TextArgs { text } = parse_arguments(arguments)?;
                 structured_result(&TextStats::of(&text))
@@ -34,7 +36,7 @@ pub(crate) fn tools() -> Vec<DemoTool> {
             )
             .with_title("Change case")
             .with_raw_output_schema(output_schema::<Rewritten>())
-            .with_annotations(pure_function("Change case")),
+            .with_annotations(read_only("Change case")),
             |arguments| {
                 let ChangeCaseArgs { text, case } = parse_arguments(arguments)?;
                 structured_result(&Rewritten {
@@ -52,7 +54,7 @@ pub(crate) fn tools() -> Vec<DemoTool> {
             )
             .with_title("Slugify")
             .with_raw_output_schema(output_schema::<Rewritten>())
-            .with_annotations(pure_function("Slugify")),
+            .with_annotations(read_only("Slugify")),
             |arguments| {
                 let TextArgs { text } = parse_arguments(arguments)?;
                 structured_result(&Rewritten {
@@ -61,15 +63,6 @@ pub(crate) fn tools() -> Vec<DemoTool> {
             },
         ),
     ]
-}
-
-/// A function of its input: changes nothing, reaches nothing outside the process.
-fn pure_function(title: &str) -> ToolAnnotations {
-    ToolAnnotations::with_title(title)
-        .read_only(true)
-        .destructive(false)
-        .idempotent(true)
-        .open_world(false)
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -6,12 +6,13 @@
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ZonedDateTime};
-use rmcp::model::{Tool, ToolAnnotations};
+use rmcp::model::Tool;
 use rmcp::schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::registry::{
-    DemoTool, ToolFailure, input_schema, output_schema, parse_arguments, structured_result,
+    DemoTool, ToolFailure, input_schema, output_schema, parse_arguments, read_only,
+    structured_result,
 };
 
 pub(crate) fn tools() -> Vec<DemoTool> {
@@ -67,15 +68,6 @@ pub(crate) fn tools() -> Vec<DemoTool> {
             },
         ),
     ]
-}
-
-/// Reads the clock or computes: changes nothing, reaches nothing outside the process.
-fn read_only(title: &str) -> ToolAnnotations {
-    ToolAnnotations::with_title(title)
-        .read_only(true)
-        .destructive(false)
-        .idempotent(true)
-        .open_world(false)
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

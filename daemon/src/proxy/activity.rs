@@ -8,10 +8,12 @@ use jiff::Timestamp;
 
 use crate::daemon::Daemon;
 use crate::protocol::{Activity, CallOutcome, CallVariant, Event};
+use crate::upstream::call::CallError;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-/// A call in progress; [`CallRecord::finish`] emits its end.
+/// A call in progress; [`CallRecord::answered`], [`CallRecord::failed`] or
+/// [`CallRecord::ended`] emits its end.
 #[derive(Debug)]
 pub struct CallRecord {
     daemon: Daemon,
@@ -49,22 +51,52 @@ impl CallRecord {
         }
     }
 
-    pub fn finish(
-        mut self,
-        outcome: CallOutcome,
-        result: Option<&impl serde::Serialize>,
-        error: Option<String>,
-    ) {
+    /// Ends a call the tool answered; `is_error` is the tool's own verdict on its result.
+    pub fn answered(self, result: &impl serde::Serialize, is_error: bool) {
+        let outcome = if is_error {
+            CallOutcome::ToolError
+        } else {
+            CallOutcome::Ok
+        };
+        self.finish(outcome, json_size(result), None);
+    }
+
+    /// Ends a call that never reached the tool, or whose upstream failed it.
+    pub fn failed(self, error: &CallError) {
+        self.finish(error.outcome(), 0, Some(error.to_string()));
+    }
+
+    /// Ends a call with no result to measure.
+    pub fn ended(self, outcome: CallOutcome, error: Option<String>) {
+        self.finish(outcome, 0, error);
+    }
+
+    fn finish(mut self, outcome: CallOutcome, bytes_out: u64, error: Option<String>) {
         self.activity.at = Timestamp::now();
         self.activity.outcome = outcome;
         self.activity.duration_ms =
             Some(u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX));
-        self.activity.bytes_out = result.map_or(0, json_size);
+        self.activity.bytes_out = bytes_out;
         self.activity.error = error;
         self.daemon.emit(Event::Activity(self.activity));
     }
 }
 
+/// The size of `value` as JSON, counted without building the text.
 fn json_size(value: &impl serde::Serialize) -> u64 {
-    serde_json::to_vec(value).map_or(0, |bytes| bytes.len() as u64)
+    struct Counter(u64);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len() as u64;
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    match serde_json::to_writer(&mut counter, value) {
+        Ok(()) => counter.0,
+        Err(_) => 0,
+    }
 }

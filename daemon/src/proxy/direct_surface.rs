@@ -58,11 +58,17 @@ impl DirectSurface {
         serving_servers(&self.daemon)
             .iter()
             .flat_map(|server| {
-                server.catalog().tools.into_iter().map(|tool| {
-                    let original = tool.name.to_string();
-                    let mut listed = tool;
-                    listed.name = direct_name(&server.name, &original).into();
-                    (listed, server.name.clone(), original)
+                server.with_catalog(|catalog| {
+                    catalog
+                        .tools
+                        .iter()
+                        .map(|tool| {
+                            let original = tool.name.to_string();
+                            let mut listed = tool.clone();
+                            listed.name = direct_name(&server.name, &original).into();
+                            (listed, server.name.clone(), original)
+                        })
+                        .collect::<Vec<_>>()
                 })
             })
             .collect()
@@ -114,12 +120,13 @@ impl DirectSurface {
         serving_servers(&self.daemon)
             .into_iter()
             .find_map(|server| {
-                let own = server
-                    .catalog()
-                    .prompts
-                    .into_iter()
-                    .find(|p| direct_name(&server.name, &p.name) == name)?
-                    .name;
+                let own = server.with_catalog(|catalog| {
+                    catalog
+                        .prompts
+                        .iter()
+                        .find(|p| direct_name(&server.name, &p.name) == name)
+                        .map(|p| p.name.clone())
+                })?;
                 Some((server, own))
             })
     }
@@ -127,16 +134,17 @@ impl DirectSurface {
     /// The server that lists `uri`, or has a template it fits.
     fn find_resource(&self, uri: &str) -> Option<Arc<ServerShared>> {
         let servers = serving_servers(&self.daemon);
-        let exact = servers
-            .iter()
-            .find(|server| server.catalog().resources.iter().any(|r| r.uri == uri));
+        let exact = servers.iter().find(|server| {
+            server.with_catalog(|catalog| catalog.resources.iter().any(|r| r.uri == uri))
+        });
         exact.cloned().or_else(|| {
             servers.into_iter().find(|server| {
-                server
-                    .catalog()
-                    .resource_templates
-                    .iter()
-                    .any(|t| template_fits(&t.uri_template, uri))
+                server.with_catalog(|catalog| {
+                    catalog
+                        .resource_templates
+                        .iter()
+                        .any(|t| template_fits(&t.uri_template, uri))
+                })
             })
         })
     }

@@ -90,28 +90,22 @@ pub async fn call_tool(
     );
     let outcome = forward(daemon, server_name, request, &downstream).await;
     match &outcome {
-        Ok(Forwarded::Done(response)) => {
-            let failed =
-                matches!(response, CallToolResponse::Complete(r) if r.is_error == Some(true));
-            let outcome = if failed {
-                CallOutcome::ToolError
-            } else {
-                CallOutcome::Ok
-            };
-            record.finish(outcome, Some(&response_json(response)), None);
+        Ok(Forwarded::Done(CallToolResponse::Complete(result))) => {
+            record.answered(result, result.is_error == Some(true));
         }
+        Ok(Forwarded::Done(CallToolResponse::InputRequired(input))) => {
+            record.answered(input, false);
+        }
+        Ok(Forwarded::Done(CallToolResponse::Task(task))) => record.answered(task, false),
+        Ok(Forwarded::Done(_)) => record.ended(CallOutcome::Ok, None),
         Ok(Forwarded::Refused(message)) => {
-            record.finish(CallOutcome::Refused, None::<&()>, Some(message.clone()))
+            record.ended(CallOutcome::Refused, Some(message.clone()));
         }
-        Ok(Forwarded::Failed(error)) => {
-            record.finish(error.outcome(), None::<&()>, Some(error.to_string()));
+        Ok(Forwarded::Failed(error)) => record.failed(error),
+        Err(Aborted::Cancelled) => record.ended(CallOutcome::Cancelled, None),
+        Err(Aborted::Protocol(error)) => {
+            record.ended(CallOutcome::Failed, Some(error.message.to_string()));
         }
-        Err(Aborted::Cancelled) => record.finish(CallOutcome::Cancelled, None::<&()>, None),
-        Err(Aborted::Protocol(error)) => record.finish(
-            CallOutcome::Failed,
-            None::<&()>,
-            Some(error.message.to_string()),
-        ),
     }
     match outcome {
         Ok(Forwarded::Done(response)) => Ok(response),
@@ -456,14 +450,4 @@ fn upstream_error(server: &str, tool: &str, error: ServiceError) -> CallError {
         id: format!("{server}:{tool}"),
         message: error.to_string(),
     }
-}
-
-fn response_json(response: &CallToolResponse) -> serde_json::Value {
-    match response {
-        CallToolResponse::Complete(result) => serde_json::to_value(result),
-        CallToolResponse::InputRequired(input) => serde_json::to_value(input),
-        CallToolResponse::Task(task) => serde_json::to_value(task),
-        _ => Ok(serde_json::Value::Null),
-    }
-    .unwrap_or(serde_json::Value::Null)
 }

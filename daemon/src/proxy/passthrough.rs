@@ -35,9 +35,8 @@ use super::parked::ParkedCalls;
 use super::sessions::{self, Sessions, Surface};
 use super::upstream_request;
 use crate::daemon::Daemon;
-use crate::protocol::CallVariant;
-use crate::protocol::ServerState;
-use crate::upstream::{Connection, ServerShared};
+use crate::protocol::{CallVariant, ServerState};
+use crate::upstream::{Catalog, Connection, ServerShared};
 
 #[derive(Clone)]
 pub struct Passthrough {
@@ -79,6 +78,12 @@ impl Passthrough {
 
     /// The server's live connection, refusing quarantined and disabled servers.
     fn connection(&self) -> Result<Connection, ErrorData> {
+        self.serving()
+            .and_then(|server| upstream_request::connection(&server))
+    }
+
+    /// The server, when it is neither quarantined nor disabled.
+    fn serving(&self) -> Result<Arc<ServerShared>, ErrorData> {
         let server = self.shared()?;
         let view = server.view();
         if let Some(held) = ServerState::held(view.enabled, view.quarantined) {
@@ -95,7 +100,17 @@ impl Passthrough {
                 None,
             ));
         }
-        upstream_request::connection(&server)
+        Ok(server)
+    }
+
+    /// One list from the catalog of a connected, serving server.
+    fn listed<T: Clone>(
+        &self,
+        list: impl FnOnce(&Catalog) -> &Vec<T>,
+    ) -> Result<Vec<T>, ErrorData> {
+        let server = self.serving()?;
+        upstream_request::connection(&server)?;
+        Ok(server.with_catalog(|catalog| list(catalog).clone()))
     }
 
     /// The server's live peer, refusing quarantined and disabled servers.
@@ -222,9 +237,8 @@ impl ServerHandler for Passthrough {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        self.peer()?;
         Ok(ListToolsResult::with_all_items(
-            self.shared()?.catalog().tools,
+            self.listed(|catalog| &catalog.tools)?,
         ))
     }
 
@@ -254,9 +268,8 @@ impl ServerHandler for Passthrough {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
-        self.peer()?;
         Ok(ListPromptsResult::with_all_items(
-            self.shared()?.catalog().prompts,
+            self.listed(|catalog| &catalog.prompts)?,
         ))
     }
 
@@ -277,9 +290,8 @@ impl ServerHandler for Passthrough {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        self.peer()?;
         Ok(ListResourcesResult::with_all_items(
-            self.shared()?.catalog().resources,
+            self.listed(|catalog| &catalog.resources)?,
         ))
     }
 
@@ -288,9 +300,8 @@ impl ServerHandler for Passthrough {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        self.peer()?;
         Ok(ListResourceTemplatesResult::with_all_items(
-            self.shared()?.catalog().resource_templates,
+            self.listed(|catalog| &catalog.resource_templates)?,
         ))
     }
 

@@ -103,7 +103,7 @@ pub async fn forward(
         Ok(upstream) => upstream,
         Err(e) => {
             if let Some(record) = record {
-                record.finish(CallOutcome::Failed, None::<&()>, Some(e.to_string()));
+                record.ended(CallOutcome::Failed, Some(e.to_string()));
             }
             return ApiFailure::new(
                 StatusCode::BAD_GATEWAY,
@@ -122,7 +122,7 @@ pub async fn forward(
         } else {
             CallOutcome::Failed
         };
-        record.finish(outcome, None::<&()>, None);
+        record.ended(outcome, None);
     }
     let mut response = Response::builder().status(upstream.status());
     if let Some(response_headers) = response.headers_mut() {

@@ -63,11 +63,6 @@ impl Guard {
         })
     }
 
-    /// Pid of the guard process.
-    pub fn pid(&self) -> Option<u32> {
-        self.lock().child.as_ref().map(std::process::Child::id)
-    }
-
     /// Adds a process group to the guard's list.
     pub fn watch(&self, pgid: i32) {
         let start = procfs::start_time(pgid).unwrap_or(0);

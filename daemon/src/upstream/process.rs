@@ -128,7 +128,8 @@ impl ChildProcess {
         outcome
     }
 
-    /// Kills the whole group at once (the child already failed; no grace is owed).
+    /// Kills the whole group: SIGTERM now, SIGKILL 200 ms later to whatever is left (the
+    /// child already failed, so it gets no time to read a closed stdin).
     pub async fn kill(self) {
         self.stop(Duration::ZERO, Duration::from_millis(200)).await;
     }

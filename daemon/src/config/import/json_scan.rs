@@ -80,19 +80,7 @@ impl Scanner<'_> {
 
     fn object(&mut self) -> Option<()> {
         self.pos += 1;
-        loop {
-            self.skip_trivia();
-            match self.peek()? {
-                '}' => {
-                    self.pos += 1;
-                    return Some(());
-                }
-                ',' => {
-                    self.pos += 1;
-                    continue;
-                }
-                _ => {}
-            }
+        while self.next_member('}')? {
             let key_at = self.pos;
             let key = match self.peek()? {
                 '"' | '\'' => self.string()?,
@@ -109,30 +97,36 @@ impl Scanner<'_> {
             self.path.pop();
             walked?;
         }
+        Some(())
     }
 
     fn array(&mut self) -> Option<()> {
         self.pos += 1;
         let mut index = 0;
-        loop {
-            self.skip_trivia();
-            match self.peek()? {
-                ']' => {
-                    self.pos += 1;
-                    return Some(());
-                }
-                ',' => {
-                    self.pos += 1;
-                    continue;
-                }
-                _ => {}
-            }
+        while self.next_member(']')? {
             self.path.push(PathSeg::Index(index));
             self.record(self.pos);
             let walked = self.value();
             self.path.pop();
             walked?;
             index += 1;
+        }
+        Some(())
+    }
+
+    /// Moves to the next member of an object or array, past commas and trivia; false once
+    /// its closing `close` is consumed.
+    fn next_member(&mut self, close: char) -> Option<bool> {
+        loop {
+            self.skip_trivia();
+            match self.peek()? {
+                c if c == close => {
+                    self.pos += 1;
+                    return Some(false);
+                }
+                ',' => self.pos += 1,
+                _ => return Some(true),
+            }
         }
     }
 

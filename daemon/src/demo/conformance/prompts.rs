@@ -10,6 +10,7 @@ use rmcp::model::{
 
 use super::TEST_IMAGE_BASE64;
 use super::resources;
+use crate::demo::prompts::required_argument;
 
 const SIMPLE: &str = "test_simple_prompt";
 const WITH_ARGUMENTS: &str = "test_prompt_with_arguments";
@@ -92,21 +93,6 @@ pub(crate) fn get(
         _ => return None,
     };
     Some(messages.map(GetPromptResult::new))
-}
-
-fn required_argument<'a>(
-    arguments: Option<&'a JsonObject>,
-    name: &str,
-) -> Result<&'a str, ErrorData> {
-    arguments
-        .and_then(|arguments| arguments.get(name))
-        .and_then(|value| value.as_str())
-        .ok_or_else(|| {
-            ErrorData::invalid_params(
-                format!("the argument '{name}' (a string) is required"),
-                None,
-            )
-        })
 }
 
 /// Answers `completion/complete`: suggestions for `test_prompt_with_arguments`' arguments,
