@@ -25,9 +25,10 @@
 //!
 //! - Eras. A request naming its version in `_meta` (2026-07-28) goes out with that
 //!   `MCP-Protocol-Version`, without a session, and with the SEP-2243 headers (`Mcp-Method`,
-//!   `Mcp-Name`, and `Mcp-Param-*` from the `x-mcp-header` annotations of tools seen in
-//!   `tools/list` answers). Other messages get the version the `initialize` answer
-//!   negotiated and the session's `Mcp-Session-Id`.
+//!   `Mcp-Name`, and `Mcp-Param-*` from the `x-mcp-header` annotations of the tools the
+//!   last `tools/list` answer listed, forgotten on `notifications/tools/list_changed`).
+//!   Other messages get the version the `initialize` answer negotiated and the session's
+//!   `Mcp-Session-Id`.
 //! - Sessions. The session id comes with the answer to the client's `initialize`. Once
 //!   `notifications/initialized` is through, the bridge holds the session's GET stream open
 //!   for server-initiated messages. The daemon ends idle sessions (rmcp's session manager
@@ -38,7 +39,7 @@
 //!   cancelled by closing its HTTP exchange, and the notification is not sent.
 //! - Concurrency. Each message is an HTTP exchange of its own, so a slow call holds nothing
 //!   up; only `initialize` is answered before the next line is read, since what follows
-//!   needs the session it opens.
+//!   needs the session it opens (failures are still watched for meanwhile).
 //! - Failures. A request the daemon does not answer (refused, stream broken off) gets a
 //!   JSON-RPC error answer, so the client is never left waiting, and stdout only ever
 //!   carries JSON-RPC. Diagnostics go to stderr through `tracing`.
@@ -69,6 +70,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::OptionFuture;
 use hyper::StatusCode;
 use hyper::header::{HeaderName, HeaderValue};
 use serde_json::Value;
@@ -78,8 +80,8 @@ use tokio_util::task::AbortOnDropHandle;
 
 use self::http::{HttpError, Reply, Response, SocketHttp};
 use self::message::{
-    ClientMessage, INTERNAL_ERROR, INVALID_REQUEST, MCP_SESSION_ID, PARSE_ERROR, ServerPeek,
-    annotated_schemas, error_answer, id_key, is_stateless, one_line,
+    ClientMessage, HeaderParam, INTERNAL_ERROR, INVALID_REQUEST, MCP_SESSION_ID, PARSE_ERROR,
+    ServerPeek, error_answer, id_key, is_stateless, listed_header_params, one_line,
 };
 use self::session::Session;
 use crate::protocol::ErrorBody;
@@ -215,14 +217,19 @@ where
 
     let mut exchanges = JoinSet::new();
     let mut streams = JoinSet::new();
+    // The client's `initialize` while it is being answered. No other line is taken until
+    // it is (they need the session it opens), but it is one branch among the others: a
+    // daemon that takes it and never answers still ends the bridge when it goes away.
+    let mut handshake: Option<AbortOnDropHandle<()>> = None;
     loop {
         tokio::select! {
             Some(error) = failures.recv() => return Err(error),
             ended = &mut written => return Err(writer_ended(ended)),
-            line = lines.recv() => match line {
+            _ = OptionFuture::from(handshake.as_mut()), if handshake.is_some() => handshake = None,
+            line = lines.recv(), if handshake.is_none() => match line {
                 None => break,
                 Some(Err(e)) => return Err(BridgeError::Stdin(e)),
-                Some(Ok(line)) => bridge.take(&line, &mut exchanges, &mut streams).await,
+                Some(Ok(line)) => handshake = bridge.take(line, &mut exchanges, &mut streams).await,
             },
             Some(_) = exchanges.join_next(), if !exchanges.is_empty() => {}
             Some(_) = streams.join_next(), if !streams.is_empty() => {}

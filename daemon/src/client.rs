@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt as _};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
@@ -16,7 +16,7 @@ use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use self::sse::SseParser;
+pub use self::sse::{EventTooLarge, SseMessages, SseParser, SseReadError, sse_messages};
 use crate::protocol::{
     API_PREFIX, Ack, AddServer, ApiError, ErrorBody, Event, LogTail, ServerList, ServerView,
     Status, ToolCall, ToolCallResult, ToolList,
@@ -238,33 +238,20 @@ impl Client {
                 detail: String::from_utf8_lossy(&bytes).into_owned(),
             });
         }
-        let state = (
-            response.into_body(),
-            SseParser::default(),
-            std::collections::VecDeque::new(),
-        );
-        Ok(futures_util::stream::unfold(
-            state,
-            move |(mut body, mut parser, mut ready)| async move {
-                loop {
-                    if let Some(message) = ready.pop_front() {
-                        let event = Event::from_sse(&message).map_err(|e| ClientError::Decode {
-                            status,
-                            detail: format!("event {}: {e}", message.event),
-                        });
-                        return Some((event, (body, parser, ready)));
-                    }
-                    match body.frame().await? {
-                        Ok(frame) => {
-                            if let Some(chunk) = frame.data_ref() {
-                                ready.extend(parser.feed(chunk));
-                            }
-                        }
-                        Err(e) => return Some((Err(ClientError::Http(e)), (body, parser, ready))),
-                    }
-                }
-            },
-        ))
+        Ok(
+            sse_messages(response.into_body()).map(move |message| match message {
+                Ok(message) => Event::from_sse(&message).map_err(|e| ClientError::Decode {
+                    status,
+                    detail: format!("event {}: {e}", message.event),
+                }),
+                Err(SseReadError::Body(e)) => Err(ClientError::Http(e)),
+                // Not reached: the daemon's own stream is read without a limit.
+                Err(SseReadError::TooLarge(e)) => Err(ClientError::Decode {
+                    status,
+                    detail: e.to_string(),
+                }),
+            }),
+        )
     }
 
     async fn send(
@@ -299,30 +286,7 @@ impl Client {
 
     async fn connect(&self) -> Result<Stream_, ClientError> {
         match &self.endpoint {
-            Endpoint::Socket(path) => {
-                let connect = tokio::net::UnixStream::connect(path);
-                match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
-                    Ok(Ok(stream)) => Ok(Stream_::Unix(stream)),
-                    Ok(Err(e))
-                        if matches!(
-                            e.kind(),
-                            std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
-                        ) =>
-                    {
-                        Err(ClientError::NotRunning {
-                            socket: path.clone(),
-                        })
-                    }
-                    Ok(Err(source)) => Err(ClientError::Connect {
-                        endpoint: path.display().to_string(),
-                        source,
-                    }),
-                    Err(_) => Err(ClientError::Connect {
-                        endpoint: path.display().to_string(),
-                        source: std::io::ErrorKind::TimedOut.into(),
-                    }),
-                }
-            }
+            Endpoint::Socket(path) => connect_socket(path).await.map(Stream_::Unix),
             Endpoint::Tcp { addr, .. } => {
                 let connect = tokio::net::TcpStream::connect(addr);
                 match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
@@ -341,6 +305,35 @@ impl Client {
                 }
             }
         }
+    }
+}
+
+/// Connects to the daemon's control socket, giving up after [`CONNECT_TIMEOUT`]. Nothing
+/// listening (no socket file, or one a daemon that died left behind) is
+/// [`ClientError::NotRunning`]; any other failure is [`ClientError::Connect`]. The stdio
+/// bridge connects through this too.
+pub async fn connect_socket(path: &Path) -> Result<tokio::net::UnixStream, ClientError> {
+    let connect = tokio::net::UnixStream::connect(path);
+    match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
+        Ok(Ok(stream)) => Ok(stream),
+        Ok(Err(e))
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+            ) =>
+        {
+            Err(ClientError::NotRunning {
+                socket: path.to_path_buf(),
+            })
+        }
+        Ok(Err(source)) => Err(ClientError::Connect {
+            endpoint: path.display().to_string(),
+            source,
+        }),
+        Err(_) => Err(ClientError::Connect {
+            endpoint: path.display().to_string(),
+            source: std::io::ErrorKind::TimedOut.into(),
+        }),
     }
 }
 

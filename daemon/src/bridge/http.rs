@@ -2,11 +2,10 @@
 //! connection of its own: a unix connect costs microseconds, and closing the connection is
 //! how a stream is given up (and, for a 2026-07-28 request, how it is cancelled).
 
-use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::StreamExt as _;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderName, HeaderValue};
@@ -15,26 +14,25 @@ use hyper_util::rt::TokioIo;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::message::MCP_SESSION_ID;
-use crate::client::SseParser;
-use crate::protocol::SseMessage;
-
-/// How long connecting may take before the daemon counts as not answering.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+use crate::client::{ClientError, SseMessages, SseReadError, connect_socket, sse_messages};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
-    #[error("nothing answers on {}", .0.display())]
-    NotRunning(PathBuf),
-    #[error("cannot connect to {}: {source}", socket.display())]
-    Connect {
-        socket: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// Connecting to the socket failed, as the control client's connect reports it:
+    /// `NotRunning` (nothing listens) or `Connect`.
+    #[error(transparent)]
+    Socket(ClientError),
     #[error("the connection to the daemon failed: {0}")]
     Connection(#[from] hyper::Error),
     #[error("cannot build the HTTP request: {0}")]
     Request(#[from] hyper::http::Error),
+}
+
+impl HttpError {
+    /// Nothing listens on the socket any more: the daemon has gone away.
+    pub fn daemon_gone(&self) -> bool {
+        matches!(self, Self::Socket(ClientError::NotRunning { .. }))
+    }
 }
 
 /// What the daemon answered to one request.
@@ -105,7 +103,9 @@ impl SocketHttp {
         headers: &[(HeaderName, HeaderValue)],
         body: Bytes,
     ) -> Result<Response, HttpError> {
-        let stream = self.connect().await?;
+        let stream = connect_socket(&self.socket)
+            .await
+            .map_err(HttpError::Socket)?;
         let (mut sender, connection) =
             hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         // Dropping the guard closes the connection, whatever state the exchange is in.
@@ -146,9 +146,7 @@ impl SocketHttp {
             Reply::Accepted
         } else if status.is_success() && is_event_stream {
             Reply::Stream(EventStream {
-                body,
-                parser: SseParser::default(),
-                ready: VecDeque::new(),
+                messages: sse_messages(body),
                 _connection: connection,
             })
         } else {
@@ -166,55 +164,22 @@ impl SocketHttp {
         };
         Ok(Response { session_id, reply })
     }
-
-    async fn connect(&self) -> Result<tokio::net::UnixStream, HttpError> {
-        let connect = tokio::net::UnixStream::connect(&self.socket);
-        match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
-            Ok(Ok(stream)) => Ok(stream),
-            Ok(Err(e))
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
-                ) =>
-            {
-                Err(HttpError::NotRunning(self.socket.clone()))
-            }
-            Ok(Err(source)) => Err(HttpError::Connect {
-                socket: self.socket.clone(),
-                source,
-            }),
-            Err(_) => Err(HttpError::Connect {
-                socket: self.socket.clone(),
-                source: std::io::ErrorKind::TimedOut.into(),
-            }),
-        }
-    }
 }
 
 /// An SSE response: yields the data of each event that carries any (priming events and
 /// keep-alive comments carry none).
 pub struct EventStream {
-    body: Incoming,
-    parser: SseParser,
-    ready: VecDeque<SseMessage>,
+    messages: SseMessages<Incoming>,
     _connection: AbortOnDropHandle<()>,
 }
 
 impl EventStream {
     /// The next event's data; `None` when the stream has ended.
-    pub async fn next(&mut self) -> Option<Result<String, hyper::Error>> {
+    pub async fn next(&mut self) -> Option<Result<String, SseReadError<hyper::Error>>> {
         loop {
-            while let Some(message) = self.ready.pop_front() {
-                if !message.data.trim().is_empty() {
-                    return Some(Ok(message.data));
-                }
-            }
-            match self.body.frame().await? {
-                Ok(frame) => {
-                    if let Some(chunk) = frame.data_ref() {
-                        self.ready.extend(self.parser.feed(chunk));
-                    }
-                }
+            match self.messages.next().await? {
+                Ok(message) if message.data.trim().is_empty() => {}
+                Ok(message) => return Some(Ok(message.data)),
                 Err(e) => return Some(Err(e)),
             }
         }

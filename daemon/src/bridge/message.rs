@@ -42,12 +42,15 @@ pub struct ClientMessage {
 }
 
 impl ClientMessage {
-    /// Parses one line from stdin (surrounding whitespace dropped).
-    pub fn parse(line: &[u8]) -> Result<Self, serde_json::Error> {
-        let line = line.trim_ascii();
-        let value = serde_json::from_slice(line)?;
+    /// Parses one line from stdin (surrounding whitespace dropped). The line's own bytes
+    /// are kept, not a copy of them.
+    pub fn parse(line: Vec<u8>) -> Result<Self, serde_json::Error> {
+        let trimmed = line.trim_ascii();
+        let value = serde_json::from_slice(trimmed)?;
+        let start = line.len() - line.trim_ascii_start().len();
+        let end = start + trimmed.len();
         Ok(Self {
-            raw: Bytes::copy_from_slice(line),
+            raw: Bytes::from(line).slice(start..end),
             value,
         })
     }
@@ -96,6 +99,13 @@ impl ClientMessage {
         self.params()?.get("requestId")
     }
 
+    /// For a list request: the cursor of the page it asks for (none for the first page).
+    pub fn cursor(&self) -> Option<&Value> {
+        self.params()?
+            .get("cursor")
+            .filter(|cursor| !cursor.is_null())
+    }
+
     /// For `tools/call`: the tool's name.
     pub fn called_tool(&self) -> Option<&str> {
         if self.method() != Some("tools/call") {
@@ -105,12 +115,12 @@ impl ClientMessage {
     }
 
     /// The MCP headers of this message's POST: `MCP-Protocol-Version` when a version is
-    /// known and, from 2026-07-28 on, `Mcp-Method`, `Mcp-Name` and the `Mcp-Param-*` of
-    /// `tool_schema`'s `x-mcp-header` annotations (SEP-2243), as rmcp's client sends them.
+    /// known and, from 2026-07-28 on, `Mcp-Method`, `Mcp-Name` and the `Mcp-Param-*` of the
+    /// called tool's `header_params` (SEP-2243), as rmcp's client sends them.
     pub fn headers(
         &self,
         version: Option<&str>,
-        tool_schema: Option<&Value>,
+        header_params: Option<&[HeaderParam]>,
     ) -> Vec<(HeaderName, HeaderValue)> {
         let mut headers = Vec::new();
         let mut push = |name: HeaderName, value: &str| {
@@ -129,19 +139,14 @@ impl ClientMessage {
             push(MCP_NAME, &header_value(name));
         }
         if method == "tools/call"
-            && let (Some(schema), Some(arguments)) = (
-                tool_schema,
+            && let (Some(header_params), Some(arguments)) = (
+                header_params,
                 self.params().and_then(|params| params.get("arguments")),
             )
         {
-            for (path, header) in header_annotations(schema) {
-                let Some(value) = value_at(arguments, &path).and_then(primitive_text) else {
-                    continue;
-                };
-                if let Ok(name) =
-                    HeaderName::from_bytes(format!("{MCP_PARAM_PREFIX}{header}").as_bytes())
-                {
-                    push(name, &header_value(&value));
+            for HeaderParam { path, header } in header_params {
+                if let Some(value) = value_at(arguments, path).and_then(primitive_text) {
+                    push(header.clone(), &header_value(&value));
                 }
             }
         }
@@ -187,12 +192,18 @@ impl ServerPeek {
 
 /// One JSON text on one line: stdio messages are newline-delimited. Outside strings a
 /// line break is only whitespace, and inside one JSON has it escaped, so replacing the raw
-/// bytes keeps the message exactly as it was.
-pub fn one_line(data: &[u8]) -> Vec<u8> {
-    data.trim_ascii()
-        .iter()
-        .map(|&b| if b == b'\n' || b == b'\r' { b' ' } else { b })
-        .collect()
+/// bytes keeps the message exactly as it was. Done in place: the message is not copied.
+pub fn one_line(mut data: Vec<u8>) -> Vec<u8> {
+    for byte in &mut data {
+        if *byte == b'\n' || *byte == b'\r' {
+            *byte = b' ';
+        }
+    }
+    let end = data.trim_ascii_end().len();
+    data.truncate(end);
+    let start = data.len() - data.trim_ascii_start().len();
+    data.drain(..start);
+    data
 }
 
 /// A JSON-RPC error answer, serialised.
@@ -211,9 +222,19 @@ pub fn id_key(id: &Value) -> String {
     id.to_string()
 }
 
-/// From a `tools/list` result: the input schemas of tools with `x-mcp-header` annotations,
-/// by tool name (only those produce headers, so only those are kept).
-pub fn annotated_schemas(result: &Value) -> Vec<(String, Value)> {
+/// One `x-mcp-header` annotation of a tool: the argument at `path` travels in `header`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderParam {
+    /// Property names from the arguments' root.
+    pub path: Vec<String>,
+    /// `Mcp-Param-` and the annotation's name.
+    pub header: HeaderName,
+}
+
+/// From a `tools/list` result: the header params of every tool it lists, by tool name,
+/// worked out once here rather than on every call. A tool without usable annotations has
+/// none (an empty list), so a listing also says which tools no longer have any.
+pub fn listed_header_params(result: &Value) -> Vec<(String, Vec<HeaderParam>)> {
     let Some(tools) = result.get("tools").and_then(Value::as_array) else {
         return Vec::new();
     };
@@ -221,21 +242,19 @@ pub fn annotated_schemas(result: &Value) -> Vec<(String, Value)> {
         .iter()
         .filter_map(|tool| {
             let name = tool.get("name")?.as_str()?;
-            let schema = tool.get("inputSchema")?;
-            (!header_annotations(schema).is_empty()).then(|| (name.to_owned(), schema.clone()))
+            let params = tool
+                .get("inputSchema")
+                .map(header_annotations)
+                .unwrap_or_default();
+            Some((name.to_owned(), params))
         })
         .collect()
 }
 
-/// Every usable `x-mcp-header` annotation of a tool input schema, as (property path, header
-/// name): on properties reached from the root through `properties` alone, naming a valid
-/// header token.
-fn header_annotations(schema: &Value) -> Vec<(Vec<String>, String)> {
-    fn walk(
-        properties: Option<&Value>,
-        path: &mut Vec<String>,
-        out: &mut Vec<(Vec<String>, String)>,
-    ) {
+/// Every usable `x-mcp-header` annotation of a tool input schema: on properties reached
+/// from the root through `properties` alone, naming a valid header token.
+fn header_annotations(schema: &Value) -> Vec<HeaderParam> {
+    fn walk(properties: Option<&Value>, path: &mut Vec<String>, out: &mut Vec<HeaderParam>) {
         let Some(Value::Object(properties)) = properties else {
             return;
         };
@@ -243,9 +262,13 @@ fn header_annotations(schema: &Value) -> Vec<(Vec<String>, String)> {
             path.push(name.clone());
             if let Some(Value::String(header)) = property.get("x-mcp-header")
                 && !header.is_empty()
-                && HeaderName::from_bytes(header.as_bytes()).is_ok()
+                && let Ok(header) =
+                    HeaderName::from_bytes(format!("{MCP_PARAM_PREFIX}{header}").as_bytes())
             {
-                out.push((path.clone(), header.clone()));
+                out.push(HeaderParam {
+                    path: path.clone(),
+                    header,
+                });
             }
             walk(property.get("properties"), path, out);
             path.pop();
@@ -312,7 +335,7 @@ mod tests {
     use super::*;
 
     fn message(value: Value) -> ClientMessage {
-        ClientMessage::parse(value.to_string().as_bytes()).unwrap()
+        ClientMessage::parse(value.to_string().into_bytes()).unwrap()
     }
 
     fn names(headers: &[(HeaderName, HeaderValue)]) -> Vec<(String, String)> {
@@ -341,7 +364,7 @@ mod tests {
     fn the_raw_bytes_are_kept() {
         let line =
             br#"  {"jsonrpc":"2.0","id":1,"method":"x","params":{"vendor":{"z":1,"a":2}}}  "#;
-        let parsed = ClientMessage::parse(line).unwrap();
+        let parsed = ClientMessage::parse(line.to_vec()).unwrap();
         assert_eq!(&parsed.raw()[..], line.trim_ascii());
     }
 
@@ -373,7 +396,8 @@ mod tests {
             }
         }));
         assert_eq!(call.inline_version(), Some("2026-07-28"));
-        let mut headers = names(&call.headers(call.inline_version(), Some(&schema)));
+        let params = header_annotations(&schema);
+        let mut headers = names(&call.headers(call.inline_version(), Some(&params)));
         headers.sort();
         assert_eq!(
             headers,
@@ -414,17 +438,42 @@ mod tests {
             {"name": "b", "inputSchema": {"type": "object", "properties": {"r": {"type": "string"}}}},
             {"name": "c", "inputSchema": {"type": "object", "properties": {"r": {"type": "string", "x-mcp-header": "bad header"}}}}
         ]});
-        let kept: Vec<String> = annotated_schemas(&result)
-            .into_iter()
-            .map(|(n, _)| n)
+        let listed = listed_header_params(&result);
+        let kept: Vec<&str> = listed
+            .iter()
+            .filter(|(_, params)| !params.is_empty())
+            .map(|(n, _)| n.as_str())
             .collect();
         assert_eq!(kept, ["a"]);
+        // Every listed tool is named, so the others' old headers can be forgotten.
+        assert_eq!(listed.len(), 3);
+        assert_eq!(
+            listed[0].1,
+            [HeaderParam {
+                path: vec!["r".to_owned()],
+                header: HeaderName::from_static("mcp-param-r"),
+            }]
+        );
+    }
+
+    #[test]
+    fn lines_and_messages_are_not_copied() {
+        let line = b"  {\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\"}\n".to_vec();
+        let start = line.as_ptr().wrapping_add(2);
+        let parsed = ClientMessage::parse(line).unwrap();
+        assert_eq!(parsed.raw().as_ptr(), start, "a view of the line read");
+
+        let data = b"{\n\"a\": 1}\n".to_vec();
+        let at = data.as_ptr();
+        let line = one_line(data);
+        assert_eq!(line, b"{ \"a\": 1}");
+        assert_eq!(line.as_ptr(), at, "changed in place");
     }
 
     #[test]
     fn line_breaks_inside_json_become_spaces() {
         let pretty = b"{\n  \"a\": \"x\\ny\",\r\n  \"b\": 1\n}\n";
-        let line = one_line(pretty);
+        let line = one_line(pretty.to_vec());
         let value: Value = serde_json::from_slice(&line).unwrap();
         assert_eq!(value, json!({"a": "x\ny", "b": 1}));
         assert!(!line.contains(&b'\n'));

@@ -24,8 +24,10 @@ pub(super) struct State {
     pub(super) version: Option<String>,
     /// The client's `initialize`, replayed to open a new session when the daemon ended one.
     pub(super) initialize: Option<Bytes>,
-    /// Input schemas of tools whose arguments travel in `Mcp-Param-*` headers too.
-    pub(super) header_schemas: HashMap<String, Value>,
+    /// Where the arguments of tools with `x-mcp-header` annotations travel in
+    /// `Mcp-Param-*` headers too, by tool name: from the last `tools/list` answers,
+    /// forgotten when the tools change.
+    pub(super) header_params: HashMap<String, Vec<HeaderParam>>,
     /// Requests in flight, by [`id_key`].
     pub(super) pending: HashMap<String, Pending>,
     /// Sessions opened so far.
@@ -67,30 +69,33 @@ impl Bridge {
         let _ = self.out.send(line).await;
     }
 
-    /// Takes one line from stdin.
+    /// Takes one line from stdin. An `initialize` comes back as its running exchange:
+    /// what follows needs the session it opens, so the caller takes no other line until it
+    /// has finished (while still watching for failures).
     pub(super) async fn take(
         self: &Arc<Self>,
-        line: &[u8],
+        line: Vec<u8>,
         exchanges: &mut JoinSet<()>,
         streams: &mut JoinSet<()>,
-    ) {
+    ) -> Option<AbortOnDropHandle<()>> {
         if line.trim_ascii().is_empty() {
-            return;
+            return None;
         }
         let message = match ClientMessage::parse(line) {
             Ok(message) => message,
             Err(e) => {
                 let text = format!("Parse error: the line is not JSON ({e})");
                 self.emit(error_answer(None, PARSE_ERROR, &text)).await;
-                return;
+                return None;
             }
         };
         if message.is_initialize() {
-            // What follows needs the session this opens.
-            Arc::clone(self).exchange(message).await;
-        } else {
-            self.dispatch(message, exchanges, streams);
+            return Some(AbortOnDropHandle::new(tokio::spawn(
+                Arc::clone(self).exchange(message),
+            )));
         }
+        self.dispatch(message, exchanges, streams);
+        None
     }
 
     pub(super) fn dispatch(
@@ -144,7 +149,7 @@ impl Bridge {
     pub(super) async fn exchange(self: Arc<Self>, message: ClientMessage) {
         let relayed = match self.deliver(&message).await {
             Ok(response) => self.relay(response, &message).await,
-            Err(HttpError::NotRunning(_)) => {
+            Err(e) if e.daemon_gone() => {
                 self.fail(self.gone());
                 return;
             }
@@ -210,10 +215,11 @@ impl Bridge {
             } else {
                 state.version.clone()
             };
-            let schema = message
+            let header_params = message
                 .called_tool()
-                .and_then(|tool| state.header_schemas.get(tool));
-            message.headers(version.as_deref(), schema)
+                .and_then(|tool| state.header_params.get(tool))
+                .map(Vec::as_slice);
+            message.headers(version.as_deref(), header_params)
         };
         let stateless = headers
             .iter()
@@ -248,14 +254,17 @@ impl Bridge {
                 }
                 false
             }
-            Reply::Json(body) => self.pass_on(&body, Some(message), session_id).await,
+            Reply::Json(body) => {
+                self.pass_on(Vec::from(body), Some(message), session_id)
+                    .await
+            }
             Reply::Stream(mut events) => {
                 let mut answered = false;
                 while let Some(event) = events.next().await {
                     match event {
                         Ok(data) => {
                             answered |= self
-                                .pass_on(data.as_bytes(), Some(message), session_id)
+                                .pass_on(data.into_bytes(), Some(message), session_id)
                                 .await;
                         }
                         Err(e) if is_request && !answered => {
@@ -285,11 +294,11 @@ impl Bridge {
     }
 
     /// Writes one message from the daemon to stdout; true when it answers `request`. The
-    /// answers to `initialize` and `tools/list` are read on the way for what the transport
-    /// needs from them.
+    /// answers to `initialize` and `tools/list`, and tool list changes, are read on the way
+    /// for what the transport needs from them.
     pub(super) async fn pass_on(
         &self,
-        data: &[u8],
+        data: Vec<u8>,
         request: Option<&ClientMessage>,
         session_id: Option<&str>,
     ) -> bool {
@@ -305,9 +314,13 @@ impl Bridge {
         if let Some(request) = answer {
             match request.method() {
                 Some("initialize") => self.handshake_answered(&line, request, session_id),
-                Some("tools/list") => self.learn_header_schemas(&line),
+                Some("tools/list") => self.learn_header_params(&line, request),
                 _ => {}
             }
+        }
+        if peek.method.as_deref() == Some("notifications/tools/list_changed") {
+            // What the old list said may no longer hold; the client lists again.
+            self.state().header_params.clear();
         }
         self.emit(line).await;
         answer.is_some()
@@ -353,16 +366,131 @@ impl Bridge {
         });
     }
 
-    pub(super) fn learn_header_schemas(&self, answer: &[u8]) {
+    /// Keeps the header params of the tools a `tools/list` answer lists. An answer to a
+    /// first request is the whole list (a later page, asked for with a cursor, continues
+    /// it): it replaces what was known, so removed tools send no headers any more. A tool
+    /// listed without annotations loses any it had.
+    pub(super) fn learn_header_params(&self, answer: &[u8], request: &ClientMessage) {
         let Ok(answer) = serde_json::from_slice::<Value>(answer) else {
             return;
         };
         let Some(result) = answer.get("result") else {
             return;
         };
-        let schemas = annotated_schemas(result);
-        if !schemas.is_empty() {
-            self.state().header_schemas.extend(schemas);
+        let listed = listed_header_params(result);
+        let mut state = self.state();
+        if request.cursor().is_none() {
+            state.header_params.clear();
         }
+        for (tool, params) in listed {
+            if params.is_empty() {
+                state.header_params.remove(&tool);
+            } else {
+                state.header_params.insert(tool, params);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn bridge() -> (Arc<Bridge>, mpsc::Receiver<Vec<u8>>) {
+        let (out, lines) = mpsc::channel(64);
+        let (fatal, _) = mpsc::unbounded_channel();
+        let bridge = Bridge {
+            http: SocketHttp::new(Path::new("/nonexistent/mcp.sock"), "/mcp".to_owned()),
+            state: Mutex::default(),
+            session: watch::Sender::new(None),
+            renewal: tokio::sync::Mutex::new(()),
+            out,
+            fatal,
+        };
+        (Arc::new(bridge), lines)
+    }
+
+    fn message(value: Value) -> ClientMessage {
+        ClientMessage::parse(value.to_string().into_bytes()).unwrap()
+    }
+
+    /// A tool whose `region` argument travels in `header`, if it has one.
+    fn tool(name: &str, header: Option<&str>) -> Value {
+        json!({"name": name, "inputSchema": {"type": "object", "properties": {
+            "region": {"type": "string", "x-mcp-header": header}
+        }}})
+    }
+
+    /// The daemon answers a `tools/list` (a later page when there is a `cursor`).
+    async fn listed(bridge: &Bridge, id: i64, cursor: Option<&str>, tools: &[Value]) {
+        let params = match cursor {
+            Some(cursor) => json!({"cursor": cursor}),
+            None => json!({}),
+        };
+        let request =
+            message(json!({"jsonrpc": "2.0", "id": id, "method": "tools/list", "params": params}));
+        let answer = json!({"jsonrpc": "2.0", "id": id, "result": {"tools": tools}});
+        assert!(
+            bridge
+                .pass_on(answer.to_string().into_bytes(), Some(&request), None)
+                .await
+        );
+    }
+
+    /// The `Mcp-Param-*` headers a 2026-07-28 call of `tool` goes out with.
+    fn param_headers(bridge: &Bridge, tool: &str) -> Vec<String> {
+        let call = message(
+            json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {
+                "name": tool,
+                "arguments": {"region": "eu"},
+                "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}
+            }}),
+        );
+        let (_, headers) = bridge.headers_for(&call);
+        headers
+            .iter()
+            .filter(|(name, _)| name.as_str().starts_with("mcp-param-"))
+            .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap()))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn header_params_follow_the_latest_tool_list() {
+        let (bridge, _stdout) = bridge();
+        listed(
+            &bridge,
+            1,
+            None,
+            &[tool("a", Some("Region")), tool("b", Some("Zone"))],
+        )
+        .await;
+        assert_eq!(param_headers(&bridge, "a"), ["mcp-param-region: eu"]);
+        assert_eq!(param_headers(&bridge, "b"), ["mcp-param-zone: eu"]);
+
+        // A new list: `a` lost its annotation, `b` was removed. Neither sends old headers.
+        listed(&bridge, 2, None, &[tool("a", None)]).await;
+        assert!(param_headers(&bridge, "a").is_empty());
+        assert!(param_headers(&bridge, "b").is_empty());
+        assert!(bridge.state().header_params.is_empty());
+
+        // A later page continues the list it follows.
+        listed(&bridge, 3, None, &[tool("a", Some("Region"))]).await;
+        listed(&bridge, 4, Some("page-2"), &[tool("c", Some("Zone"))]).await;
+        assert_eq!(param_headers(&bridge, "a"), ["mcp-param-region: eu"]);
+        assert_eq!(param_headers(&bridge, "c"), ["mcp-param-zone: eu"]);
+
+        // The tools changed: nothing is assumed until the client lists them again.
+        let changed = json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"});
+        assert!(
+            !bridge
+                .pass_on(changed.to_string().into_bytes(), None, None)
+                .await
+        );
+        assert!(param_headers(&bridge, "a").is_empty());
+        assert!(param_headers(&bridge, "c").is_empty());
     }
 }

@@ -118,7 +118,7 @@ impl Bridge {
     async fn listen(&self, session: &Session) -> Listened {
         let headers = self.session_headers(session);
         match self.http.get(&headers).await {
-            Err(HttpError::NotRunning(_)) => Listened::DaemonGone,
+            Err(e) if e.daemon_gone() => Listened::DaemonGone,
             Err(e) => Listened::Failed(e.to_string()),
             Ok(Response {
                 reply: Reply::Stream(mut events),
@@ -127,7 +127,7 @@ impl Bridge {
                 while let Some(event) = events.next().await {
                     match event {
                         Ok(data) => {
-                            self.pass_on(data.as_bytes(), None, None).await;
+                            self.pass_on(data.into_bytes(), None, None).await;
                         }
                         Err(e) => return Listened::Failed(format!("it broke off: {e}")),
                     }
@@ -237,7 +237,7 @@ impl Bridge {
     }
 
     fn http_failure(&self, error: HttpError) -> String {
-        if matches!(error, HttpError::NotRunning(_)) {
+        if error.daemon_gone() {
             self.fail(self.gone());
         }
         error.to_string()

@@ -1,7 +1,8 @@
 //! The bridge against a scripted MCP endpoint on a unix socket: the session from the
 //! client's `initialize`, the GET stream, sessions the daemon ended (found by a POST: renewed
 //! and the message sent again; found by the GET stream: renewed by the bridge on its own),
-//! and the end of the session when stdin closes.
+//! and the end of the session when stdin closes; and a daemon that goes away while it
+//! holds the client's `initialize` unanswered.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -22,7 +23,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{Endpoint, run_with};
+use super::{BridgeError, Endpoint, run_with};
 
 /// What the endpoint saw of one request.
 #[derive(Debug, Clone)]
@@ -205,6 +206,35 @@ async fn wait_for_list_change(out: &mut mpsc::UnboundedReceiver<Value>, seen: &m
     }
 }
 
+/// A bridge running on a test socket.
+struct Running {
+    /// Lines for its stdin; dropping it closes stdin.
+    input: mpsc::UnboundedSender<Vec<u8>>,
+    /// The messages it writes to stdout.
+    out: mpsc::UnboundedReceiver<Value>,
+    /// How it ended.
+    bridge: tokio::task::JoinHandle<Result<(), BridgeError>>,
+}
+
+/// Runs the bridge on `socket`.
+fn start_bridge(socket: &std::path::Path) -> Running {
+    let (input, lines) = mpsc::unbounded_channel();
+    let (output, out) = mpsc::unbounded_channel();
+    let socket = socket.to_path_buf();
+    let bridge = tokio::spawn(async move {
+        let stdin = LinesIn {
+            lines,
+            buffer: Vec::new(),
+        };
+        let stdout = LinesOut {
+            lines: output,
+            partial: Vec::new(),
+        };
+        run_with(&socket, &Endpoint::Configured, stdin, stdout).await
+    });
+    Running { input, out, bridge }
+}
+
 #[tokio::test]
 async fn sessions_the_daemon_ends_are_renewed() {
     let dir = tempfile::tempdir().unwrap();
@@ -216,22 +246,11 @@ async fn sessions_the_daemon_ends_are_renewed() {
         .with_state(Arc::clone(&script));
     tokio::spawn(async move { axum::serve(listener, router).await });
 
-    let (input, lines) = mpsc::unbounded_channel();
-    let (output, mut out) = mpsc::unbounded_channel();
-    let bridge = tokio::spawn({
-        let socket = socket.clone();
-        async move {
-            let stdin = LinesIn {
-                lines,
-                buffer: Vec::new(),
-            };
-            let stdout = LinesOut {
-                lines: output,
-                partial: Vec::new(),
-            };
-            run_with(&socket, &Endpoint::Configured, stdin, stdout).await
-        }
-    });
+    let Running {
+        input,
+        mut out,
+        bridge,
+    } = start_bridge(&socket);
     let send = |line: &str| input.send(line.as_bytes().to_vec()).unwrap();
 
     send(
@@ -339,4 +358,75 @@ async fn sessions_the_daemon_ends_are_renewed() {
         .map(|s| s.session.as_deref())
         .collect();
     assert_eq!(deletes, [Some("s3")]);
+}
+
+/// The daemon takes the client's `initialize` and never answers it, then goes away. The
+/// bridge takes no other line meanwhile, but it still hears that the daemon is gone, and
+/// ends with that error instead of waiting for the answer forever.
+#[tokio::test]
+async fn a_daemon_gone_during_the_handshake_ends_the_bridge() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("mcp.sock");
+    let posted: Arc<Mutex<Vec<String>>> = Arc::default();
+    let listener = tokio::net::UnixListener::bind(&socket).unwrap();
+    let router = Router::new().route(
+        "/mcp",
+        axum::routing::any({
+            let posted = Arc::clone(&posted);
+            move |body: Bytes| async move {
+                posted
+                    .lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&body).into_owned());
+                std::future::pending::<Response>().await
+            }
+        }),
+    );
+    // The daemon's event stream is not there (404): the bridge's watch polls its status.
+    let daemon = tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let Running {
+        input,
+        mut out,
+        bridge,
+    } = start_bridge(&socket);
+    let send = |line: &str| input.send(line.as_bytes().to_vec()).unwrap();
+    send(
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
+    );
+    send(r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while posted.lock().unwrap().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "initialize never posted"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let seen = posted.lock().unwrap().clone();
+    assert_eq!(
+        seen.len(),
+        1,
+        "nothing goes out before initialize is answered: {seen:?}"
+    );
+    assert!(seen[0].contains("\"initialize\""), "{seen:?}");
+
+    // The daemon goes away: nothing listens on the socket any more. (The connection
+    // holding the initialize stays open, its answer never coming.)
+    daemon.abort();
+    let _ = daemon.await;
+    std::fs::remove_file(&socket).unwrap();
+
+    let ended = tokio::time::timeout(Duration::from_secs(10), bridge)
+        .await
+        .expect("the bridge ends while the handshake is unanswered")
+        .unwrap();
+    assert!(
+        matches!(ended, Err(BridgeError::DaemonGone { .. })),
+        "{ended:?}"
+    );
+    assert!(out.try_recv().is_err(), "nothing was answered");
+    assert_eq!(posted.lock().unwrap().len(), 1);
+    drop(input);
 }

@@ -241,7 +241,10 @@ async fn connect_sse(
         .await
         .map_err(|e| {
             if e.is_unauthorized() {
-                ConnectError::NeedsAuth { challenge: None }
+                // The challenge names where to log in (OAuth resource metadata).
+                ConnectError::NeedsAuth {
+                    challenge: e.www_authenticate().map(str::to_owned),
+                }
             } else {
                 ConnectError::Handshake(e.to_string())
             }

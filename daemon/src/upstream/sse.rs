@@ -28,7 +28,8 @@ use self::events::{EventReader, forward_messages};
 /// smooths bursts, the stream itself is the buffer.
 const INCOMING_CAPACITY: usize = 32;
 
-/// How much of an error response's body we keep for the error message.
+/// How much of an error response's body we keep for the error message (and how much of a
+/// success's body we read to reuse its connection).
 const ERROR_BODY_BYTES: usize = 512;
 
 #[derive(Debug)]
@@ -80,11 +81,6 @@ impl SseClientTransport {
             reader_task,
             closed: false,
         })
-    }
-
-    /// The absolute URL messages are posted to.
-    pub fn endpoint(&self) -> &str {
-        self.endpoint.as_str()
     }
 }
 
@@ -235,7 +231,6 @@ async fn post_message(
     post_timeout: Duration,
 ) -> Result<(), SseError> {
     let body = serde_json::to_vec(message).map_err(SseError::Encode)?;
-    let url = endpoint.to_string();
     let response = http
         .post(endpoint)
         .header(header::CONTENT_TYPE, "application/json")
@@ -244,21 +239,25 @@ async fn post_message(
         .send()
         .await
         .map_err(|source| SseError::Post {
-            url: url.clone(),
+            // reqwest names the URL on the errors of a request it sent.
+            url: source
+                .url()
+                .map_or_else(|| "the endpoint".to_owned(), Url::to_string),
             source,
         })?;
     let status = response.status();
-    let www_authenticate = header_text(&response, header::WWW_AUTHENTICATE);
-    // Read the (tiny) body either way, so the connection can go back to the pool.
-    let body = body_prefix(response).await;
     if status.is_success() {
+        // Read the (tiny) body so the connection can go back to the pool; nothing in it
+        // is needed, so nothing is kept.
+        discard_body(response).await;
         return Ok(());
     }
+    // Only a failure needs the details.
     Err(SseError::PostStatus {
-        url,
+        url: response.url().to_string(),
         status,
-        www_authenticate,
-        body,
+        www_authenticate: header_text(&response, header::WWW_AUTHENTICATE),
+        body: body_prefix(response).await,
     })
 }
 
@@ -278,6 +277,18 @@ async fn body_prefix(mut response: reqwest::Response) -> String {
     }
     body.truncate(ERROR_BODY_BYTES);
     String::from_utf8_lossy(&body).trim().to_owned()
+}
+
+/// Reads a body to its end and drops it; gives up (the connection is then not reused)
+/// after [`ERROR_BODY_BYTES`], since a success carries next to nothing.
+async fn discard_body(mut response: reqwest::Response) {
+    let mut read = 0;
+    while read < ERROR_BODY_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => read += chunk.len(),
+            Ok(None) | Err(_) => break,
+        }
+    }
 }
 
 #[cfg(test)]

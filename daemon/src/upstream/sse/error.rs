@@ -1,5 +1,6 @@
-//! What can go wrong talking to a legacy SSE server, sorted so the supervisor can decide
-//! between "ask for credentials", "try another transport" and "retry later".
+//! What can go wrong talking to a legacy SSE server. The supervisor tells one case apart:
+//! refused credentials ([`SseError::is_unauthorized`], with the server's challenge from
+//! [`SseError::www_authenticate`]) mean waiting for a login; anything else is retried later.
 
 use std::time::Duration;
 
@@ -96,29 +97,17 @@ impl SseError {
         )
     }
 
-    /// The URL does not serve a legacy SSE stream (404/405 on the GET, or a response that is
-    /// not `text/event-stream`), so retrying as SSE is pointless.
-    pub fn is_not_sse(&self) -> bool {
+    /// The `WWW-Authenticate` challenge the server sent with a refusal, if it sent one (an
+    /// OAuth flow reads the resource metadata off it).
+    pub fn www_authenticate(&self) -> Option<&str> {
         match self {
-            Self::OpenStatus { status, .. } => {
-                matches!(
-                    *status,
-                    StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
-                )
+            Self::OpenStatus {
+                www_authenticate, ..
             }
-            Self::NotEventStream { .. } => true,
-            _ => false,
-        }
-    }
-
-    /// The server was too slow: no endpoint in time, or a request timed out.
-    pub fn is_timeout(&self) -> bool {
-        match self {
-            Self::EndpointTimeout { .. } => true,
-            Self::Connect { source, .. } | Self::Post { source, .. } | Self::Stream { source } => {
-                source.is_timeout()
-            }
-            _ => false,
+            | Self::PostStatus {
+                www_authenticate, ..
+            } => www_authenticate.as_deref().filter(|c| !c.is_empty()),
+            _ => None,
         }
     }
 }
@@ -140,22 +129,20 @@ mod tests {
     fn classifies_statuses() {
         assert!(open_status(StatusCode::UNAUTHORIZED).is_unauthorized());
         assert!(open_status(StatusCode::FORBIDDEN).is_unauthorized());
-        assert!(!open_status(StatusCode::FORBIDDEN).is_not_sse());
-        assert!(open_status(StatusCode::NOT_FOUND).is_not_sse());
-        assert!(open_status(StatusCode::METHOD_NOT_ALLOWED).is_not_sse());
-        assert!(!open_status(StatusCode::INTERNAL_SERVER_ERROR).is_not_sse());
+        assert_eq!(
+            open_status(StatusCode::NOT_FOUND).status(),
+            Some(StatusCode::NOT_FOUND)
+        );
+        assert!(!open_status(StatusCode::NOT_FOUND).is_unauthorized());
         assert!(!open_status(StatusCode::INTERNAL_SERVER_ERROR).is_unauthorized());
         let post = SseError::PostStatus {
             url: "http://h/messages".into(),
             status: StatusCode::UNAUTHORIZED,
-            www_authenticate: None,
+            www_authenticate: Some("Bearer realm=\"x\"".into()),
             body: "nope".into(),
         };
         assert!(post.is_unauthorized());
-        assert!(
-            !post.is_not_sse(),
-            "a failing POST says nothing about the GET"
-        );
+        assert_eq!(post.www_authenticate(), Some("Bearer realm=\"x\""));
         assert_eq!(
             post.to_string(),
             "POST http://h/messages answered 401 Unauthorized: nope"
@@ -164,13 +151,20 @@ mod tests {
             url: "http://h/sse".into(),
             content_type: "application/json".into(),
         };
-        assert!(not_stream.is_not_sse());
-        assert!(
-            SseError::EndpointTimeout {
-                url: "http://h/sse".into(),
-                timeout: Duration::from_secs(1)
-            }
-            .is_timeout()
-        );
+        assert_eq!(not_stream.status(), None);
+        assert_eq!(not_stream.www_authenticate(), None);
+    }
+
+    #[test]
+    fn an_empty_challenge_is_none() {
+        let mut error = open_status(StatusCode::UNAUTHORIZED);
+        assert_eq!(error.www_authenticate(), None);
+        if let SseError::OpenStatus {
+            www_authenticate, ..
+        } = &mut error
+        {
+            *www_authenticate = Some(String::new());
+        }
+        assert_eq!(error.www_authenticate(), None);
     }
 }

@@ -1,17 +1,17 @@
-//! Reading the SSE stream: response bytes to bounded events, and `message` events to
-//! JSON-RPC messages on a bounded channel.
+//! Reading the SSE stream: response bytes to bounded events (the parser's limit), and
+//! `message` events to JSON-RPC messages on a bounded channel.
 
-use std::collections::VecDeque;
-
+use futures_util::StreamExt as _;
 use rmcp::model::ServerJsonRpcMessage;
 use tokio::sync::mpsc;
 
 use super::SseError;
-use crate::client::SseParser;
+use crate::client::{SseMessages, SseReadError};
 use crate::protocol::SseMessage;
 
 /// The largest event we hold in memory. Big enough for tool results carrying images, small
-/// enough that a misbehaving server cannot grow the daemon without bound.
+/// enough that a misbehaving server cannot grow the daemon without bound. The parser
+/// enforces it as it reads, and counts any unfinished line (a comment without end too).
 pub(super) const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
 /// How much of a rejected message goes into the log.
@@ -19,94 +19,26 @@ const LOGGED_DATA_CHARS: usize = 200;
 
 /// Events off the GET response, one at a time.
 pub(super) struct EventReader {
-    response: reqwest::Response,
-    parser: SseParser,
-    size: EventSizeGuard,
-    /// Events completed by the last chunk and not yet handed out.
-    ready: VecDeque<SseMessage>,
+    messages: SseMessages<reqwest::Body>,
 }
 
 impl EventReader {
     pub(super) fn new(response: reqwest::Response) -> Self {
         Self {
-            response,
-            parser: SseParser::default(),
-            size: EventSizeGuard::default(),
-            ready: VecDeque::new(),
+            messages: SseMessages::with_limit(response.into(), MAX_EVENT_BYTES),
         }
     }
 
-    /// The next complete event; `Ok(None)` once the server ends the stream.
+    /// The next complete event; `Ok(None)` once the server ends the stream. Cancel-safe.
     pub(super) async fn next_event(&mut self) -> Result<Option<SseMessage>, SseError> {
-        loop {
-            if let Some(event) = self.ready.pop_front() {
-                return Ok(Some(event));
-            }
-            let Some(chunk) = self
-                .response
-                .chunk()
-                .await
-                .map_err(|source| SseError::Stream { source })?
-            else {
-                return Ok(None);
-            };
-            self.size.check(&chunk)?;
-            self.ready.extend(self.parser.feed(&chunk));
+        match self.messages.next().await {
+            None => Ok(None),
+            Some(Ok(event)) => Ok(Some(event)),
+            Some(Err(SseReadError::Body(source))) => Err(SseError::Stream { source }),
+            Some(Err(SseReadError::TooLarge(e))) => Err(SseError::BadMessage {
+                reason: e.to_string(),
+            }),
         }
-    }
-}
-
-/// Counts the bytes the parser is holding for the event being read (everything since the
-/// last blank line, except comment lines, which it discards), since `SseParser` itself
-/// buffers whatever it is given.
-#[derive(Debug)]
-struct EventSizeGuard {
-    pending_bytes: usize,
-    at_line_start: bool,
-    in_comment: bool,
-}
-
-impl Default for EventSizeGuard {
-    fn default() -> Self {
-        Self {
-            pending_bytes: 0,
-            at_line_start: true,
-            in_comment: false,
-        }
-    }
-}
-
-impl EventSizeGuard {
-    fn check(&mut self, chunk: &[u8]) -> Result<(), SseError> {
-        for &byte in chunk {
-            match byte {
-                b'\n' => {
-                    if self.at_line_start {
-                        // A blank line dispatches the event: the parser lets go of it.
-                        self.pending_bytes = 0;
-                    }
-                    self.at_line_start = true;
-                    self.in_comment = false;
-                }
-                b'\r' => {}
-                b':' if self.at_line_start => {
-                    self.at_line_start = false;
-                    self.in_comment = true;
-                }
-                _ => {
-                    self.at_line_start = false;
-                    if !self.in_comment {
-                        self.pending_bytes += 1;
-                    }
-                }
-            }
-        }
-        if self.pending_bytes > MAX_EVENT_BYTES {
-            return Err(SseError::BadMessage {
-                reason: format!("an event exceeded {MAX_EVENT_BYTES} bytes"),
-            });
-        }
-        Ok(())
     }
 }
 
@@ -167,38 +99,6 @@ fn truncated(data: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn size_guard_resets_on_blank_lines() {
-        let mut guard = EventSizeGuard::default();
-        let event = format!("data: {}\n\n", "x".repeat(MAX_EVENT_BYTES / 2));
-        for _ in 0..4 {
-            guard.check(event.as_bytes()).unwrap();
-        }
-        // CRLF line ends dispatch too.
-        let event = format!("data: {}\r\n\r\n", "x".repeat(MAX_EVENT_BYTES / 2));
-        for _ in 0..4 {
-            guard.check(event.as_bytes()).unwrap();
-        }
-    }
-
-    #[test]
-    fn size_guard_refuses_an_oversized_event_across_chunks() {
-        let mut guard = EventSizeGuard::default();
-        let half = format!("data: {}\n", "x".repeat(MAX_EVENT_BYTES / 2));
-        guard.check(half.as_bytes()).unwrap();
-        let error = guard.check(half.as_bytes()).unwrap_err();
-        assert!(matches!(error, SseError::BadMessage { .. }), "{error}");
-    }
-
-    #[test]
-    fn size_guard_ignores_comment_lines() {
-        let mut guard = EventSizeGuard::default();
-        let comment = format!(": {}\n", "x".repeat(MAX_EVENT_BYTES / 2));
-        for _ in 0..4 {
-            guard.check(comment.as_bytes()).unwrap();
-        }
-    }
 
     #[test]
     fn truncates_logged_data_on_char_boundaries() {
