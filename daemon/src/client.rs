@@ -1,5 +1,6 @@
 //! A typed client for the control API, over the control socket (or TCP with the API key).
-//! The CLI, the TUI and the tray all talk to the daemon through it.
+//! The CLI and the stdio bridge reach the daemon through it; attach clients such as a TUI
+//! build on it too.
 
 mod sse;
 
