@@ -3,7 +3,8 @@
 //! baseline) and N = 10, in the same run; then the daemon's own RSS with the 10 connected.
 //!
 //! `cargo bench --bench upstream_connect` (optionally `-- --runs N`). Bounds: the 10 are
-//! ready within 1.3 × the time of one; the daemon's RSS stays at or under 30 MiB.
+//! ready within 1.3 × the time of one; the daemon's RSS stays at or under 30 MiB (in every
+//! run). The bench exits non-zero (after printing) when a bound is exceeded.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -17,6 +18,11 @@ use mcpproxy_daemon::client::Client;
 mod daemon;
 use daemon::{spawn, stop};
 use mcpproxy_daemon::protocol::ServerState;
+
+/// Bound on (median time for 10 servers) / (median time for 1).
+const RATIO_BOUND: f64 = 1.3;
+/// Bound on the daemon's RSS with 10 servers ready, in MiB.
+const RSS_BOUND_MIB: f64 = 30.0;
 
 fn config(servers: usize) -> String {
     let mut text = String::from("listen = \"127.0.0.1:0\"\n");
@@ -75,7 +81,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(async {
+    let failures = runtime.block_on(async {
         let mut results = Vec::new();
         let mut rss = Vec::new();
         for servers in [1, 10] {
@@ -102,12 +108,30 @@ fn main() {
         rss.sort_unstable();
         let rss_median = rss[rss.len() / 2] as f64 / 1024.0;
         let rss_max = *rss.last().unwrap() as f64 / 1024.0;
+        let ratio = ten / one;
         println!(
-            "median time to all ready: 1 server {:.0} ms, 10 servers {:.0} ms, ratio {:.2} (bound 1.30)",
+            "median time to all ready: 1 server {:.0} ms, 10 servers {:.0} ms, ratio {ratio:.2} (bound {RATIO_BOUND:.2})",
             one * 1000.0,
             ten * 1000.0,
-            ten / one
         );
-        println!("daemon RSS with 10 servers ready: median {rss_median:.1} MiB, max {rss_max:.1} MiB (bound 30)");
+        println!("daemon RSS with 10 servers ready: median {rss_median:.1} MiB, max {rss_max:.1} MiB (bound {RSS_BOUND_MIB:.0})");
+        let mut failures = Vec::new();
+        if ratio > RATIO_BOUND {
+            failures.push(format!(
+                "the 10 servers took {ratio:.2} × the time of one (bound {RATIO_BOUND:.2})"
+            ));
+        }
+        if rss_max > RSS_BOUND_MIB {
+            failures.push(format!(
+                "the daemon's RSS reached {rss_max:.1} MiB (bound {RSS_BOUND_MIB:.0} MiB)"
+            ));
+        }
+        failures
     });
+    if !failures.is_empty() {
+        for failure in &failures {
+            eprintln!("FAIL: {failure}");
+        }
+        std::process::exit(1);
+    }
 }

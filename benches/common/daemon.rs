@@ -3,12 +3,23 @@
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-/// `mcpproxy serve` on `data_dir`, quiet.
+/// `mcpproxy serve` on `data_dir`, quiet. The bench's own environment does not leak in: no
+/// `MCPPROXY_*` setting (home, config, socket, listen, API key) and no `RUST_LOG`.
 pub fn spawn(data_dir: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_mcpproxy"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mcpproxy"));
+    for var in [
+        "MCPPROXY_HOME",
+        "MCPPROXY_CONFIG",
+        "MCPPROXY_SOCKET",
+        "MCPPROXY_LISTEN",
+        "MCPPROXY_API_KEY",
+        "RUST_LOG",
+    ] {
+        command.env_remove(var);
+    }
+    command
         .args(["serve", "--log-level", "warn", "--data-dir"])
         .arg(data_dir)
-        .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -371,8 +371,9 @@ impl Upstreams {
                 abort.abort();
             }
         }
-        if let Some(guard) = &self.launcher.guard {
-            guard.shut_down();
+        if let Some(guard) = self.launcher.guard.clone() {
+            // Waits for the guard process to exit: blocking, so off the runtime.
+            let _ = tokio::task::spawn_blocking(move || guard.shut_down()).await;
         }
     }
 }

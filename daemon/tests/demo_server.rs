@@ -31,6 +31,9 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{ClientHandler, ErrorData, ServiceExt};
 use serde_json::{Value, json};
 
+#[path = "../../tests/shared/helpers.rs"]
+mod helpers;
+
 /// What the test client saw arrive outside of answers.
 #[derive(Debug, Default)]
 struct Seen {
@@ -235,15 +238,24 @@ fn structured(result: &CallToolResult) -> &Value {
         .expect("structured content")
 }
 
-/// Polls `condition` every 20 ms until it holds, failing after two seconds.
-async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-    while !condition() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+/// Waits (at most two seconds) until `condition` holds for what the client has `seen`. The
+/// polling is the shared blocking wait, run on a blocking thread so that this runtime keeps
+/// delivering the notifications it waits for.
+async fn eventually(
+    seen: &Arc<Mutex<Seen>>,
+    what: &str,
+    mut condition: impl FnMut(&Seen) -> bool + Send + 'static,
+) {
+    let seen = Arc::clone(seen);
+    let what = what.to_owned();
+    let waited = tokio::task::spawn_blocking(move || {
+        helpers::wait_until_blocking(Duration::from_secs(2), what, || {
+            condition(&seen.lock().unwrap()).then_some(())
+        })
+    })
+    .await;
+    if let Err(error) = waited {
+        std::panic::resume_unwind(error.into_panic());
     }
 }
 
@@ -475,7 +487,7 @@ async fn slow_reports_progress_then_answers() {
     assert_eq!(text(&slow), "slept 0.45 s");
 
     // Ticks at 100, 200, 300 and 400 ms; allow for a late scheduler.
-    eventually("progress", || seen.lock().unwrap().progress.len() >= 3).await;
+    eventually(&seen, "progress", |seen| seen.progress.len() >= 3).await;
     let progress = seen.lock().unwrap().progress.clone();
     assert!(
         progress
@@ -514,10 +526,23 @@ async fn slow_stops_when_cancelled() {
     );
 
     let progress_count = || seen.lock().unwrap().progress.len();
-    eventually("progress before the cancellation", || progress_count() >= 2).await;
-    // Give the cancellation time to land, then check that progress stopped.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    eventually(&seen, "progress before the cancellation", |seen| {
+        seen.progress.len() >= 2
+    })
+    .await;
+    // The cancellation has landed once the reports stop: wait until none came for longer
+    // than two of the server's 100 ms progress intervals.
+    let mut last_change = (usize::MAX, std::time::Instant::now());
+    eventually(&seen, "the progress reports to stop", move |seen| {
+        let count = seen.progress.len();
+        if count != last_change.0 {
+            last_change = (count, std::time::Instant::now());
+        }
+        last_change.1.elapsed() > Duration::from_millis(250)
+    })
+    .await;
     let after_cancel = progress_count();
+    // Observes that nothing more comes (no condition to wait for).
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(progress_count(), after_cancel, "the slow call kept running");
 
@@ -554,14 +579,14 @@ async fn mutate_tools_adds_a_tool_and_says_so() {
 
     let first = call(&client, "mutate_tools", json!({})).await;
     assert_eq!(text(&first), "generated_1");
-    eventually("tools/list_changed", || {
-        seen.lock().unwrap().tool_list_changes == 1
+    eventually(&seen, "tools/list_changed", |seen| {
+        seen.tool_list_changes == 1
     })
     .await;
     let second = call(&client, "mutate_tools", json!({})).await;
     assert_eq!(text(&second), "generated_2");
-    eventually("tools/list_changed", || {
-        seen.lock().unwrap().tool_list_changes == 2
+    eventually(&seen, "tools/list_changed", |seen| {
+        seen.tool_list_changes == 2
     })
     .await;
 
@@ -745,7 +770,10 @@ async fn logging_follows_the_level_the_client_set() {
     // Before any logging/setLevel the session logs at info.
     let answer = call(&client, "test_tool_with_logging", json!({})).await;
     assert_eq!(text(&answer), "Tool with logging executed successfully");
-    eventually("three info lines", || log_lines(&seen).len() >= 3).await;
+    eventually(&seen, "three info lines", |seen| {
+        seen.log_messages.len() >= 3
+    })
+    .await;
     let lines = log_lines(&seen);
     assert_eq!(
         lines,
@@ -766,7 +794,7 @@ async fn logging_follows_the_level_the_client_set() {
         .await
         .unwrap();
     call(&client, "test_tool_with_logging", json!({})).await;
-    eventually("four lines", || log_lines(&seen).len() >= 4).await;
+    eventually(&seen, "four lines", |seen| seen.log_messages.len() >= 4).await;
     assert_eq!(
         log_lines(&seen)[1],
         (
@@ -783,6 +811,7 @@ async fn logging_follows_the_level_the_client_set() {
         .unwrap();
     call(&client, "test_tool_with_logging", json!({})).await;
     call(&client, "test_simple_text", json!({})).await;
+    // Observes that nothing arrives (no condition to wait for).
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(log_lines(&seen), []);
 }
@@ -799,8 +828,8 @@ async fn progress_fixture_reports_in_order() {
         "{}",
         text(&answer)
     );
-    eventually("three progress reports", || {
-        seen.lock().unwrap().progress.len() >= 3
+    eventually(&seen, "three progress reports", |seen| {
+        seen.progress.len() >= 3
     })
     .await;
     let progress = seen.lock().unwrap().progress.clone();
@@ -875,8 +904,8 @@ async fn resources_templates_and_subscriptions() {
     )
     .await;
     assert_eq!(text(&updated), "test://watched-resource updated");
-    eventually("the resource update", || {
-        subscriber_seen.lock().unwrap().resource_updates.len() == 1
+    eventually(&subscriber_seen, "the resource update", |seen| {
+        seen.resource_updates.len() == 1
     })
     .await;
     assert_eq!(
@@ -898,6 +927,7 @@ async fn resources_templates_and_subscriptions() {
         json!({"text": "newer text"}),
     )
     .await;
+    // Observes that no update arrives after the unsubscribe (no condition to wait for).
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(subscriber_seen.lock().unwrap().resource_updates.len(), 1);
     assert!(bystander_seen.lock().unwrap().resource_updates.is_empty());
@@ -1068,10 +1098,7 @@ async fn serves_streamable_http() {
     let echo = call(&client, "echo", json!({"message": "over HTTP"})).await;
     assert_eq!(text(&echo), "Echo: over HTTP");
     call(&client, "test_tool_with_progress", json!({})).await;
-    eventually("progress over HTTP", || {
-        seen.lock().unwrap().progress.len() >= 3
-    })
-    .await;
+    eventually(&seen, "progress over HTTP", |seen| seen.progress.len() >= 3).await;
 
     // The call's stream is closed mid-call; rmcp's client resumes it and gets the answer.
     let reconnected = call(&client, "test_reconnection", json!({})).await;

@@ -10,8 +10,6 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -42,7 +40,13 @@ use rmcp::transport::{
 use rmcp::{RoleClient, RoleServer, ServerHandler, schemars, tool, tool_handler, tool_router};
 use serde_json::json;
 
+use self::helpers::{ServerEverything, free_port, wait_until_blocking};
 use self::http_client::UpstreamHttpClient;
+
+#[path = "../../tests/shared/helpers.rs"]
+mod helpers;
+#[path = "../../tests/shared/provision.rs"]
+mod provision;
 
 /// Bound on every echo call, far above what a working recovery takes.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -91,9 +95,13 @@ async fn call_echo(client: &Client, arguments: serde_json::Value) -> (String, Du
     (text, started.elapsed())
 }
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
+/// Runs blocking `work` (a shared wait) on a blocking thread, so that this runtime keeps
+/// serving the client meanwhile; its panic is the caller's.
+async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(error) => std::panic::resume_unwind(error.into_panic()),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -183,16 +191,14 @@ impl EchoServerRun {
     /// Serves on `port` (0: any), with a fresh session manager.
     async fn start(port: u16, initializations: Arc<AtomicUsize>) -> Self {
         // The previous run's socket may take a moment to be released.
-        let deadline = Instant::now() + STARTUP_DEADLINE;
-        let listener = loop {
-            match std::net::TcpListener::bind(("127.0.0.1", port)) {
-                Ok(listener) => break listener,
-                Err(_) if Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-                Err(error) => panic!("cannot bind 127.0.0.1:{port}: {error}"),
-            }
-        };
+        let listener = off_runtime(move || {
+            wait_until_blocking(
+                STARTUP_DEADLINE,
+                format!("127.0.0.1:{port} to be free to bind"),
+                || std::net::TcpListener::bind(("127.0.0.1", port)).ok(),
+            )
+        })
+        .await;
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let exchanges = Arc::new(Mutex::new(Vec::new()));
@@ -308,88 +314,38 @@ async fn restarted_server_answering_404_gets_a_new_session() {
 // ---------------------------------------------------------------------------------------
 // A server that answers an unknown session with 400 and an id-less error: server-everything.
 
-#[path = "../../tests/shared/provision.rs"]
-mod provision;
-
-/// One run of `server-everything streamableHttp`; killed however the test ends.
-struct EverythingRun {
-    child: Child,
-    log_path: PathBuf,
-}
-
-impl EverythingRun {
-    /// Starts it on `port` and waits until the port accepts connections.
-    async fn start(port: u16, log_path: PathBuf) -> Self {
-        // Installs it on first use (and fails loudly when it cannot).
+/// `server-everything streamableHttp` on `port`, its output in `log_path`; returns once the
+/// port accepts connections (installing it on first use, and failing loudly when it cannot).
+async fn start_everything(port: u16, log_path: std::path::PathBuf) -> ServerEverything {
+    off_runtime(move || {
         let script = provision::server_everything();
-        let log = std::fs::File::create(&log_path).unwrap();
-        let child = Command::new("node")
-            .arg(script)
-            .arg("streamableHttp")
-            .env("PORT", port.to_string())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("node is not installed or not on PATH");
-        let mut run = Self { child, log_path };
-        let deadline = Instant::now() + STARTUP_DEADLINE;
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            if let Some(status) = run.child.try_wait().unwrap() {
-                panic!("server-everything exited with {status}:\n{}", run.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "server-everything did not listen on {port} within {STARTUP_DEADLINE:?}:\n{}",
-                run.log()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        run
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log_path).unwrap_or_default()
-    }
-
-    /// Sessions this run began (it logs each one).
-    fn sessions_initialized(&self) -> usize {
-        self.log().matches("Session initialized with ID").count()
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
+        ServerEverything::start(&script, "streamableHttp", port, Some(&log_path))
+    })
+    .await
 }
 
-impl Drop for EverythingRun {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Sessions a run began (it logs each one).
+fn sessions_initialized(run: &ServerEverything) -> usize {
+    run.log().matches("Session initialized with ID").count()
 }
 
 #[tokio::test]
 async fn restarted_server_everything_answering_400_gets_a_new_session() {
     let port = free_port();
     let log_dir = tempfile::tempdir().unwrap();
-    let first_run = EverythingRun::start(port, log_dir.path().join("first.log")).await;
-    let client = connect(&format!("http://127.0.0.1:{port}/mcp"), daemon_lifecycle()).await;
+    let first_run = start_everything(port, log_dir.path().join("first.log")).await;
+    let client = connect(&first_run.url, daemon_lifecycle()).await;
     let (text, _) = call_echo(&client, json!({"message": "before"})).await;
     assert_eq!(text, "Echo: before");
-    assert_eq!(first_run.sessions_initialized(), 1, "{}", first_run.log());
+    assert_eq!(sessions_initialized(&first_run), 1, "{}", first_run.log());
 
     first_run.kill();
-    let second_run = EverythingRun::start(port, log_dir.path().join("second.log")).await;
+    let second_run = start_everything(port, log_dir.path().join("second.log")).await;
 
     let (text, elapsed) = call_echo(&client, json!({"message": "after"})).await;
     assert_eq!(text, "Echo: after");
     assert!(elapsed < PROMPT_RECOVERY, "recovery took {elapsed:?}");
-    assert_eq!(second_run.sessions_initialized(), 1, "{}", second_run.log());
+    assert_eq!(sessions_initialized(&second_run), 1, "{}", second_run.log());
 
     client.cancel().await.unwrap();
 }

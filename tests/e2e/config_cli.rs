@@ -2,7 +2,11 @@
 //! `config path|show|check|init`.
 
 use std::path::Path;
+use std::time::Duration;
 
+use rustix::process::Signal;
+
+use crate::support::TestDaemon;
 use crate::support::daemon::{mcpproxy, temp_data_dir};
 
 fn stderr_of(output: &std::process::Output) -> String {
@@ -58,8 +62,18 @@ fn invalid_configs_are_refused_with_their_location() {
     });
 }
 
-#[test]
-fn the_first_start_writes_the_commented_default_config() {
+/// The first `serve` on an empty data dir writes the commented default config; `config init`
+/// writes the same file, and will not overwrite it without `--force`.
+#[tokio::test]
+async fn the_first_start_writes_the_commented_default_config() {
+    let empty = temp_data_dir();
+    let mut daemon = TestDaemon::start_in(empty, &[]).await;
+    let exit = daemon.signal_and_wait(Signal::TERM, Duration::from_secs(5));
+    assert_eq!(exit.code(), Some(0));
+    let written_by_serve = std::fs::read_to_string(daemon.data_dir().join("config.toml"))
+        .expect("the first start writes config.toml");
+    insta::assert_snapshot!("default_config", written_by_serve);
+
     let dir = temp_data_dir();
     let path = mcpproxy()
         .args(["config", "path", "--data-dir"])
@@ -79,6 +93,7 @@ fn the_first_start_writes_the_commented_default_config() {
     assert!(init.status.success(), "{}", stderr_of(&init));
     let written = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
     insta::assert_snapshot!("default_config", written);
+    assert_eq!(written, written_by_serve, "serve and config init disagree");
 
     let again = mcpproxy()
         .args(["config", "init", "--data-dir"])

@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use mcpproxy_daemon::config;
 
 use crate::support::daemon::{mcpproxy, temp_data_dir};
+use crate::support::peers;
 
+/// A file in `tests/fixtures/import/`.
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/import")
-        .join(name)
+    peers::fixture(&format!("import/{name}"))
 }
 
 /// A data dir whose config is the commented user config fixture.

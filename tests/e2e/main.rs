@@ -10,6 +10,7 @@ mod support;
 
 mod clients;
 mod config_cli;
+mod config_reload;
 mod conformance;
 mod import;
 mod lifecycle;

@@ -1,9 +1,14 @@
 //! The peer servers later tests rely on install on first use and speak MCP on stdio.
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::Write as _;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::support::peers;
+use crate::support::pipes::{LineReader, NextLine};
+
+/// How long a server may take to answer `initialize` (once installed).
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Sends `initialize` on stdin and returns the server's answer.
 fn initialize(command: &mut Command) -> serde_json::Value {
@@ -20,25 +25,28 @@ fn initialize(command: &mut Command) -> serde_json::Value {
     });
     let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, "{request}").unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
+    let stdout = LineReader::new(child.stdout.take().unwrap());
+    let deadline = Instant::now() + ANSWER_TIMEOUT;
     // Servers may log to stdout before answering; read until the response to id 1.
     let response = loop {
-        line.clear();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "the server closed stdout without answering"
-        );
+        let line = match stdout.next_line(deadline.saturating_duration_since(Instant::now())) {
+            NextLine::Line(line) => line,
+            failed @ (NextLine::End | NextLine::TimedOut) => break Err(failed),
+        };
         if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line)
             && value["id"] == 1
         {
-            break value;
+            break Ok(value);
         }
     };
     drop(stdin);
     let _ = child.kill();
     let _ = child.wait();
-    response
+    match response {
+        Ok(response) => response,
+        Err(NextLine::End) => panic!("the server closed stdout without answering"),
+        Err(_) => panic!("the server did not answer initialize within {ANSWER_TIMEOUT:?}"),
+    }
 }
 
 #[test]

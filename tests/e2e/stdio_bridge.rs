@@ -3,7 +3,7 @@
 //! `initialize`, 2026-07-28 `server/discover`). It starts a daemon when none runs, ends when
 //! stdin closes, and fails when the daemon goes away.
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::Write as _;
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::support::daemon::{mcpproxy, temp_data_dir};
+use crate::support::pipes::{LineReader, NextLine, output_within};
 use crate::support::{TestDaemon, wait_until};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -371,7 +372,7 @@ async fn closing_stdin_ends_the_bridge_after_the_last_answers() {
     let lines = [
         INITIALIZE,
         INITIALIZED,
-        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"call_tool_read","arguments":{"name":"demo:calculate","args":{"expression":"6*7"}},"_meta":{"x-vendor":{"kept":true}}}}"#,
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"call_tool_read","arguments":{"name":"demo:calculate","args":{"expression":"6*7"}}}}"#,
         "not json",
         r#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#,
     ];
@@ -381,10 +382,15 @@ async fn closing_stdin_ends_the_bridge_after_the_last_answers() {
         .unwrap();
     drop(stdin);
 
-    let output = tokio::task::spawn_blocking(move || bridge.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
+    let output = tokio::task::spawn_blocking(move || {
+        output_within(
+            bridge,
+            ANSWER_TIMEOUT,
+            "the bridge to answer and exit after its input ended",
+        )
+    })
+    .await
+    .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{:?}: {stderr}", output.status);
     let messages: Vec<Value> = String::from_utf8(output.stdout)
@@ -415,9 +421,15 @@ async fn the_bridge_fails_when_the_daemon_goes_away() {
     let mut bridge = spawn_bridge(daemon.data_dir());
     let mut stdin = bridge.stdin.take().unwrap();
     writeln!(stdin, "{INITIALIZE}\n{INITIALIZED}").unwrap();
-    let mut stdout = BufReader::new(bridge.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
+    let stdout = LineReader::new(bridge.stdout.take().unwrap());
+    let line = match stdout.next_line(ANSWER_TIMEOUT) {
+        NextLine::Line(line) => line,
+        other => {
+            let _ = bridge.kill();
+            let _ = bridge.wait();
+            panic!("no answer to initialize from the bridge within {ANSWER_TIMEOUT:?}: {other:?}");
+        }
+    };
     let answer: Value = serde_json::from_str(&line).unwrap();
     assert_eq!(answer["id"], 1, "{line}");
 
@@ -433,7 +445,6 @@ async fn the_bridge_fails_when_the_daemon_goes_away() {
     std::io::Read::read_to_string(&mut bridge.stderr.take().unwrap(), &mut stderr).unwrap();
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("the daemon went away"), "{stderr}");
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let rest = stdout.rest(ANSWER_TIMEOUT, "the end of the bridge's stdout");
     assert!(rest.trim().is_empty(), "stdout is for MCP only: {rest}");
 }

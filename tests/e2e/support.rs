@@ -1,10 +1,17 @@
-//! Test helpers: a daemon under test, deadline-bound waiting, and provisioning of real peer
-//! servers.
+//! Test helpers: a daemon under test, deadline-bound waiting and reading, and provisioning of
+//! real peer servers.
 
 pub mod daemon;
 pub mod peers;
+pub mod pipes;
 pub mod procs;
 pub mod wait;
+
+// Shared with the daemon crate's tests (std only).
+#[path = "../shared/helpers.rs"]
+mod helpers;
+#[path = "../shared/provision.rs"]
+mod provision;
 
 pub use self::daemon::TestDaemon;
 pub use self::procs::{process_alive, process_tree};

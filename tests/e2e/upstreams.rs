@@ -250,15 +250,7 @@ async fn logs_follow_streams_stderr_as_it_is_written() {
 async fn an_http_upstream_restarted_under_the_daemon_keeps_answering() {
     let first = peers::start_server_everything("streamableHttp", None);
     let url = first.url.clone();
-    let port: u16 = url
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let port = first.port();
     let daemon = TestDaemon::start(&format!(
         "listen = \"127.0.0.1:0\"\n[servers.web]\nurl = \"{url}\"\n"
     ))

@@ -120,9 +120,15 @@ pub fn python_mcp2() -> PathBuf {
 /// listens it prints one line on stdout, `READY http://127.0.0.1:PORT/mcp`. It exits 0 on
 /// SIGTERM.
 pub fn modern_server_script() -> PathBuf {
-    let script = workspace_root().join("tests/fixtures/servers/modern_server.py");
-    assert!(script.exists(), "{} is missing", script.display());
-    script
+    fixture("servers/modern_server.py")
+}
+
+/// A file under `tests/fixtures/` (`servers/NAME.py`, `clients/NAME.py`, `import/NAME`), which
+/// must exist.
+pub fn fixture(path: &str) -> PathBuf {
+    let file = workspace_root().join("tests/fixtures").join(path);
+    assert!(file.exists(), "{} is missing", file.display());
+    file
 }
 
 /// Path of the `python` in a venv with the pinned requirements of the MCP conformance suite's

@@ -3,7 +3,8 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-const POLL: Duration = Duration::from_millis(10);
+use super::helpers::POLL;
+pub use super::helpers::wait_until_blocking;
 
 /// Polls `check` until it returns `Some`, or panics naming `what` after `timeout`.
 pub async fn wait_until<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
@@ -21,24 +22,5 @@ where
             "timed out after {timeout:?} waiting for {what}"
         );
         tokio::time::sleep(POLL).await;
-    }
-}
-
-/// The blocking twin of [`wait_until`], for plain `#[test]`s.
-pub fn wait_until_blocking<T>(
-    timeout: Duration,
-    what: &str,
-    mut check: impl FnMut() -> Option<T>,
-) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(POLL);
     }
 }
