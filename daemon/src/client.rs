@@ -240,17 +240,22 @@ impl Client {
             });
         }
         Ok(
-            sse_messages(response.into_body()).map(move |message| match message {
-                Ok(message) => Event::from_sse(&message).map_err(|e| ClientError::Decode {
-                    status,
-                    detail: format!("event {}: {e}", message.event),
-                }),
-                Err(SseReadError::Body(e)) => Err(ClientError::Http(e)),
-                // Not reached: the daemon's own stream is read without a limit.
-                Err(SseReadError::TooLarge(e)) => Err(ClientError::Decode {
-                    status,
-                    detail: e.to_string(),
-                }),
+            // Kinds a newer daemon added are skipped: this client has nothing to draw them with.
+            sse_messages(response.into_body()).filter_map(move |message| {
+                std::future::ready(match message {
+                    Ok(message) => Event::from_sse(&message)
+                        .map_err(|e| ClientError::Decode {
+                            status,
+                            detail: format!("event {}: {e}", message.event),
+                        })
+                        .transpose(),
+                    Err(SseReadError::Body(e)) => Some(Err(ClientError::Http(e))),
+                    // Not reached: the daemon's own stream is read without a limit.
+                    Err(SseReadError::TooLarge(e)) => Some(Err(ClientError::Decode {
+                        status,
+                        detail: e.to_string(),
+                    })),
+                })
             }),
         )
     }

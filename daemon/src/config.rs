@@ -6,6 +6,7 @@ pub mod import;
 mod load;
 mod locate;
 mod model;
+mod spec;
 
 pub use edit::{ConfigFile, DEFAULT_CONFIG, EditError, ServerFlag, write_atomically};
 pub use load::{
@@ -14,3 +15,4 @@ pub use load::{
 };
 pub use locate::{LocatedProblem, nearest};
 pub use model::{Builtin, Config, DEFAULT_LISTEN, Routing, ServerConfig, TransportSetting};
+pub use spec::SpecError;

@@ -187,6 +187,8 @@ impl Daemon {
         State {
             status: self.status_with(&servers, false),
             servers,
+            tools: self.inner.upstreams.tools(None),
+            held: Vec::new(),
         }
     }
 
@@ -215,6 +217,7 @@ impl Daemon {
                 failing: count(&|s| s.state.is_failing()),
                 quarantined: count(&|s| s.quarantined),
             },
+            config_problems: Vec::new(),
             api_key: show_key.then(|| self.inner.api_key.expose().to_owned()),
         }
     }

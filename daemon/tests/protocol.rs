@@ -31,6 +31,7 @@ fn status() -> Status {
             failing: 1,
             quarantined: 1,
         },
+        config_problems: Vec::new(),
         api_key: None,
     }
 }
@@ -84,8 +85,13 @@ fn events() -> Vec<Event> {
     let servers = servers();
     vec![
         Event::Snapshot(State {
-            status: status(),
+            status: Status {
+                config_problems: vec![config_problem()],
+                ..status()
+            },
             servers: servers.clone(),
+            tools: vec![tool()],
+            held: vec![held_item()],
         }),
         Event::Server(servers[1].clone()),
         Event::ServerRemoved { name: "old".into() },
@@ -116,21 +122,44 @@ fn events() -> Vec<Event> {
         Event::ConfigReloaded {
             path: "/home/u/.mcpproxy/config.toml".into(),
         },
+        Event::Held {
+            server: "demo".into(),
+            items: vec![held_item()],
+        },
         Event::ConfigError {
-            problems: vec![ConfigProblem {
-                file: "/home/u/.mcpproxy/config.toml".into(),
-                line: 3,
-                column: 1,
-                key: Some("servers.demo.comand".into()),
-                message: "unknown key `comand`".into(),
-                hint: Some("did you mean `command`?".into()),
-            }],
+            problems: vec![config_problem()],
         },
         Event::Lagged { missed: 12 },
         Event::Heartbeat {
             at: at("2026-11-25T10:00:15Z"),
         },
+        Event::Goodbye(Goodbye {
+            reason: GoodbyeReason::Restart,
+            message: "restarting on request (`mcpproxy daemon restart`)".into(),
+        }),
     ]
+}
+
+fn config_problem() -> ConfigProblem {
+    ConfigProblem {
+        file: "/home/u/.mcpproxy/config.toml".into(),
+        line: 3,
+        column: 1,
+        key: Some("servers.demo.comand".into()),
+        message: "unknown key `comand`".into(),
+        hint: Some("did you mean `command`?".into()),
+    }
+}
+
+fn held_item() -> HeldItem {
+    HeldItem {
+        server: "demo".into(),
+        kind: ItemKind::Tool,
+        name: "read_notes".into(),
+        stage: "review".into(),
+        reason: "its description changed since it was approved".into(),
+        hash: "5f0c7a".into(),
+    }
 }
 
 fn tool() -> ToolView {
@@ -161,9 +190,10 @@ fn tool_list_json() {
 fn add_server_json() {
     let request = AddServer {
         name: "time".into(),
-        server: mcpproxy_daemon::config::ServerConfig {
+        server: ServerSpec {
             command: Some("uvx".into()),
             args: vec!["mcp-server-time".into()],
+            call_timeout: Some("5m".into()),
             ..Default::default()
         },
         quarantine: true,
@@ -216,7 +246,7 @@ fn every_type_round_trips() {
     for event in events() {
         let message = event.to_sse().unwrap();
         assert_eq!(message.event, event.kind());
-        assert_eq!(Event::from_sse(&message).unwrap(), event);
+        assert_eq!(Event::from_sse(&message).unwrap(), Some(event));
     }
     let json = serde_json::to_string(&status()).unwrap();
     assert_eq!(serde_json::from_str::<Status>(&json).unwrap(), status());
@@ -236,5 +266,53 @@ fn states_are_lowercase_strings() {
         ServerState::Stopped,
     ] {
         assert_eq!(serde_json::to_value(state).unwrap(), state.as_str());
+    }
+}
+
+/// A newer daemon may add event kinds, fields and enum values: this client skips or
+/// tolerates them instead of failing.
+#[test]
+fn what_a_newer_daemon_adds_is_skipped() {
+    let unknown_kind = SseMessage {
+        event: "weather".into(),
+        data: r#"{"sunny": true}"#.into(),
+    };
+    assert_eq!(Event::from_sse(&unknown_kind).unwrap(), None);
+
+    let mut server = serde_json::to_value(&servers()[0]).unwrap();
+    server["state"] = "hibernating".into();
+    server["transport"] = "carrier_pigeon".into();
+    server["mood"] = "cheerful".into();
+    let message = SseMessage {
+        event: "server".into(),
+        data: server.to_string(),
+    };
+    let Some(Event::Server(view)) = Event::from_sse(&message).unwrap() else {
+        panic!("a server event with new fields must still decode");
+    };
+    assert_eq!(view.state, ServerState::Unknown);
+    assert_eq!(view.transport, TransportKind::Unknown);
+    assert_eq!(view.name, "demo");
+
+    let error: ErrorBody =
+        serde_json::from_str(r#"{"error": {"code": "too_sunny", "message": "m", "extra": 1}}"#)
+            .unwrap();
+    assert_eq!(error.error.code, ErrorCode::Unknown);
+
+    let goodbye = SseMessage {
+        event: "goodbye".into(),
+        data: r#"{"reason": "moved_to_the_moon", "message": "bye"}"#.into(),
+    };
+    let Some(Event::Goodbye(goodbye)) = Event::from_sse(&goodbye).unwrap() else {
+        panic!("goodbye must decode");
+    };
+    assert_eq!(goodbye.reason, GoodbyeReason::Unknown);
+    assert!(!goodbye.reason.comes_back());
+}
+
+#[test]
+fn every_known_kind_is_listed() {
+    for event in events() {
+        assert!(Event::KINDS.contains(&event.kind()), "{}", event.kind());
     }
 }

@@ -7,9 +7,9 @@ use clap::{Args, Subcommand};
 use futures_util::StreamExt as _;
 use jiff::Timestamp;
 use mcpproxy_daemon::client::{Client, ServerAction};
-use mcpproxy_daemon::config::{ServerConfig, TransportSetting};
+use mcpproxy_daemon::config::TransportSetting;
 use mcpproxy_daemon::protocol::{
-    AddServer, Event, Intent, LogLine, LogOrigin, ServerState, ServerView, ToolCall,
+    AddServer, Event, Intent, LogLine, ServerSpec, ServerState, ServerView, ToolCall,
     ToolCallResult, ToolView,
 };
 
@@ -180,10 +180,11 @@ pub async fn run_tools(global: &Global, command: ToolsCommand) -> Result<(), Fai
 
 fn add_request(args: AddArgs) -> Result<AddServer, Failure> {
     let usage = |message: String| Failure::new(1, message);
-    let mut server = ServerConfig {
-        transport: args.transport,
+    let mut server = ServerSpec {
+        transport: (args.transport != TransportSetting::Auto)
+            .then(|| args.transport.as_str().to_owned()),
         cwd: args.cwd,
-        ..ServerConfig::default()
+        ..ServerSpec::default()
     };
     match (args.url, args.command.split_first()) {
         (Some(url), None) => server.url = Some(url),
@@ -334,11 +335,7 @@ fn render_call(result: &ToolCallResult) -> String {
 }
 
 fn render_log_line(line: &LogLine) -> String {
-    let origin = match line.origin {
-        LogOrigin::Daemon => "mcpproxy",
-        LogOrigin::Stderr => "stderr",
-        LogOrigin::Server => "server",
-    };
+    let origin = line.origin.label();
     let at = line.at.strftime("%H:%M:%S%.3f");
     format!("{at} {:<5} {origin:<8} {}", line.level.as_str(), line.text)
 }

@@ -60,7 +60,11 @@ pub async fn add(
     State(daemon): State<Daemon>,
     Body(request): Body<AddServer>,
 ) -> Result<(StatusCode, Json<ServerView>), ApiFailure> {
-    let view = manage::add(&daemon, &request.name, request.server, request.quarantine).await?;
+    let server = crate::config::ServerConfig::try_from(&request.server).map_err(|e| {
+        ApiFailure::bad_request(e.to_string())
+            .hint("the keys and values are those of a [servers.NAME] table in config.toml")
+    })?;
+    let view = manage::add(&daemon, &request.name, server, request.quarantine).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 

@@ -74,6 +74,17 @@ pub enum TransportSetting {
     Sse,
 }
 
+impl TransportSetting {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Stdio => "stdio",
+            Self::Http => "http",
+            Self::Sse => "sse",
+        }
+    }
+}
+
 impl std::str::FromStr for TransportSetting {
     type Err = String;
 

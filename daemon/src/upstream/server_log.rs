@@ -80,11 +80,7 @@ impl ServerLog {
 }
 
 fn format_line(line: &LogLine) -> String {
-    let origin = match line.origin {
-        LogOrigin::Daemon => "mcpproxy",
-        LogOrigin::Stderr => "stderr",
-        LogOrigin::Server => "server",
-    };
+    let origin = line.origin.label();
     // Embedded newlines would break the one-line-per-entry format; backslashes are escaped
     // too, so a literal `\n` in the text reads back as itself.
     let text = line.text.replace('\\', "\\\\").replace('\n', "\\n");
