@@ -106,6 +106,15 @@ fn events() -> Vec<Event> {
             origin: LogOrigin::Stderr,
             text: "something odd".into(),
         }),
+        Event::Logs {
+            lines: vec![LogLine {
+                server: None,
+                at: at("2026-11-25T10:00:02Z"),
+                level: LogLevel::Info,
+                origin: LogOrigin::Daemon,
+                text: "config changed on disk; applying it".into(),
+            }],
+        },
         Event::Activity(Activity {
             id: 7,
             at: at("2026-11-25T10:00:03Z"),

@@ -131,7 +131,7 @@ pub async fn logs(
         .map_err(|e| ApiFailure::internal(format!("reading the log failed: {e}")))?
         .map_err(|e| ApiFailure::internal(format!("cannot read {}: {e}", path.display())))?;
     Ok(Json(LogTail {
-        server: name,
+        server: Some(name),
         lines,
     }))
 }

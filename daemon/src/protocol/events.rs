@@ -33,6 +33,9 @@ pub enum Event {
     },
     /// A line was written to the daemon's or a server's log.
     Log(LogLine),
+    /// Several log lines at once, oldest first: a busy log is sent in batches, so a flood
+    /// of lines costs one message per batch, not one per line.
+    Logs { lines: Vec<LogLine> },
     /// A tool call started or ended.
     Activity(Activity),
     /// The config file was re-read and applied.
@@ -101,6 +104,7 @@ impl Event {
         "tools",
         "held",
         "log",
+        "logs",
         "activity",
         "config_reloaded",
         "config_error",
@@ -118,6 +122,7 @@ impl Event {
             Self::Tools { .. } => "tools",
             Self::Held { .. } => "held",
             Self::Log(_) => "log",
+            Self::Logs { .. } => "logs",
             Self::Activity(_) => "activity",
             Self::ConfigReloaded { .. } => "config_reloaded",
             Self::ConfigError { .. } => "config_error",

@@ -65,9 +65,11 @@ pub struct LogLine {
     pub text: String,
 }
 
-/// `GET /api/v1/servers/NAME/logs?tail=N`: the last lines, oldest first.
+/// `GET /api/v1/servers/NAME/logs?tail=N` (a server's log) and `GET /api/v1/logs?tail=N`
+/// (the daemon's own log, `server` absent): the last lines, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogTail {
-    pub server: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
     pub lines: Vec<LogLine>,
 }
