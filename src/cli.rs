@@ -72,7 +72,7 @@ impl Global {
         let data_dir = match &self.data_dir {
             Some(dir) => dir.clone(),
             None => paths::default_data_dir()
-                .map_err(|e| Failure::new(1, e.to_string()).hint(e.hint()))?,
+                .map_err(|e| Failure::error(e.to_string()).hint(e.hint()))?,
         };
         Ok(Paths::new(
             data_dir,
@@ -124,7 +124,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-                .map_err(|e| Failure::new(1, format!("cannot start the async runtime: {e}")))?;
+                .map_err(|e| Failure::error(format!("cannot start the async runtime: {e}")))?;
             runtime.block_on(async {
                 match command {
                     Command::Serve(_) | Command::DemoServer(_) | Command::Guard => {

@@ -17,7 +17,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             failure.print(json);
-            ExitCode::from(failure.code)
+            failure.code.into()
         }
     }
 }

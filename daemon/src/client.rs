@@ -1,11 +1,12 @@
-//! A typed client for the control API, over the control socket (or TCP with the API key).
-//! The CLI and the stdio bridge reach the daemon through it; attach clients such as a TUI
-//! build on it too.
+//! A typed client for the control API, over the control socket (or TCP with the API key),
+//! and [`attach`]: finding or starting the daemon and checking that both speak the same
+//! contract. The CLI, the stdio bridge, the TUI and the tray all reach the daemon this way.
 
-mod sse;
+pub mod attach;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -17,11 +18,11 @@ use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use self::sse::{EventTooLarge, SseMessages, SseParser, SseReadError, sse_messages};
 use crate::protocol::{
-    API_PREFIX, Ack, AddServer, ApiError, ErrorBody, Event, LogTail, ServerList, ServerView,
-    Status, ToolCall, ToolCallResult, ToolList,
+    API_PREFIX, Ack, AddServer, ApiError, ErrorBody, Event, GoodbyeReason, HeldList, LogTail,
+    ServerList, ServerView, ShutdownRequest, Status, ToolCall, ToolCallResult, ToolList,
 };
+use crate::sse::{SseReadError, sse_messages};
 
 /// The per-server actions of the control API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +44,9 @@ impl ServerAction {
     }
 }
 
+/// The daemon's events as they arrive; see [`Client::events`].
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<Event, ClientError>> + Send + 'static>>;
+
 /// How long connecting may take before the daemon counts as not answering.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -62,6 +66,8 @@ pub enum ClientError {
     Http(#[from] hyper::Error),
     #[error("unexpected answer from the daemon ({status}): {detail}")]
     Decode { status: StatusCode, detail: String },
+    #[error("cannot send the request: {0}")]
+    Encode(String),
 }
 
 impl ClientError {
@@ -89,7 +95,8 @@ pub struct Client {
     endpoint: Endpoint,
 }
 
-enum Stream_ {
+/// An open connection to the daemon, through either door.
+enum DaemonStream {
     Unix(tokio::net::UnixStream),
     Tcp(tokio::net::TcpStream),
 }
@@ -147,6 +154,21 @@ impl Client {
         self.get(&format!("/servers/{name}/logs?tail={tail}")).await
     }
 
+    /// The last lines of the daemon's own log.
+    pub async fn daemon_logs(&self, tail: usize) -> Result<LogTail, ClientError> {
+        self.get(&format!("/logs?tail={tail}")).await
+    }
+
+    /// Items the catalog gate holds back from agents.
+    pub async fn held(&self) -> Result<HeldList, ClientError> {
+        self.get("/held").await
+    }
+
+    /// Asks the daemon to stop; `reason` is what its event streams tell attached clients.
+    pub async fn shutdown(&self, reason: GoodbyeReason) -> Result<Ack, ClientError> {
+        self.post("/shutdown", &ShutdownRequest { reason }).await
+    }
+
     pub async fn call_tool(&self, call: &ToolCall) -> Result<ToolCallResult, ClientError> {
         self.post("/tools/call", call).await
     }
@@ -185,12 +207,9 @@ impl Client {
         body: Option<&B>,
     ) -> Result<T, ClientError> {
         let body = match body {
-            Some(body) => {
-                Bytes::from(serde_json::to_vec(body).map_err(|e| ClientError::Decode {
-                    status: StatusCode::BAD_REQUEST,
-                    detail: format!("cannot encode the request: {e}"),
-                })?)
-            }
+            Some(body) => Bytes::from(
+                serde_json::to_vec(body).map_err(|e| ClientError::Encode(e.to_string()))?,
+            ),
             None => Bytes::new(),
         };
         let response = self.send(method, path, body).await?;
@@ -214,10 +233,9 @@ impl Client {
         })
     }
 
-    /// Subscribes to `GET /api/v1/events`: a `snapshot` first, then deltas.
-    pub async fn events(
-        &self,
-    ) -> Result<impl Stream<Item = Result<Event, ClientError>> + Send + 'static, ClientError> {
+    /// Subscribes to `GET /api/v1/events`: a `snapshot` first, then deltas, and `goodbye`
+    /// last when the daemon goes away.
+    pub async fn events(&self) -> Result<EventStream, ClientError> {
         self.events_with_heartbeat(None).await
     }
 
@@ -225,7 +243,7 @@ impl Client {
     pub async fn events_with_heartbeat(
         &self,
         heartbeat: Option<Duration>,
-    ) -> Result<impl Stream<Item = Result<Event, ClientError>> + Send + 'static, ClientError> {
+    ) -> Result<EventStream, ClientError> {
         let path = match heartbeat {
             Some(every) => format!("/events?heartbeat_s={}", every.as_secs().max(1)),
             None => "/events".to_owned(),
@@ -239,7 +257,7 @@ impl Client {
                 detail: String::from_utf8_lossy(&bytes).into_owned(),
             });
         }
-        Ok(
+        Ok(Box::pin(
             // Kinds a newer daemon added are skipped: this client has nothing to draw them with.
             sse_messages(response.into_body()).filter_map(move |message| {
                 std::future::ready(match message {
@@ -257,7 +275,7 @@ impl Client {
                     })),
                 })
             }),
-        )
+        ))
     }
 
     async fn send(
@@ -280,25 +298,22 @@ impl Client {
         }
         let request = request
             .body(Full::new(body))
-            .map_err(|e| ClientError::Decode {
-                status: StatusCode::BAD_REQUEST,
-                detail: format!("cannot build the request: {e}"),
-            })?;
+            .map_err(|e| ClientError::Encode(e.to_string()))?;
         match stream {
-            Stream_::Unix(s) => send_on(s, request).await,
-            Stream_::Tcp(s) => send_on(s, request).await,
+            DaemonStream::Unix(s) => send_on(s, request).await,
+            DaemonStream::Tcp(s) => send_on(s, request).await,
         }
     }
 
-    async fn connect(&self) -> Result<Stream_, ClientError> {
+    async fn connect(&self) -> Result<DaemonStream, ClientError> {
         match &self.endpoint {
-            Endpoint::Socket(path) => connect_socket(path).await.map(Stream_::Unix),
+            Endpoint::Socket(path) => connect_socket(path).await.map(DaemonStream::Unix),
             Endpoint::Tcp { addr, .. } => {
                 let connect = tokio::net::TcpStream::connect(addr);
                 match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
                     Ok(Ok(stream)) => {
                         let _ = stream.set_nodelay(true);
-                        Ok(Stream_::Tcp(stream))
+                        Ok(DaemonStream::Tcp(stream))
                     }
                     Ok(Err(source)) => Err(ClientError::Connect {
                         endpoint: addr.to_string(),

@@ -30,7 +30,7 @@ mod test_tools;
 mod text_tools;
 mod time_tools;
 
-use crate::poison::lock;
+use crate::sync::lock;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 

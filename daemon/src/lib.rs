@@ -6,8 +6,10 @@
 
 pub mod client;
 pub mod config;
+pub mod exit_code;
 pub mod paths;
 pub mod protocol;
+pub mod sse;
 
 #[cfg(feature = "server")]
 pub mod api;
@@ -22,8 +24,8 @@ pub mod logs;
 #[cfg(feature = "server")]
 pub mod manage;
 #[cfg(feature = "server")]
-mod poison;
-#[cfg(feature = "server")]
 pub mod proxy;
+#[cfg(feature = "server")]
+mod sync;
 #[cfg(feature = "server")]
 pub mod upstream;

@@ -1,14 +1,11 @@
-//! The one place servers are added, removed, enabled, disabled, approved and restarted. The
-//! REST API, the CLI (through the API), config import and the MCP `upstream_servers` tool
-//! all come here, so the rules (names, quarantine, comment-keeping atomic edits) hold
+//! The one place a running daemon's servers are added, removed, enabled, disabled, approved
+//! and restarted. The REST API, the CLI and the TUI (through the API) and the MCP
+//! `upstream_servers` tool all come here, so the rules (names, quarantine, comment-keeping atomic edits) hold
 //! whichever door a change comes through.
 //!
 //! A change edits `config.toml` (checked, atomic, comments kept) and is then applied to the
 //! running supervisors at once; the config watcher sees the same text and does nothing.
 
-use std::path::Path;
-
-use crate::config::import::{self, ImportReport, ImportSource};
 use crate::config::{ConfigFile, EditError, LoadedConfig, ServerConfig, ServerFlag};
 use crate::daemon::Daemon;
 use crate::protocol::ServerView;
@@ -23,8 +20,6 @@ pub enum ManageError {
     InvalidName(String),
     #[error(transparent)]
     Edit(#[from] EditError),
-    #[error(transparent)]
-    Import(#[from] import::ImportError),
 }
 
 impl ManageError {
@@ -39,7 +34,6 @@ impl ManageError {
             Self::InvalidName(_) => {
                 Some("use letters, digits, '-', '_' and '.', e.g. \"my-server\"".to_owned())
             }
-            Self::Import(e) => e.hint(),
             Self::Edit(_) => None,
         }
     }
@@ -93,25 +87,6 @@ pub fn restart(daemon: &Daemon, name: &str) -> Result<ServerView, ManageError> {
         return Err(ManageError::NotFound(name.to_owned()));
     }
     view(daemon, name)
-}
-
-/// Merges servers from other clients' config files into `config_path`; every one arrives
-/// quarantined. With `dry_run`, the result is checked but not written. A running daemon
-/// picks the written file up through its config watcher.
-pub fn import(
-    config_path: &Path,
-    sources: &[ImportSource],
-    overwrite: bool,
-    dry_run: bool,
-) -> Result<ImportReport, ManageError> {
-    let mut file = ConfigFile::open(config_path)?;
-    let report = import::merge(&mut file, sources, overwrite)?;
-    if dry_run {
-        file.check()?;
-    } else if !report.added.is_empty() || !report.replaced.is_empty() {
-        file.save()?;
-    }
-    Ok(report)
 }
 
 async fn set_flag(

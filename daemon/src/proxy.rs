@@ -102,7 +102,7 @@ impl Proxy {
 
     /// The passthrough service of one server, made on first use.
     fn passthrough(&self, name: &str) -> Service<Passthrough> {
-        let mut servers = crate::poison::lock(&self.servers);
+        let mut servers = crate::sync::lock(&self.servers);
         servers
             .entry(name.to_owned())
             .or_insert_with(|| {

@@ -19,7 +19,7 @@ pub mod server_log;
 pub mod sse;
 mod supervisor;
 
-use crate::poison::lock;
+use crate::sync::lock;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;

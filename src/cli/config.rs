@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use mcpproxy_daemon::config::import::{self, ImportFormat, ImportReport};
 use mcpproxy_daemon::config::{self, Config, ConfigError, EditError};
-use mcpproxy_daemon::manage::{self, ManageError};
+use mcpproxy_daemon::exit_code::ExitCode;
 use serde::Serialize;
 
 use super::{Failure, Global};
@@ -102,7 +102,7 @@ pub async fn run(global: &Global, command: ConfigCommand) -> Result<(), Failure>
         ConfigCommand::Init { force } => {
             if paths.config.exists() && !force {
                 return Err(
-                    Failure::new(1, format!("{} already exists", paths.config.display()))
+                    Failure::error(format!("{} already exists", paths.config.display()))
                         .hint("pass --force to replace it with the default config"),
                 );
             }
@@ -133,13 +133,14 @@ pub async fn run(global: &Global, command: ConfigCommand) -> Result<(), Failure>
                 .iter()
                 .map(|file| import::read_source(file, format))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| Failure::new(1, e.to_string()).maybe_hint(e.hint()))?;
-            let report = manage::import(&paths.config, &sources, overwrite, dry_run).map_err(
-                |e| match e {
-                    ManageError::Edit(edit) => edit_failure(edit),
-                    other => Failure::new(1, other.to_string()).maybe_hint(other.hint()),
-                },
-            )?;
+                .map_err(|e| Failure::error(e.to_string()).maybe_hint(e.hint()))?;
+            let report =
+                import::import_into(&paths.config, &sources, overwrite, dry_run).map_err(|e| {
+                    match e {
+                        import::ImportError::Edit(edit) => edit_failure(edit),
+                        other => Failure::error(other.to_string()).maybe_hint(other.hint()),
+                    }
+                })?;
             let imported = Imported {
                 config: paths.config.clone(),
                 dry_run,
@@ -194,10 +195,11 @@ fn render_import(imported: &Imported<'_>) -> String {
 
 fn read(path: &std::path::Path) -> Result<String, Failure> {
     std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            Failure::new(4, format!("config file {} does not exist", path.display()))
-                .hint("create it with `mcpproxy config init`, or start the daemon once")
-        }
+        std::io::ErrorKind::NotFound => Failure::new(
+            ExitCode::ConfigInvalid,
+            format!("config file {} does not exist", path.display()),
+        )
+        .hint("create it with `mcpproxy config init`, or start the daemon once"),
         _ => Failure::new(io_code(&e), format!("cannot read {}: {e}", path.display())),
     })
 }
@@ -205,26 +207,30 @@ fn read(path: &std::path::Path) -> Result<String, Failure> {
 fn config_failure(error: Option<ConfigError>) -> Failure {
     match error {
         Some(e) => {
-            let code = if e.is_permission_denied() { 5 } else { 4 };
+            let code = if e.is_permission_denied() {
+                ExitCode::PermissionDenied
+            } else {
+                ExitCode::ConfigInvalid
+            };
             Failure::new(code, e.to_string()).maybe_hint(e.hint())
         }
-        None => Failure::new(4, "the config is invalid"),
+        None => Failure::new(ExitCode::ConfigInvalid, "the config is invalid"),
     }
 }
 
 fn edit_failure(error: EditError) -> Failure {
     let code = match &error {
-        e if e.is_permission_denied() => 5,
-        EditError::Refused { .. } | EditError::Syntax { .. } => 4,
-        _ => 1,
+        e if e.is_permission_denied() => ExitCode::PermissionDenied,
+        EditError::Refused { .. } | EditError::Syntax { .. } => ExitCode::ConfigInvalid,
+        _ => ExitCode::Error,
     };
     Failure::new(code, error.to_string())
 }
 
-fn io_code(error: &std::io::Error) -> u8 {
+fn io_code(error: &std::io::Error) -> ExitCode {
     if error.kind() == std::io::ErrorKind::PermissionDenied {
-        5
+        ExitCode::PermissionDenied
     } else {
-        1
+        ExitCode::Error
     }
 }

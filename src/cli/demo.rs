@@ -45,12 +45,12 @@ pub fn run(args: DemoServerArgs) -> Result<(), Failure> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Failure::new(1, format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| Failure::error(format!("cannot start the async runtime: {e}")))?;
     match args.http {
         None => match runtime.block_on(demo::serve_stdio(options)) {
             Ok(StdioOutcome::Closed) => Ok(()),
             Ok(StdioOutcome::Crashed) => crash_now(),
-            Err(error) => Err(Failure::new(1, error.to_string())),
+            Err(error) => Err(Failure::error(error.to_string())),
         },
         Some(addr) => match runtime.block_on(demo::serve_http(
             options,
@@ -60,7 +60,7 @@ pub fn run(args: DemoServerArgs) -> Result<(), Failure> {
         )) {
             Ok(HttpOutcome::Stopped) => Ok(()),
             Ok(HttpOutcome::Crashed) => crash_now(),
-            Err(error) => Err(Failure::new(1, error.to_string())),
+            Err(error) => Err(Failure::error(error.to_string())),
         },
     }
 }

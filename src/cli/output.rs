@@ -1,6 +1,8 @@
 //! Printing results and failures: text for people, `--json` for scripts.
 
 use mcpproxy_daemon::client::ClientError;
+use mcpproxy_daemon::client::attach::AttachError;
+use mcpproxy_daemon::exit_code::ExitCode;
 use mcpproxy_daemon::protocol::{ApiError, ErrorBody, ErrorCode};
 use serde::Serialize;
 
@@ -18,7 +20,7 @@ impl Output {
     ) -> Result<(), Failure> {
         if self.json {
             let text = serde_json::to_string_pretty(value)
-                .map_err(|e| Failure::new(1, format!("cannot encode the result: {e}")))?;
+                .map_err(|e| Failure::error(format!("cannot encode the result: {e}")))?;
             println!("{text}");
         } else {
             let text = human(value);
@@ -30,21 +32,40 @@ impl Output {
     }
 }
 
-/// A command's failure: what to say and which exit code to end with.
+/// A command's failure: what to say, the exit code to end with, and (under `--json`) the
+/// control-API error code that names it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
-    pub code: u8,
+    pub code: ExitCode,
+    /// The daemon's own error code when the failure came from it.
+    pub error_code: Option<ErrorCode>,
     pub message: String,
     pub hint: Option<String>,
 }
 
 impl Failure {
-    pub fn new(code: u8, message: impl Into<String>) -> Self {
+    pub fn new(code: ExitCode, message: impl Into<String>) -> Self {
         Self {
             code,
+            error_code: None,
             message: message.into(),
             hint: None,
         }
+    }
+
+    /// A failure with the general exit code 1.
+    pub fn error(message: impl Into<String>) -> Self {
+        Self::new(ExitCode::Error, message)
+    }
+
+    /// A bad command line or argument: exit code 1, `bad_request` under `--json`.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::error(message).coded(ErrorCode::BadRequest)
+    }
+
+    pub fn coded(mut self, error_code: ErrorCode) -> Self {
+        self.error_code = Some(error_code);
+        self
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
@@ -62,12 +83,7 @@ impl Failure {
         if json {
             let body = ErrorBody {
                 error: ApiError {
-                    code: match self.code {
-                        4 => ErrorCode::ConfigInvalid,
-                        5 => ErrorCode::Forbidden,
-                        3 | 2 => ErrorCode::Conflict,
-                        _ => ErrorCode::Internal,
-                    },
+                    code: self.error_code.unwrap_or_else(|| self.code.error_code()),
                     message: self.message.clone(),
                     hint: self.hint.clone(),
                 },
@@ -91,12 +107,36 @@ impl Failure {
 impl From<ClientError> for Failure {
     fn from(error: ClientError) -> Self {
         let hint = error.hint();
-        Failure::new(1, error.to_string()).maybe_hint(hint)
+        let failure = Failure::error(error.to_string()).maybe_hint(hint);
+        match &error {
+            ClientError::Api { error, .. } => failure.coded(error.code),
+            ClientError::NotRunning { .. } | ClientError::Connect { .. } => {
+                failure.coded(ErrorCode::UpstreamUnavailable)
+            }
+            _ => failure,
+        }
+    }
+}
+
+impl From<AttachError> for Failure {
+    fn from(error: AttachError) -> Self {
+        match error {
+            AttachError::Client(error) => error.into(),
+            error => {
+                let failure =
+                    Failure::new(error.exit_code(), error.to_string()).maybe_hint(error.hint());
+                match error {
+                    AttachError::NotRunning { .. } => failure.coded(ErrorCode::UpstreamUnavailable),
+                    AttachError::ProtocolMismatch { .. } => failure.coded(ErrorCode::Conflict),
+                    _ => failure,
+                }
+            }
+        }
     }
 }
 
 impl From<anyhow::Error> for Failure {
     fn from(error: anyhow::Error) -> Self {
-        Failure::new(1, format!("{error:#}"))
+        Failure::error(format!("{error:#}"))
     }
 }

@@ -18,7 +18,7 @@ pub struct ServeArgs {
 
 pub fn run(global: &Global, args: ServeArgs) -> Result<(), Failure> {
     let exe = std::env::current_exe()
-        .map_err(|e| Failure::new(1, format!("cannot find the mcpproxy executable: {e}")))?;
+        .map_err(|e| Failure::error(format!("cannot find the mcpproxy executable: {e}")))?;
     let options = ServeOptions {
         exe,
         paths: global.paths()?,
@@ -35,7 +35,7 @@ pub fn run(global: &Global, args: ServeArgs) -> Result<(), Failure> {
         .enable_all()
         .thread_name("mcpproxy")
         .build()
-        .map_err(|e| Failure::new(1, format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| Failure::error(format!("cannot start the async runtime: {e}")))?;
     let result = runtime.block_on(daemon::serve(options));
     // Tasks still running (a stuck upstream read, say) must not hold the exit hostage.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));

@@ -20,7 +20,7 @@ pub async fn run(global: &Global, args: StdioArgs) -> Result<(), Failure> {
             // `--json` prints failures on stdout, which belongs to MCP here: say it on
             // stderr and end with the failure's code ourselves.
             failure.print(false);
-            std::process::exit(i32::from(failure.code));
+            std::process::exit(i32::from(failure.code.code()));
         }
         result => result,
     }
@@ -28,8 +28,9 @@ pub async fn run(global: &Global, args: StdioArgs) -> Result<(), Failure> {
 
 async fn serve(global: &Global, args: &StdioArgs) -> Result<(), Failure> {
     let paths = global.paths()?;
-    super::daemon::ensure_running(global, &paths, None).await?;
+    // No waiting for servers here: an MCP client times out during `initialize`.
+    super::daemon::attach_or_start(global, None).await?;
     bridge::run(&paths.socket, &args.endpoint)
         .await
-        .map_err(|e| Failure::new(1, e.to_string()).maybe_hint(e.hint()))
+        .map_err(|e| Failure::error(e.to_string()).maybe_hint(e.hint()))
 }

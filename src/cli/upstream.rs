@@ -99,9 +99,7 @@ pub enum ToolsCommand {
 }
 
 async fn client(global: &Global) -> Result<Client, Failure> {
-    let paths = global.paths()?;
-    super::daemon::ensure_running(global, &paths, None).await?;
-    Ok(Client::socket(&paths.socket))
+    Ok(super::daemon::attach_settled(global).await?.client)
 }
 
 pub async fn run(global: &Global, command: UpstreamCommand) -> Result<(), Failure> {
@@ -161,9 +159,9 @@ pub async fn run_tools(global: &Global, command: ToolsCommand) -> Result<(), Fai
         ToolsCommand::Call { tool, args } => {
             let arguments = match serde_json::from_str::<serde_json::Value>(&args) {
                 Ok(serde_json::Value::Object(map)) => map,
-                Ok(_) => return Err(Failure::new(1, "--args must be a JSON object")),
+                Ok(_) => return Err(Failure::usage("--args must be a JSON object")),
                 Err(e) => {
-                    return Err(Failure::new(1, format!("--args is not valid JSON: {e}"))
+                    return Err(Failure::usage(format!("--args is not valid JSON: {e}"))
                         .hint(r#"quote it for the shell: --args '{"key": "value"}'"#));
                 }
             };
@@ -171,7 +169,7 @@ pub async fn run_tools(global: &Global, command: ToolsCommand) -> Result<(), Fai
             let is_error = result.is_error;
             global.output().print(&result, render_call)?;
             if is_error {
-                return Err(Failure::new(1, "the tool reported an error"));
+                return Err(Failure::error("the tool reported an error"));
             }
             Ok(())
         }
@@ -179,7 +177,7 @@ pub async fn run_tools(global: &Global, command: ToolsCommand) -> Result<(), Fai
 }
 
 fn add_request(args: AddArgs) -> Result<AddServer, Failure> {
-    let usage = |message: String| Failure::new(1, message);
+    let usage = |message: String| Failure::usage(message);
     let mut server = ServerSpec {
         transport: (args.transport != TransportSetting::Auto)
             .then(|| args.transport.as_str().to_owned()),
@@ -219,10 +217,9 @@ fn pairs(
             Some((key, value)) if !key.trim().is_empty() => {
                 Ok((key.trim().to_owned(), value.trim().to_owned()))
             }
-            _ => Err(Failure::new(
-                1,
-                format!("\"{item}\" is not of the form {form}"),
-            )),
+            _ => Err(Failure::usage(format!(
+                "\"{item}\" is not of the form {form}"
+            ))),
         })
         .collect()
 }
@@ -303,13 +300,12 @@ async fn logs(
                 print(&line);
             }
             Event::ServerRemoved { name: removed } if removed == name => {
-                return Err(Failure::new(1, format!("server \"{name}\" was removed")));
+                return Err(Failure::error(format!("server \"{name}\" was removed")));
             }
             _ => {}
         }
     }
-    Err(Failure::new(
-        1,
+    Err(Failure::error(
         "the daemon closed the event stream (it stopped)",
     ))
 }

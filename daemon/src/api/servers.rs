@@ -21,9 +21,7 @@ impl From<ManageError> for ApiFailure {
         let (status, code) = match &error {
             ManageError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             ManageError::Exists(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
-            ManageError::InvalidName(_) | ManageError::Import(_) => {
-                (StatusCode::BAD_REQUEST, ErrorCode::BadRequest)
-            }
+            ManageError::InvalidName(_) => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
             ManageError::Edit(crate::config::EditError::Refused { .. }) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ConfigInvalid)
             }

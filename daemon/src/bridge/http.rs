@@ -14,7 +14,8 @@ use hyper_util::rt::TokioIo;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::message::MCP_SESSION_ID;
-use crate::client::{ClientError, SseMessages, SseReadError, connect_socket, sse_messages};
+use crate::client::{ClientError, connect_socket};
+use crate::sse::{SseMessages, SseReadError, sse_messages};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {

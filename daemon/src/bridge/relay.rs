@@ -51,7 +51,7 @@ pub(super) struct Pending {
 
 impl Bridge {
     pub(super) fn state(&self) -> MutexGuard<'_, State> {
-        crate::poison::lock(&self.state)
+        crate::sync::lock(&self.state)
     }
 
     pub(super) fn fail(&self, error: BridgeError) {

@@ -392,6 +392,25 @@ fn valid_name(name: &str) -> String {
 /// Adds the sources' servers to `config` (in memory only: saving is the caller's call).
 /// A name the config already has is skipped unless `overwrite`, then replaced in place. A
 /// name two sources define differently is an error, and then nothing is changed.
+/// Merges servers from other clients' config files into `config_path`; every one arrives
+/// quarantined. With `dry_run`, the result is checked but not written. A running daemon
+/// picks the written file up through its config watcher.
+pub fn import_into(
+    config_path: &Path,
+    sources: &[ImportSource],
+    overwrite: bool,
+    dry_run: bool,
+) -> Result<ImportReport, ImportError> {
+    let mut file = ConfigFile::open(config_path)?;
+    let report = merge(&mut file, sources, overwrite)?;
+    if dry_run {
+        file.check()?;
+    } else if !report.added.is_empty() || !report.replaced.is_empty() {
+        file.save()?;
+    }
+    Ok(report)
+}
+
 pub fn merge(
     config: &mut ConfigFile,
     sources: &[ImportSource],

@@ -18,6 +18,7 @@ use super::api_key;
 use super::lock::{InstanceLock, LockError};
 use crate::api;
 use crate::config::{self, ConfigError, LoadedConfig};
+use crate::exit_code::ExitCode;
 use crate::logs;
 use crate::paths::{Paths, PathsError};
 use crate::upstream::Launcher;
@@ -83,20 +84,19 @@ pub enum StartError {
 }
 
 impl StartError {
-    /// Exit codes as in MCPProxy: 2 port in use, 3 locked, 4 config invalid, 5 permission.
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> ExitCode {
         match self {
-            Self::PortInUse { .. } => 2,
-            Self::Locked(LockError::Held { .. }) | Self::SocketInUse { .. } => 3,
-            Self::Config(e) if e.is_permission_denied() => 5,
-            Self::Config(_) | Self::ListenValue(_) => 4,
-            Self::Permission { .. } => 5,
+            Self::PortInUse { .. } => ExitCode::PortInUse,
+            Self::Locked(LockError::Held { .. }) | Self::SocketInUse { .. } => ExitCode::Locked,
+            Self::Config(e) if e.is_permission_denied() => ExitCode::PermissionDenied,
+            Self::Config(_) | Self::ListenValue(_) => ExitCode::ConfigInvalid,
+            Self::Permission { .. } => ExitCode::PermissionDenied,
             Self::Listen { source, .. }
                 if source.kind() == std::io::ErrorKind::PermissionDenied =>
             {
-                5
+                ExitCode::PermissionDenied
             }
-            _ => 1,
+            _ => ExitCode::Error,
         }
     }
 

@@ -16,7 +16,7 @@
 // 2025-11-25 era still ask for them, and clients of both eras still answer.
 #![allow(deprecated)]
 
-use crate::poison::lock;
+use crate::sync::lock;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};

@@ -183,7 +183,7 @@ impl ResourceListens {
     }
 
     fn tasks(&self) -> std::sync::MutexGuard<'_, HashMap<String, AbortHandle>> {
-        crate::poison::lock(&self.tasks)
+        crate::sync::lock(&self.tasks)
     }
 }
 
@@ -250,7 +250,7 @@ impl ServerHandler for Passthrough {
         let downstream = Downstream {
             context: &context,
             session: self.session,
-            log_level: *crate::poison::lock(&self.log_level),
+            log_level: *crate::sync::lock(&self.log_level),
             parked: &self.parked,
         };
         forward::call_tool(
@@ -385,7 +385,7 @@ impl ServerHandler for Passthrough {
                 .await
                 .map_err(upstream_request::error)?;
         }
-        *crate::poison::lock(&self.log_level) = Some(level);
+        *crate::sync::lock(&self.log_level) = Some(level);
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 //! sessions and that server's `/mcp/server/NAME` sessions. (Clients of 2026-07-28 get them
 //! through their `subscriptions/listen` streams instead; see the surfaces' `listen`.)
 
-use crate::poison::lock;
+use crate::sync::lock;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -94,7 +94,7 @@ impl Guard {
     fn lock(&self) -> std::sync::MutexGuard<'_, GuardState> {
         // The state stays consistent even if a holder panicked: every update is one insert or
         // remove followed by idempotent writes.
-        crate::poison::lock(&self.state)
+        crate::sync::lock(&self.state)
     }
 }
 

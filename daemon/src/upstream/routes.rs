@@ -16,7 +16,7 @@
 //! is done with it, and a call waits for the ones that arrived before its result
 //! ([`CallRoutes::caught_up`]).
 
-use crate::poison::lock;
+use crate::sync::lock;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

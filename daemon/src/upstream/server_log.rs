@@ -67,7 +67,7 @@ impl ServerLog {
             text,
         };
         {
-            let mut file = crate::poison::lock(&self.file);
+            let mut file = crate::sync::lock(&self.file);
             if let Some(file) = file.as_mut() {
                 // One write per line, so a rotation never splits a line between two files.
                 let mut entry = format_line(&line);

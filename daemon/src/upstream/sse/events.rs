@@ -6,8 +6,8 @@ use rmcp::model::ServerJsonRpcMessage;
 use tokio::sync::mpsc;
 
 use super::SseError;
-use crate::client::{SseMessages, SseReadError};
 use crate::protocol::SseMessage;
+use crate::sse::{SseMessages, SseReadError};
 
 /// The largest event we hold in memory. Big enough for tool results carrying images, small
 /// enough that a misbehaving server cannot grow the daemon without bound. The parser
