@@ -1,32 +1,30 @@
 //! The daemon handle: a cheap-to-clone view of the running engine that the API, the
 //! supervisors and the proxy share, with the event bus every state change goes through.
 
-pub mod api_key;
+mod components;
 mod config_watch;
-pub mod lock;
-mod start;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use jiff::Timestamp;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-pub use self::api_key::ApiKey;
-pub(crate) use self::start::io_error;
-pub use self::start::{ServeOptions, StartError, serve};
+pub use self::components::Components;
+pub use self::config_watch::watch as watch_config;
 use crate::config::LoadedConfig;
+use crate::events::{DaemonEvent, EventBus};
+use crate::gate::{CatalogGate, GateStage};
+use crate::http::ApiKey;
 use crate::paths::Paths;
 use crate::protocol::{
-    Event, MCP_PROTOCOL_VERSIONS, PROTOCOL_VERSION, ServerCounts, ServerState, ServerView, State,
-    Status,
+    ConfigProblem, Goodbye, GoodbyeReason, HeldItem, MCP_PROTOCOL_VERSIONS, PROTOCOL_VERSION,
+    ServerCounts, ServerState, ServerView, State, Status, ToolView,
 };
+use crate::sync::lock;
 use crate::upstream::{Launcher, Upstreams};
-
-/// How many events a slow subscriber may fall behind before it is told it lagged.
-const BUS_CAPACITY: usize = 4096;
 
 #[derive(Clone)]
 pub struct Daemon {
@@ -48,37 +46,73 @@ struct Inner {
     listen: Option<SocketAddr>,
     api_key: ApiKey,
     config: RwLock<Arc<LoadedConfig>>,
+    /// Why the file on disk is not the running config, while it is broken.
+    config_problems: Mutex<Vec<ConfigProblem>>,
     /// Serialises config edits and reloads, so each applies to the one before it.
     config_edits: tokio::sync::Mutex<()>,
-    bus: broadcast::Sender<Event>,
+    bus: EventBus,
     upstreams: Upstreams,
     shutdown: CancellationToken,
+    /// What attached clients are told when the daemon goes away.
+    goodbye: Mutex<Option<Goodbye>>,
+}
+
+/// Everything a [`Daemon`] is made of, before it runs.
+pub struct DaemonBuilder {
+    paths: Paths,
+    config: LoadedConfig,
+    listen: Option<SocketAddr>,
+    api_key: ApiKey,
+    launcher: Launcher,
+    stages: Vec<Arc<dyn GateStage>>,
+}
+
+impl DaemonBuilder {
+    /// Adds a stage at the end of the catalog gate.
+    pub fn gate_stage(mut self, stage: Arc<dyn GateStage>) -> Self {
+        self.stages.push(stage);
+        self
+    }
+
+    /// The daemon, its servers not started yet (see [`Daemon::start_servers`]).
+    pub fn build(self) -> Daemon {
+        let bus = EventBus::default();
+        let gate = Arc::new(CatalogGate::new(self.stages));
+        let upstreams = Upstreams::new(self.launcher, self.paths.clone(), bus.clone(), gate);
+        Daemon {
+            inner: Arc::new(Inner {
+                paths: self.paths,
+                started_at: Timestamp::now(),
+                started: Instant::now(),
+                listen: self.listen,
+                api_key: self.api_key,
+                config: RwLock::new(Arc::new(self.config)),
+                config_problems: Mutex::new(Vec::new()),
+                config_edits: tokio::sync::Mutex::new(()),
+                bus,
+                upstreams,
+                shutdown: CancellationToken::new(),
+                goodbye: Mutex::new(None),
+            }),
+        }
+    }
 }
 
 impl Daemon {
-    /// A daemon with its servers not started yet (see [`Self::start_servers`]).
-    pub fn new(
+    pub fn builder(
         paths: Paths,
         config: LoadedConfig,
         listen: Option<SocketAddr>,
         api_key: ApiKey,
         launcher: Launcher,
-    ) -> Self {
-        let (bus, _) = broadcast::channel(BUS_CAPACITY);
-        let upstreams = Upstreams::new(launcher, paths.clone(), bus.clone());
-        Self {
-            inner: Arc::new(Inner {
-                paths,
-                started_at: Timestamp::now(),
-                started: Instant::now(),
-                listen,
-                api_key,
-                config: RwLock::new(Arc::new(config)),
-                config_edits: tokio::sync::Mutex::new(()),
-                bus,
-                upstreams,
-                shutdown: CancellationToken::new(),
-            }),
+    ) -> DaemonBuilder {
+        DaemonBuilder {
+            paths,
+            config,
+            listen,
+            api_key,
+            launcher,
+            stages: Vec::new(),
         }
     }
 
@@ -112,16 +146,23 @@ impl Daemon {
             Ok(mut config) => *config = Arc::new(loaded),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(loaded),
         }
-        self.emit(Event::ConfigReloaded { path });
+        lock(&self.inner.config_problems).clear();
+        self.emit(DaemonEvent::ConfigApplied { path });
     }
 
     /// Re-reads the config file and applies it when it changed. A broken file is refused
-    /// (the running config stays) and reported as a `config_error` event.
+    /// (the running config stays), kept as the standing config error and reported.
     pub async fn reload_config(&self) -> Result<bool, crate::config::ConfigError> {
         let _edits = self.lock_config_edits().await;
         let path = self.config().path.clone();
         match crate::config::load(&path) {
-            Ok(loaded) if loaded.text == self.config().text => Ok(false),
+            Ok(loaded) if loaded.text == self.config().text => {
+                // Back to the running text after a broken edit: the error is gone.
+                if !std::mem::take(&mut *lock(&self.inner.config_problems)).is_empty() {
+                    self.emit(DaemonEvent::ConfigApplied { path });
+                }
+                Ok(false)
+            }
             Ok(loaded) => {
                 tracing::info!(path = %path.display(), "config changed on disk; applying it");
                 self.apply_config(loaded);
@@ -131,9 +172,9 @@ impl Daemon {
                 tracing::warn!(
                     "the changed config was refused; still running the previous one:\n{error}"
                 );
-                self.emit(Event::ConfigError {
-                    problems: error.problems(),
-                });
+                let problems = error.problems();
+                *lock(&self.inner.config_problems) = problems.clone();
+                self.emit(DaemonEvent::ConfigRefused { problems });
                 Err(error)
             }
         }
@@ -160,16 +201,26 @@ impl Daemon {
         &self.inner.shutdown
     }
 
-    pub fn shutdown(&self) {
+    /// Starts the shutdown; attached clients are told `reason`. The first reason given wins.
+    pub fn shutdown(&self, reason: GoodbyeReason, message: impl Into<String>) {
+        lock(&self.inner.goodbye).get_or_insert_with(|| Goodbye {
+            reason,
+            message: message.into(),
+        });
         self.inner.shutdown.cancel();
     }
 
-    /// Publishes an event to every subscriber (a bus with no subscribers drops it).
-    pub fn emit(&self, event: Event) {
-        let _ = self.inner.bus.send(event);
+    /// Why the daemon is going away, once it is.
+    pub fn goodbye(&self) -> Option<Goodbye> {
+        lock(&self.inner.goodbye).clone()
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+    /// Publishes an event to every subscriber (a bus with no subscribers drops it).
+    pub fn emit(&self, event: DaemonEvent) {
+        self.inner.bus.emit(event);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<DaemonEvent> {
         self.inner.bus.subscribe()
     }
 
@@ -177,18 +228,26 @@ impl Daemon {
         self.inner.upstreams.views()
     }
 
+    pub fn tools(&self) -> Vec<ToolView> {
+        self.inner.upstreams.tools(None)
+    }
+
+    pub fn held(&self) -> Vec<HeldItem> {
+        self.inner.upstreams.held(None)
+    }
+
     pub fn status(&self, show_key: bool) -> Status {
         self.status_with(&self.servers(), show_key)
     }
 
-    /// Status and servers, consistent with each other.
+    /// Everything a client draws from, consistent with itself.
     pub fn state(&self) -> State {
         let servers = self.servers();
         State {
             status: self.status_with(&servers, false),
             servers,
-            tools: self.inner.upstreams.tools(None),
-            held: Vec::new(),
+            tools: self.tools(),
+            held: self.held(),
         }
     }
 
@@ -217,7 +276,7 @@ impl Daemon {
                 failing: count(&|s| s.state.is_failing()),
                 quarantined: count(&|s| s.quarantined),
             },
-            config_problems: Vec::new(),
+            config_problems: lock(&self.inner.config_problems).clone(),
             api_key: show_key.then(|| self.inner.api_key.expose().to_owned()),
         }
     }

@@ -16,15 +16,25 @@ pub mod api;
 #[cfg(feature = "server")]
 pub mod bridge;
 #[cfg(feature = "server")]
+pub mod catalog;
+#[cfg(feature = "server")]
 pub mod daemon;
 #[cfg(feature = "server")]
 pub mod demo;
+#[cfg(feature = "server")]
+pub mod events;
+#[cfg(feature = "server")]
+pub mod gate;
+#[cfg(feature = "server")]
+pub mod http;
 #[cfg(feature = "server")]
 pub mod logs;
 #[cfg(feature = "server")]
 pub mod manage;
 #[cfg(feature = "server")]
 pub mod proxy;
+#[cfg(feature = "server")]
+pub mod serve;
 #[cfg(feature = "server")]
 mod sync;
 #[cfg(feature = "server")]

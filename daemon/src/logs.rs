@@ -11,6 +11,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use tracing_subscriber::EnvFilter;
+
+use crate::protocol::{LogLevel, LogLine, LogOrigin};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
@@ -127,9 +129,89 @@ pub fn init_daemon_logging(
     Ok(LogGuard { _worker: worker })
 }
 
+/// The last `count` lines of the daemon's log (and of its last rotated file when the live
+/// one is shorter), oldest first. A line that does not start with a timestamp continues the
+/// one before it.
+pub fn tail(path: &Path, count: usize) -> io::Result<Vec<LogLine>> {
+    let mut lines = read_daemon_lines(path)?;
+    if lines.len() < count {
+        let mut older = read_daemon_lines(&rotated(path, 1)).unwrap_or_default();
+        older.append(&mut lines);
+        lines = older;
+    }
+    let skip = lines.len().saturating_sub(count);
+    Ok(lines.split_off(skip))
+}
+
+fn read_daemon_lines(path: &Path) -> io::Result<Vec<LogLine>> {
+    let text = match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut lines: Vec<LogLine> = Vec::new();
+    for raw in text.lines() {
+        match parse_daemon_line(raw) {
+            Some(line) => lines.push(line),
+            None => {
+                if let Some(last) = lines.last_mut() {
+                    last.text.push('\n');
+                    last.text.push_str(raw);
+                }
+            }
+        }
+    }
+    Ok(lines)
+}
+
+/// One line as `tracing_subscriber::fmt` writes it: `TIMESTAMP  LEVEL target: message`.
+fn parse_daemon_line(raw: &str) -> Option<LogLine> {
+    let (at, rest) = raw.split_once(' ')?;
+    let at = at.parse().ok()?;
+    let rest = rest.trim_start();
+    let (level, text) = rest.split_once(' ').unwrap_or((rest, ""));
+    let level = match level {
+        "TRACE" => LogLevel::Trace,
+        "DEBUG" => LogLevel::Debug,
+        "INFO" => LogLevel::Info,
+        "WARN" => LogLevel::Warn,
+        "ERROR" => LogLevel::Error,
+        _ => return None,
+    };
+    Some(LogLine {
+        server: None,
+        at,
+        level,
+        origin: LogOrigin::Daemon,
+        text: text.trim_start().to_owned(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_daemon_log_reads_back_with_continuation_lines() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("mcpproxy.log");
+        std::fs::write(
+            &path,
+            "2026-12-06T07:00:00.000001Z  INFO mcpproxy_daemon::serve: ready pid=1\n\
+             2026-12-06T07:00:01.000001Z  WARN mcpproxy_daemon::daemon: refused:\n\
+             error: unknown key\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let lines = tail(&path, 10).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].level, LogLevel::Info);
+        assert_eq!(lines[0].text, "mcpproxy_daemon::serve: ready pid=1");
+        assert_eq!(
+            lines[1].text,
+            "mcpproxy_daemon::daemon: refused:\nerror: unknown key"
+        );
+        assert_eq!(tail(&path, 1).unwrap_or_default().len(), 1);
+    }
 
     #[test]
     fn rotates_by_size_and_keeps_a_few() {

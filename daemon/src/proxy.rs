@@ -44,9 +44,9 @@ pub use self::names::direct_name;
 use self::parked::ParkedCalls;
 use self::passthrough::Passthrough;
 use self::sessions::Sessions;
-use crate::api::ApiFailure;
 use crate::config::Routing;
 use crate::daemon::Daemon;
+use crate::http::ApiFailure;
 use crate::protocol::{ErrorCode, ServerState, TransportKind};
 
 type Service<S> = StreamableHttpService<S, LocalSessionManager>;
@@ -86,10 +86,6 @@ impl Proxy {
                 DirectSurface::new(daemon.clone(), Arc::clone(&sessions), Arc::clone(&parked))
             })
         };
-        tokio::spawn(sessions::forward_list_changes(
-            daemon.clone(),
-            Arc::clone(&sessions),
-        ));
         Arc::new(Self {
             daemon: daemon.clone(),
             sessions,
@@ -98,6 +94,11 @@ impl Proxy {
             all,
             servers: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Tells MCP sessions about tool list changes until `stop`.
+    pub async fn forward_changes(&self, stop: tokio_util::sync::CancellationToken) {
+        sessions::forward_list_changes(self.daemon.clone(), Arc::clone(&self.sessions), stop).await;
     }
 
     /// The passthrough service of one server, made on first use.
@@ -154,8 +155,8 @@ pub fn routes(proxy: &Arc<Proxy>, require_key: bool) -> Router<Daemon> {
         .layer(axum::middleware::from_fn(check_origin));
     if require_key {
         router = router.layer(axum::middleware::from_fn_with_state(
-            proxy.daemon.clone(),
-            crate::api::require_api_key,
+            proxy.daemon.api_key().clone(),
+            crate::http::require_api_key,
         ));
     }
     router

@@ -7,7 +7,6 @@
 
 mod backoff;
 pub mod call;
-mod catalog;
 mod connect;
 pub mod guard;
 mod handler;
@@ -19,23 +18,25 @@ pub mod server_log;
 pub mod sse;
 mod supervisor;
 
-use crate::sync::lock;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use rmcp::model::ServerCapabilities;
 use rmcp::service::{Peer, RoleClient};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-pub use self::catalog::Catalog;
 pub use self::connect::Launcher;
 use self::server_log::ServerLog;
 use self::supervisor::{Control, Supervisor};
+use crate::catalog::Catalog;
 use crate::config::ServerConfig;
+use crate::events::{DaemonEvent, EventBus};
+use crate::gate::{CatalogChange, CatalogGate, Gated, Passed};
 use crate::paths::Paths;
-use crate::protocol::{Event, ServerView, ToolView};
+use crate::protocol::{HeldItem, ItemKind, ServerState, ServerView, ToolView};
+use crate::sync::lock;
 
 /// Beyond the two stop phases, how long a stopping supervisor may take before it is aborted.
 const SHUTDOWN_MARGIN: Duration = Duration::from_secs(3);
@@ -59,14 +60,22 @@ pub struct ServerShared {
     /// Calls in flight through this server, for routing its messages back.
     pub routes: Arc<routes::CallRoutes>,
     view: Mutex<ServerView>,
+    /// The state in `view`, for waiting on a change without polling.
+    state: watch::Sender<ServerState>,
     live: RwLock<Live>,
-    bus: broadcast::Sender<Event>,
+    /// Serialises gate passes, so a catalog never overtakes the one after it.
+    gating: tokio::sync::Mutex<()>,
+    gate: Arc<CatalogGate>,
+    bus: EventBus,
 }
 
 #[derive(Debug, Default)]
 struct Live {
     connection: Option<Connection>,
-    catalog: Catalog,
+    /// The catalog as the server delivered it.
+    delivered: Catalog,
+    /// The catalog after the gate: what agents may see and use.
+    gated: Gated,
 }
 
 impl ServerShared {
@@ -74,14 +83,19 @@ impl ServerShared {
         name: &str,
         config: &ServerConfig,
         log: Arc<ServerLog>,
-        bus: broadcast::Sender<Event>,
+        bus: EventBus,
+        gate: Arc<CatalogGate>,
     ) -> Self {
+        let view = initial_view(name, config);
         Self {
             name: name.to_owned(),
             log,
             routes: Arc::default(),
-            view: Mutex::new(initial_view(name, config)),
+            state: watch::Sender::new(view.state),
+            view: Mutex::new(view),
             live: RwLock::new(Live::default()),
+            gating: tokio::sync::Mutex::new(()),
+            gate,
             bus,
         }
     }
@@ -90,15 +104,30 @@ impl ServerShared {
         lock(&self.view).clone()
     }
 
+    /// Follows the server's state (`connecting`, `ready`, ...).
+    pub fn watch_state(&self) -> watch::Receiver<ServerState> {
+        self.state.subscribe()
+    }
+
     /// Changes the view and publishes it.
     pub fn update(&self, change: impl FnOnce(&mut ServerView)) {
+        let (tools, held) = {
+            let live = self.read_live();
+            (live.gated.served.tools.len(), live.gated.held.len())
+        };
         let view = {
             let mut view = lock(&self.view);
             change(&mut view);
-            view.tool_count = self.tool_count();
+            view.tool_count = u32::try_from(tools).unwrap_or(u32::MAX);
+            view.pending_review = u32::try_from(held).unwrap_or(u32::MAX);
             view.clone()
         };
-        let _ = self.bus.send(Event::Server(view));
+        self.state.send_if_modified(|state| {
+            let changed = *state != view.state;
+            *state = view.state;
+            changed
+        });
+        self.bus.emit(DaemonEvent::Server(view));
     }
 
     pub fn connection(&self) -> Option<Connection> {
@@ -113,13 +142,19 @@ impl ServerShared {
             .and_then(|c| c.instructions.clone())
     }
 
+    /// What agents may see of the server now (a copy).
     pub fn catalog(&self) -> Catalog {
-        self.read_live().catalog.clone()
+        self.read_live().gated.served.clone()
     }
 
-    /// Reads the catalog in place (no copy: calls look tools up on their hot path).
+    /// Reads what agents may see in place (no copy: calls look tools up on their hot path).
     pub fn with_catalog<R>(&self, read: impl FnOnce(&Catalog) -> R) -> R {
-        read(&self.read_live().catalog)
+        read(&self.read_live().gated.served)
+    }
+
+    /// The hashes of the items the gate let through.
+    pub fn passed(&self) -> Passed {
+        self.read_live().gated.passed.clone()
     }
 
     /// The annotations of one tool, read in place (intent checks run on every call).
@@ -129,7 +164,7 @@ impl ServerShared {
                 .tools
                 .iter()
                 .find(|t| t.name == name)
-                .map(catalog::tool_hints)
+                .map(crate::catalog::tool_hints)
         })
     }
 
@@ -137,36 +172,83 @@ impl ServerShared {
         self.with_catalog(|catalog| catalog.tools.iter().any(|t| t.name == name))
     }
 
+    /// Why the gate holds an item of this server, if it does.
+    pub fn held_item(&self, kind: ItemKind, name: &str) -> Option<HeldItem> {
+        self.read_live()
+            .gated
+            .held
+            .iter()
+            .find(|item| item.kind == kind && item.name == name)
+            .cloned()
+    }
+
     pub fn tools(&self) -> Vec<ToolView> {
-        self.read_live().catalog.tool_views(&self.name)
+        self.read_live().gated.served.tool_views(&self.name)
     }
 
-    fn tool_count(&self) -> u32 {
-        u32::try_from(self.read_live().catalog.tools.len()).unwrap_or(u32::MAX)
+    pub fn held(&self) -> Vec<HeldItem> {
+        self.read_live().gated.held.clone()
     }
 
-    fn set_connection(&self, connection: Option<Connection>, catalog: Catalog) {
-        let mut live = self
-            .live
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        live.connection = connection;
-        live.catalog = catalog;
+    /// The catalog as the server delivered it, before the gate.
+    fn delivered(&self) -> Catalog {
+        self.read_live().delivered.clone()
     }
 
-    fn replace_catalog(&self, catalog: Catalog) {
-        self.live
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .catalog = catalog;
-        self.update(|_| {});
+    fn set_connection(&self, connection: Option<Connection>) {
+        self.write_live().connection = connection;
     }
 
-    fn publish_tools(&self) {
-        let _ = self.bus.send(Event::Tools {
-            server: self.name.clone(),
-            tools: self.tools(),
-        });
+    /// Passes a catalog the server delivered through the gate, then serves what passed.
+    async fn deliver(&self, delivered: Catalog) {
+        let _gating = self.gating.lock().await;
+        let gate = Arc::clone(&self.gate);
+        let server = self.name.clone();
+        // Stages may read files or a database: off the async workers.
+        let passed = tokio::task::spawn_blocking(move || {
+            let gated = gate.pass(&server, &delivered);
+            (delivered, gated)
+        })
+        .await;
+        match passed {
+            Ok((delivered, gated)) => self.serve(delivered, gated),
+            Err(e) => self.log.daemon(
+                crate::protocol::LogLevel::Error,
+                format!("the catalog gate failed; keeping what was served: {e}"),
+            ),
+        }
+    }
+
+    /// Passes the last delivered catalog through the gate again (a stage changed its mind:
+    /// an approval, a switch).
+    pub async fn regate(&self) {
+        let delivered = self.read_live().delivered.clone();
+        if self.connection().is_some() {
+            self.deliver(delivered).await;
+        }
+    }
+
+    /// Serves nothing (the connection ended) and tells the stages to forget the server.
+    fn withdraw(&self) {
+        self.serve(Catalog::default(), Gated::default());
+        self.gate.forget(&self.name);
+    }
+
+    fn serve(&self, delivered: Catalog, gated: Gated) {
+        let change = {
+            let mut live = self.write_live();
+            let change = CatalogChange::between(&live.gated, &gated);
+            live.delivered = delivered;
+            live.gated = gated;
+            change
+        };
+        if change.any() {
+            self.update(|_| {});
+            self.bus.emit(DaemonEvent::Catalog {
+                server: self.name.clone(),
+                change,
+            });
+        }
     }
 
     fn read_live(&self) -> std::sync::RwLockReadGuard<'_, Live> {
@@ -174,10 +256,15 @@ impl ServerShared {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+
+    fn write_live(&self) -> std::sync::RwLockWriteGuard<'_, Live> {
+        self.live
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 fn initial_view(name: &str, config: &ServerConfig) -> ServerView {
-    use crate::protocol::ServerState;
     let state =
         ServerState::held(config.enabled, config.quarantined).unwrap_or(ServerState::Connecting);
     ServerView {
@@ -218,7 +305,8 @@ pub struct Upstreams {
     stopping: Mutex<Vec<JoinHandle<()>>>,
     launcher: Launcher,
     paths: Paths,
-    bus: broadcast::Sender<Event>,
+    bus: EventBus,
+    gate: Arc<CatalogGate>,
 }
 
 impl std::fmt::Debug for Upstreams {
@@ -228,13 +316,14 @@ impl std::fmt::Debug for Upstreams {
 }
 
 impl Upstreams {
-    pub fn new(launcher: Launcher, paths: Paths, bus: broadcast::Sender<Event>) -> Self {
+    pub fn new(launcher: Launcher, paths: Paths, bus: EventBus, gate: Arc<CatalogGate>) -> Self {
         Self {
             servers: Mutex::new(BTreeMap::new()),
             stopping: Mutex::new(Vec::new()),
             launcher,
             paths,
             bus,
+            gate,
         }
     }
 
@@ -256,7 +345,8 @@ impl Upstreams {
                 let mut stopping = lock(&self.stopping);
                 stopping.retain(|task| !task.is_finished());
                 stopping.push(entry.task);
-                let _ = self.bus.send(Event::ServerRemoved { name });
+                self.gate.forget(&name);
+                self.bus.emit(DaemonEvent::ServerRemoved { name });
             }
         }
         for (name, config) in servers {
@@ -293,7 +383,13 @@ impl Upstreams {
                 None,
             ),
         };
-        let shared = Arc::new(ServerShared::new(name, config, log, self.bus.clone()));
+        let shared = Arc::new(ServerShared::new(
+            name,
+            config,
+            log,
+            self.bus.clone(),
+            Arc::clone(&self.gate),
+        ));
         let (control, receiver) = mpsc::unbounded_channel();
         let supervisor = Supervisor::new(
             Arc::clone(&shared),
@@ -302,7 +398,7 @@ impl Upstreams {
             self.launcher.clone(),
             predecessor,
         );
-        let _ = self.bus.send(Event::Server(shared.view()));
+        self.bus.emit(DaemonEvent::Server(shared.view()));
         Entry {
             config: config.clone(),
             shared,
@@ -336,12 +432,33 @@ impl Upstreams {
     /// Tools of every server, or of one.
     pub fn tools(&self, server: Option<&str>) -> Vec<ToolView> {
         // Views are built outside the registry lock: schemas can be large.
-        let selected: Vec<Arc<ServerShared>> = lock(&self.servers)
+        self.selected(server)
+            .iter()
+            .flat_map(|shared| shared.tools())
+            .collect()
+    }
+
+    /// Held items of every server, or of one.
+    pub fn held(&self, server: Option<&str>) -> Vec<HeldItem> {
+        self.selected(server)
+            .iter()
+            .flat_map(|shared| shared.held())
+            .collect()
+    }
+
+    /// Passes every server's last catalog through the gate again.
+    pub async fn regate_all(&self) {
+        for server in self.selected(None) {
+            server.regate().await;
+        }
+    }
+
+    fn selected(&self, server: Option<&str>) -> Vec<Arc<ServerShared>> {
+        lock(&self.servers)
             .iter()
             .filter(|(name, _)| server.is_none_or(|s| s == name.as_str()))
             .map(|(_, e)| Arc::clone(&e.shared))
-            .collect();
-        selected.iter().flat_map(|shared| shared.tools()).collect()
+            .collect()
     }
 
     /// Reconnects a server now. False when there is no such server.

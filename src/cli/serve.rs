@@ -1,7 +1,7 @@
 //! `mcpproxy serve`: the daemon in the foreground.
 
 use clap::Args;
-use mcpproxy_daemon::daemon::{self, ServeOptions};
+use mcpproxy_daemon::serve::{self, ServeOptions};
 
 use super::{Failure, Global};
 
@@ -36,7 +36,7 @@ pub fn run(global: &Global, args: ServeArgs) -> Result<(), Failure> {
         .thread_name("mcpproxy")
         .build()
         .map_err(|e| Failure::error(format!("cannot start the async runtime: {e}")))?;
-    let result = runtime.block_on(daemon::serve(options));
+    let result = runtime.block_on(serve::serve(options));
     // Tasks still running (a stuck upstream read, say) must not hold the exit hostage.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     result.map_err(|e| Failure::new(e.exit_code(), e.to_string()).maybe_hint(e.hint()))

@@ -9,8 +9,8 @@ use jiff::Timestamp;
 use mcpproxy_daemon::client::{Client, ServerAction};
 use mcpproxy_daemon::config::TransportSetting;
 use mcpproxy_daemon::protocol::{
-    AddServer, Event, Intent, LogLine, ServerSpec, ServerState, ServerView, ToolCall,
-    ToolCallResult, ToolView,
+    AddServer, Event, HeldItem, HeldList, Intent, LogLine, ServerSpec, ServerState, ServerView,
+    ToolCall, ToolCallResult, ToolView,
 };
 
 use super::{Failure, Global};
@@ -31,6 +31,11 @@ pub enum UpstreamCommand {
     Restart(Targets),
     /// Let a quarantined server run
     Approve { name: String },
+    /// List the tools, prompts and resources held back from agents, and why
+    Held {
+        /// Only this server's items
+        name: Option<String>,
+    },
     /// Show a server's log: its stderr, connection events and errors
     Logs {
         name: String,
@@ -140,6 +145,14 @@ pub async fn run(global: &Global, command: UpstreamCommand) -> Result<(), Failur
         UpstreamCommand::Approve { name } => {
             let view = client.server_action(&name, ServerAction::Approve).await?;
             output.print(&view, |v| format!("approved {}; it is {}", v.name, v.state))
+        }
+        UpstreamCommand::Held { name } => {
+            let path = match &name {
+                Some(name) => format!("/held?server={name}"),
+                None => "/held".to_owned(),
+            };
+            let list: HeldList = client.get(&path).await?;
+            output.print(&list, |l| render_held(&l.held))
         }
         UpstreamCommand::Logs {
             name,
@@ -287,22 +300,26 @@ async fn logs(
         print(line);
         last_at = Some(line.at);
     }
-    let Some(events) = events else {
+    let Some(mut events) = events else {
         return Ok(());
     };
-    let mut events = Box::pin(events);
     while let Some(event) = events.next().await {
-        match event? {
-            Event::Log(line)
-                if line.server.as_deref() == Some(name)
-                    && last_at.is_none_or(|at| line.at > at) =>
-            {
-                print(&line);
-            }
+        let lines = match event? {
+            Event::Log(line) => vec![line],
+            Event::Logs { lines } => lines,
             Event::ServerRemoved { name: removed } if removed == name => {
                 return Err(Failure::error(format!("server \"{name}\" was removed")));
             }
-            _ => {}
+            Event::Goodbye(goodbye) => {
+                return Err(Failure::error(goodbye.message)
+                    .hint("the log ends here; `mcpproxy daemon start` starts a new daemon"));
+            }
+            _ => continue,
+        };
+        for line in lines {
+            if line.server.as_deref() == Some(name) && last_at.is_none_or(|at| line.at > at) {
+                print(&line);
+            }
         }
     }
     Err(Failure::error(
@@ -376,6 +393,24 @@ fn detail(server: &ServerView) -> String {
         }
         _ => server.last_error.clone().unwrap_or_default(),
     }
+}
+
+fn render_held(held: &[HeldItem]) -> String {
+    if held.is_empty() {
+        return "nothing is held: agents see every item of every ready server".to_owned();
+    }
+    let rows: Vec<[String; 4]> = held
+        .iter()
+        .map(|item| {
+            [
+                format!("{}:{}", item.server, item.name),
+                item.kind.as_str().to_owned(),
+                item.stage.clone(),
+                item.reason.clone(),
+            ]
+        })
+        .collect();
+    table(&["ITEM", "KIND", "STAGE", "REASON"], &rows)
 }
 
 fn render_tools(tools: &[ToolView]) -> String {

@@ -1,8 +1,13 @@
-//! `GET /api/v1/events`: the live event stream (SSE). The first event is a `snapshot` of the
-//! whole state; deltas follow as they happen; a `heartbeat` is sent when nothing happened for
-//! a while. A subscriber that falls behind gets `lagged` and then a fresh snapshot, so a
-//! client never has to poll.
+//! `GET /api/v1/events`: the live event stream (SSE), and the edge where the daemon's
+//! internal events become the wire's [`Event`]s.
+//!
+//! The first event is a `snapshot` of the whole state; deltas follow as they happen; log
+//! lines that arrive together go out as one `logs` batch; a `heartbeat` is sent when nothing
+//! happened for a while. A subscriber that falls behind gets `lagged` and then a fresh
+//! snapshot, so a client never has to poll. When the daemon goes away the last event is
+//! `goodbye`, with the reason.
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -11,14 +16,18 @@ use axum::response::sse::{self, Sse};
 use futures_util::Stream;
 use jiff::Timestamp;
 use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::Receiver;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::time::Instant;
 
-use super::error::ApiFailure;
 use crate::daemon::Daemon;
-use crate::protocol::Event;
+use crate::events::DaemonEvent;
+use crate::http::ApiFailure;
+use crate::protocol::{Event, Goodbye, GoodbyeReason};
 
 const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
+/// At most this many log lines go in one `logs` batch.
+const MAX_LOG_BATCH: usize = 512;
 
 #[derive(Debug, Deserialize)]
 pub struct EventsQuery {
@@ -45,10 +54,11 @@ pub async fn events(
 
 struct Subscription {
     daemon: Daemon,
-    receiver: tokio::sync::broadcast::Receiver<Event>,
+    receiver: Receiver<DaemonEvent>,
     /// Events to send before reading the bus again.
-    queued: std::collections::VecDeque<Event>,
+    queued: VecDeque<Event>,
     heartbeat: Duration,
+    said_goodbye: bool,
 }
 
 fn event_stream(
@@ -63,6 +73,7 @@ fn event_stream(
         receiver,
         queued: [snapshot].into(),
         heartbeat,
+        said_goodbye: false,
     };
     futures_util::stream::unfold(subscription, |mut sub| async move {
         let event = next_event(&mut sub).await?;
@@ -71,22 +82,93 @@ fn event_stream(
 }
 
 async fn next_event(sub: &mut Subscription) -> Option<Event> {
-    if let Some(event) = sub.queued.pop_front() {
-        return Some(event);
-    }
-    let deadline = Instant::now() + sub.heartbeat;
-    tokio::select! {
-        () = sub.daemon.shutdown_token().cancelled() => None,
-        () = tokio::time::sleep_until(deadline) => Some(Event::Heartbeat { at: Timestamp::now() }),
-        received = sub.receiver.recv() => match received {
-            Ok(event) => Some(event),
-            Err(RecvError::Lagged(missed)) => {
-                sub.queued.push_back(Event::Snapshot(sub.daemon.state()));
-                Some(Event::Lagged { missed })
+    loop {
+        if let Some(event) = sub.queued.pop_front() {
+            return Some(event);
+        }
+        if sub.said_goodbye {
+            return None;
+        }
+        let deadline = Instant::now() + sub.heartbeat;
+        tokio::select! {
+            () = sub.daemon.shutdown_token().cancelled() => {
+                sub.said_goodbye = true;
+                return Some(Event::Goodbye(sub.daemon.goodbye().unwrap_or_else(|| Goodbye {
+                    reason: GoodbyeReason::Shutdown,
+                    message: "the daemon is stopping".to_owned(),
+                })));
             }
-            Err(RecvError::Closed) => None,
-        },
+            () = tokio::time::sleep_until(deadline) => {
+                return Some(Event::Heartbeat { at: Timestamp::now() });
+            }
+            received = sub.receiver.recv() => match received {
+                Ok(event) => wire_events(sub, event),
+                Err(RecvError::Lagged(missed)) => {
+                    sub.queued.push_back(Event::Lagged { missed });
+                    sub.queued.push_back(Event::Snapshot(sub.daemon.state()));
+                }
+                Err(RecvError::Closed) => return None,
+            },
+        }
     }
+}
+
+/// Queues the wire events for one internal event (none, one or several).
+fn wire_events(sub: &mut Subscription, event: DaemonEvent) {
+    let daemon = &sub.daemon;
+    match event {
+        DaemonEvent::Server(view) => sub.queued.push_back(Event::Server(view)),
+        DaemonEvent::ServerRemoved { name } => sub.queued.push_back(Event::ServerRemoved { name }),
+        DaemonEvent::Catalog { server, change } => {
+            if change.tools {
+                sub.queued.push_back(Event::Tools {
+                    tools: daemon.upstreams().tools(Some(&server)),
+                    server: server.clone(),
+                });
+            }
+            if change.held {
+                sub.queued.push_back(Event::Held {
+                    items: daemon.upstreams().held(Some(&server)),
+                    server,
+                });
+            }
+        }
+        DaemonEvent::Log(line) => {
+            // Lines that are already waiting go out with this one, as one batch.
+            let mut lines = vec![line];
+            while lines.len() < MAX_LOG_BATCH {
+                match sub.receiver.try_recv() {
+                    Ok(DaemonEvent::Log(line)) => lines.push(line),
+                    Ok(other) => {
+                        push_logs(&mut sub.queued, lines);
+                        return wire_events(sub, other);
+                    }
+                    Err(TryRecvError::Lagged(missed)) => {
+                        push_logs(&mut sub.queued, lines);
+                        sub.queued.push_back(Event::Lagged { missed });
+                        sub.queued.push_back(Event::Snapshot(sub.daemon.state()));
+                        return;
+                    }
+                    Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+                }
+            }
+            push_logs(&mut sub.queued, lines);
+        }
+        DaemonEvent::Activity(activity) => sub.queued.push_back(Event::Activity(activity)),
+        DaemonEvent::ConfigApplied { path } => {
+            sub.queued.push_back(Event::ConfigReloaded { path });
+        }
+        DaemonEvent::ConfigRefused { problems } => {
+            sub.queued.push_back(Event::ConfigError { problems });
+        }
+    }
+}
+
+fn push_logs(queued: &mut VecDeque<Event>, mut lines: Vec<crate::protocol::LogLine>) {
+    queued.push_back(match lines.len() {
+        1 => Event::Log(lines.remove(0)),
+        _ => Event::Logs { lines },
+    });
 }
 
 fn to_sse(event: &Event) -> sse::Event {

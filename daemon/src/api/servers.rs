@@ -1,16 +1,18 @@
-//! Server and tool routes: list, add, remove, enable, disable, restart, approve, logs.
+//! Server and tool routes: list, add, remove, enable, disable, restart, approve, logs; the
+//! tools agents see, calling one, and the items the catalog gate holds.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-use super::error::{ApiFailure, Body};
 use crate::daemon::Daemon;
+use crate::http::{ApiFailure, Body};
 use crate::manage::{self, ManageError};
 use crate::protocol::CallVariant;
 use crate::protocol::{
-    Ack, AddServer, ErrorCode, LogTail, ServerList, ServerView, ToolCall, ToolCallResult, ToolList,
+    Ack, AddServer, ErrorCode, HeldList, LogTail, ServerList, ServerView, ToolCall, ToolCallResult,
+    ToolList,
 };
 use crate::proxy::CallRecord;
 use crate::upstream::call::CallError;
@@ -154,6 +156,26 @@ pub async fn tools(
     }))
 }
 
+#[derive(Debug, Deserialize)]
+pub struct HeldQuery {
+    server: Option<String>,
+}
+
+/// `GET /api/v1/held?server=NAME`: what the catalog gate keeps from agents, and why.
+pub async fn held(
+    State(daemon): State<Daemon>,
+    Query(query): Query<HeldQuery>,
+) -> Result<Json<HeldList>, ApiFailure> {
+    if let Some(name) = &query.server
+        && daemon.upstreams().server(name).is_none()
+    {
+        return Err(ManageError::NotFound(name.clone()).into());
+    }
+    Ok(Json(HeldList {
+        held: daemon.upstreams().held(query.server.as_deref()),
+    }))
+}
+
 impl From<CallError> for ApiFailure {
     fn from(error: CallError) -> Self {
         let (status, code) = match &error {
@@ -165,6 +187,7 @@ impl From<CallError> for ApiFailure {
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::UpstreamUnavailable,
             ),
+            CallError::Held { .. } => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
             CallError::Timeout { .. } => (StatusCode::GATEWAY_TIMEOUT, ErrorCode::Timeout),
             CallError::Upstream { .. } => (StatusCode::BAD_GATEWAY, ErrorCode::UpstreamError),
         };

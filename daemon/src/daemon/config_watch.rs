@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use notify::{RecursiveMode, Watcher as _};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
 use super::Daemon;
@@ -14,9 +15,9 @@ use super::Daemon;
 /// Editors write in bursts; one reload after the burst is enough.
 const DEBOUNCE: Duration = Duration::from_millis(150);
 
-/// Watches the daemon's config file until shutdown. Returns at once (with a warning) when
-/// the platform cannot watch files.
-pub async fn watch(daemon: Daemon) {
+/// Watches the daemon's config file until `stop`. Returns at once (with a warning) when the
+/// platform cannot watch files.
+pub async fn watch(daemon: Daemon, stop: CancellationToken) {
     let path = daemon.config().path.clone();
     let (Some(dir), Some(file_name)) = (path.parent(), path.file_name()) else {
         return;
@@ -42,7 +43,7 @@ pub async fn watch(daemon: Daemon) {
     }
     loop {
         tokio::select! {
-            () = daemon.shutdown_token().cancelled() => return,
+            () = stop.cancelled() => return,
             received = changed.recv() => if received.is_none() { return },
         }
         // Swallow the rest of the burst.

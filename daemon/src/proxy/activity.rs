@@ -7,7 +7,8 @@ use std::time::Instant;
 use jiff::Timestamp;
 
 use crate::daemon::Daemon;
-use crate::protocol::{Activity, CallOutcome, CallVariant, Event};
+use crate::events::DaemonEvent;
+use crate::protocol::{Activity, CallOutcome, CallVariant};
 use crate::upstream::call::CallError;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -43,7 +44,7 @@ impl CallRecord {
             bytes_out: 0,
             error: None,
         };
-        daemon.emit(Event::Activity(activity.clone()));
+        daemon.emit(DaemonEvent::Activity(activity.clone()));
         Self {
             daemon: daemon.clone(),
             activity,
@@ -78,7 +79,7 @@ impl CallRecord {
             Some(u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX));
         self.activity.bytes_out = bytes_out;
         self.activity.error = error;
-        self.daemon.emit(Event::Activity(self.activity));
+        self.daemon.emit(DaemonEvent::Activity(self.activity));
     }
 }
 

@@ -19,9 +19,10 @@ use super::names::direct_name;
 use super::parked::ParkedCalls;
 use super::sessions::{self, Sessions, Surface};
 use super::upstream_request;
+use crate::catalog::Catalog;
 use crate::daemon::Daemon;
-use crate::protocol::CallVariant;
-use crate::upstream::{Catalog, ServerShared};
+use crate::protocol::{CallVariant, ItemKind};
+use crate::upstream::ServerShared;
 
 #[derive(Clone)]
 pub struct DirectSurface {
@@ -273,6 +274,9 @@ impl ServerHandler for DirectSurface {
         request: ReadResourceRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
+        for server in serving_servers(&self.daemon) {
+            upstream_request::refuse_held(&server, ItemKind::Resource, &request.uri)?;
+        }
         let server = self.find_resource(&request.uri).ok_or_else(|| {
             ErrorData::resource_not_found(format!("no server offers {}", request.uri), None)
         })?;

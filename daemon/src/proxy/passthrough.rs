@@ -34,9 +34,10 @@ use super::forward::{self, Downstream};
 use super::parked::ParkedCalls;
 use super::sessions::{self, Sessions, Surface};
 use super::upstream_request;
+use crate::catalog::Catalog;
 use crate::daemon::Daemon;
-use crate::protocol::{CallVariant, ServerState};
-use crate::upstream::{Catalog, Connection, ServerShared};
+use crate::protocol::{CallVariant, ItemKind, ServerState};
+use crate::upstream::{Connection, ServerShared};
 
 #[derive(Clone)]
 pub struct Passthrough {
@@ -278,8 +279,10 @@ impl ServerHandler for Passthrough {
         request: GetPromptRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
-        self.peer()?
-            .get_prompt(request)
+        let peer = self.peer()?;
+        let server = self.serving()?;
+        upstream_request::refuse_held(&server, ItemKind::Prompt, &request.name)?;
+        peer.get_prompt(request)
             .await
             .map(|result| upstream_request::complete_prompt(result.into()))
             .map_err(upstream_request::error)
@@ -310,8 +313,10 @@ impl ServerHandler for Passthrough {
         request: ReadResourceRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        self.peer()?
-            .read_resource_once(request)
+        let peer = self.peer()?;
+        let server = self.serving()?;
+        upstream_request::refuse_held(&server, ItemKind::Resource, &request.uri)?;
+        peer.read_resource_once(request)
             .await
             .map(upstream_request::complete_resource)
             .map_err(upstream_request::error)

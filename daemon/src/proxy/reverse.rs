@@ -4,6 +4,8 @@
 //! own credentials removed. Each client gets its own session with the upstream, exactly
 //! as if it talked to the server directly.
 
+mod gate_filter;
+
 use std::sync::OnceLock;
 
 use axum::body::Body;
@@ -13,13 +15,15 @@ use axum::response::{IntoResponse as _, Response};
 use futures_util::TryStreamExt as _;
 
 use super::activity::CallRecord;
-use crate::api::ApiFailure;
 use crate::config::ServerConfig;
 use crate::daemon::Daemon;
-use crate::protocol::{CallOutcome, CallVariant, ErrorCode};
+use crate::http::ApiFailure;
+use crate::protocol::{CallOutcome, CallVariant, ErrorCode, ItemKind};
 
 /// Largest request body forwarded (JSON-RPC requests are small; uploads are not MCP).
 const MAX_REQUEST_BODY: usize = 16 * 1024 * 1024;
+/// Largest list answer read whole to be filtered by the catalog gate.
+const MAX_LIST_BODY: usize = 16 * 1024 * 1024;
 
 /// Headers that belong to one hop, never forwarded (RFC 9110 §7.6.1), plus the ones the
 /// HTTP client sets itself.
@@ -69,6 +73,33 @@ pub async fn forward(
             .into_response();
         }
     };
+    let gated = gate_filter::Request::of(&body);
+    if let gate_filter::Request::Use {
+        kind,
+        name: item,
+        id,
+    } = &gated
+    {
+        let shared = daemon.upstreams().server(name);
+        let passed = shared.as_ref().map(|s| s.passed()).unwrap_or_default();
+        let held = shared.as_ref().and_then(|s| s.held_item(*kind, item));
+        if let Some(refusal) = gate_filter::refusal(*kind, item, id, name, &passed, held.as_ref()) {
+            if *kind == ItemKind::Tool {
+                let record =
+                    CallRecord::start(daemon, None, name, item, CallVariant::Passthrough, None);
+                record.ended(
+                    CallOutcome::Refused,
+                    Some("held back by the catalog gate".to_owned()),
+                );
+            }
+            return (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                refusal,
+            )
+                .into_response();
+        }
+    }
     let target = match parts.uri.query() {
         Some(query) => format!("{url}{}{query}", if url.contains('?') { '&' } else { '?' }),
         None => url.to_owned(),
@@ -128,10 +159,51 @@ pub async fn forward(
     if let Some(response_headers) = response.headers_mut() {
         *response_headers = forwardable(upstream.headers(), "");
     }
-    let stream = upstream.bytes_stream().map_err(std::io::Error::other);
+    let body = match gated {
+        gate_filter::Request::List(kind) if upstream.status().is_success() => {
+            let is_sse = upstream
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("text/event-stream"));
+            let listed = match read_limited(upstream, MAX_LIST_BODY).await {
+                Ok(listed) => listed,
+                Err(e) => {
+                    return ApiFailure::new(
+                        StatusCode::BAD_GATEWAY,
+                        ErrorCode::UpstreamError,
+                        format!("server {name} sent a list mcpproxy could not read: {e}"),
+                    )
+                    .into_response();
+                }
+            };
+            let passed = daemon
+                .upstreams()
+                .server(name)
+                .map(|s| s.passed())
+                .unwrap_or_default();
+            Body::from(gate_filter::filter_body(&listed, is_sse, kind, &passed))
+        }
+        _ => Body::from_stream(upstream.bytes_stream().map_err(std::io::Error::other)),
+    };
     response
-        .body(Body::from_stream(stream))
+        .body(body)
         .unwrap_or_else(|e| ApiFailure::internal(e.to_string()).into_response())
+}
+
+/// Reads a whole answer, refusing one larger than `limit`.
+async fn read_limited(
+    mut upstream: reqwest::Response,
+    limit: usize,
+) -> Result<bytes::Bytes, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = upstream.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > limit {
+            return Err(format!("it is larger than {limit} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.into())
 }
 
 /// The headers worth passing on: not hop-by-hop, not mcpproxy's own API key, not the

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rmcp::service::{Peer, RoleServer};
 
 use crate::daemon::Daemon;
-use crate::protocol::Event;
+use crate::events::DaemonEvent;
 
 /// Which endpoint a session is on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,21 +63,36 @@ impl Sessions {
     }
 }
 
-/// Passes tool list changes on to the sessions that show them, until the daemon stops.
-pub async fn forward_list_changes(daemon: Daemon, sessions: std::sync::Arc<Sessions>) {
+/// The server whose tool list an event changes, if it does.
+fn tools_changed(event: &DaemonEvent) -> Option<&str> {
+    match event {
+        DaemonEvent::Catalog { server, change } if change.tools => Some(server),
+        DaemonEvent::ServerRemoved { name } => Some(name),
+        _ => None,
+    }
+}
+
+/// Passes tool list changes on to the sessions that show them, until `stop`.
+pub async fn forward_list_changes(
+    daemon: Daemon,
+    sessions: std::sync::Arc<Sessions>,
+    stop: tokio_util::sync::CancellationToken,
+) {
     let mut events = daemon.subscribe();
     loop {
         let event = tokio::select! {
-            () = daemon.shutdown_token().cancelled() => return,
+            () = stop.cancelled() => return,
             event = events.recv() => event,
         };
         match event {
-            Ok(Event::Tools { server, .. } | Event::ServerRemoved { name: server }) => {
-                for peer in sessions.peers_showing(&server) {
-                    let _ = peer.notify_tool_list_changed().await;
+            Ok(event) => {
+                if let Some(server) = tools_changed(&event) {
+                    for peer in sessions.peers_showing(server) {
+                        let _ = peer.notify_tool_list_changed().await;
+                    }
                 }
             }
-            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
         }
     }
@@ -96,8 +111,8 @@ pub async fn listen_for_tool_changes(
             () = subscription.cancelled() => return Ok(()),
             () = daemon.shutdown_token().cancelled() => return Ok(()),
             event = events.recv() => match event {
-                Ok(Event::Tools { server, .. } | Event::ServerRemoved { name: server })
-                    if surface.shows(&server)
+                Ok(event)
+                    if tools_changed(&event).is_some_and(|server| surface.shows(server))
                         && subscription.sink().notify_tool_list_changed().await.is_err() =>
                 {
                     return Ok(());

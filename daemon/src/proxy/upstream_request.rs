@@ -5,6 +5,7 @@ use rmcp::ErrorData;
 use rmcp::model::{GetPromptResponse, ReadResourceResponse, ResultType};
 use rmcp::service::{Peer, RoleClient, ServiceError};
 
+use crate::protocol::ItemKind;
 use crate::upstream::{Connection, ServerShared};
 
 /// The server's live MCP peer, or an error saying it is not connected.
@@ -24,6 +25,20 @@ pub fn connection(server: &ServerShared) -> Result<Connection, ErrorData> {
             None,
         )
     })
+}
+
+/// Refuses an item the catalog gate holds, saying why.
+pub fn refuse_held(server: &ServerShared, kind: ItemKind, name: &str) -> Result<(), ErrorData> {
+    match server.held_item(kind, name) {
+        None => Ok(()),
+        Some(held) => Err(ErrorData::invalid_params(
+            format!(
+                "{kind} \"{name}\" of server \"{}\" is held back from agents: {}",
+                server.name, held.reason
+            ),
+            None,
+        )),
+    }
 }
 
 /// Whether the upstream speaks 2026-07-28 or later. Those sessions are stateless: what an

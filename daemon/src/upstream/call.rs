@@ -9,7 +9,7 @@ use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::ServiceError;
 
 use super::{Connection, ServerShared, Upstreams};
-use crate::protocol::{CallOutcome, ServerState};
+use crate::protocol::{CallOutcome, ItemKind, ServerState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
@@ -21,6 +21,12 @@ pub enum CallError {
     NotReady { server: String, state: ServerState },
     #[error("server \"{server}\" has no tool named \"{tool}\"")]
     NoTool { server: String, tool: String },
+    #[error("tool \"{tool}\" of server \"{server}\" is held back from agents: {reason}")]
+    Held {
+        server: String,
+        tool: String,
+        reason: String,
+    },
     #[error("\"{id}\" did not answer within {timeout:?}")]
     Timeout { id: String, timeout: Duration },
     #[error("\"{id}\" failed: {message}")]
@@ -36,7 +42,8 @@ impl CallError {
             Self::NotReady {
                 state: ServerState::Quarantined | ServerState::Disabled,
                 ..
-            } => CallOutcome::Refused,
+            }
+            | Self::Held { .. } => CallOutcome::Refused,
             _ => CallOutcome::Failed,
         }
     }
@@ -59,6 +66,9 @@ impl CallError {
             Self::Timeout { .. } => Some(
                 "raise the server's `call_timeout` in the config if the tool is slow".to_owned(),
             ),
+            Self::Held { server, .. } => Some(format!(
+                "`mcpproxy upstream held {server}` lists what is held and why"
+            )),
             Self::Upstream { .. } => None,
         }
     }
@@ -108,6 +118,13 @@ impl Upstreams {
         let deadline = started + timeout;
         let connection = connected(&server, deadline.min(Instant::now() + RECONNECT_WAIT)).await?;
         if !server.has_tool(tool) {
+            if let Some(held) = server.held_item(ItemKind::Tool, tool) {
+                return Err(CallError::Held {
+                    server: server_name.to_owned(),
+                    tool: tool.to_owned(),
+                    reason: held.reason,
+                });
+            }
             return Err(CallError::NoTool {
                 server: server_name.to_owned(),
                 tool: tool.to_owned(),
@@ -159,24 +176,39 @@ impl Upstreams {
     }
 }
 
-/// The server's connection; while it is (re)connecting, waits for it until `until`.
+/// The server's connection; while it is (re)connecting, waits for its state to change
+/// until `until`.
 async fn connected(server: &ServerShared, until: Instant) -> Result<Connection, CallError> {
+    let mut states = server.watch_state();
     loop {
         if let Some(connection) = server.connection() {
             return Ok(connection);
         }
-        let state = server.view().state;
+        let state = *states.borrow_and_update();
         // `ready` without a connection is the moment between losing one and saying so.
         let reconnecting = matches!(
             state,
             ServerState::Connecting | ServerState::Backoff | ServerState::Ready
         );
-        if !reconnecting || Instant::now() >= until {
+        if !reconnecting {
             return Err(CallError::NotReady {
                 server: server.name.clone(),
                 state,
             });
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        let not_ready = || CallError::NotReady {
+            server: server.name.clone(),
+            state,
+        };
+        // The connection is set before the state turns `ready`, so a change is the moment to
+        // look again; a server that stays `ready` while its connection is being replaced
+        // gets a short second look.
+        let changed = tokio::time::timeout_at(until.into(), states.changed());
+        match changed.await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return Err(not_ready()),
+            Err(_) if server.connection().is_some() => {}
+            Err(_) => return Err(not_ready()),
+        }
     }
 }

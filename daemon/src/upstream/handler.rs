@@ -17,18 +17,11 @@ use rmcp::service::{NotificationContext, RequestContext, RoleClient};
 use rmcp::{ClientHandler, ErrorData};
 
 use super::routes::CallRoutes;
+use crate::catalog::ListChanged;
 use tokio::sync::mpsc;
 
 use super::server_log::ServerLog;
 use crate::protocol::{LogLevel, LogOrigin};
-
-/// A list the server said has changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListChanged {
-    Tools,
-    Prompts,
-    Resources,
-}
 
 #[derive(Debug, Clone)]
 pub struct UpstreamHandler {

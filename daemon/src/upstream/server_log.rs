@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use jiff::Timestamp;
-use tokio::sync::broadcast;
 
+use crate::events::{DaemonEvent, EventBus};
 use crate::logs::{self, RotatingFile};
-use crate::protocol::{Event, LogLevel, LogLine, LogOrigin};
+use crate::protocol::{LogLevel, LogLine, LogOrigin};
 
 /// Longest line kept; a server that writes megabytes without a newline is cut.
 pub const MAX_LINE: usize = 8 * 1024;
@@ -21,11 +21,11 @@ pub struct ServerLog {
     server: String,
     path: PathBuf,
     file: Mutex<Option<RotatingFile>>,
-    bus: broadcast::Sender<Event>,
+    bus: EventBus,
 }
 
 impl ServerLog {
-    pub fn open(server: &str, path: PathBuf, bus: broadcast::Sender<Event>) -> Self {
+    pub fn open(server: &str, path: PathBuf, bus: EventBus) -> Self {
         let file = match RotatingFile::open(&path, logs::ROTATE_BYTES, logs::KEEP_ROTATED) {
             Ok(file) => Some(file),
             Err(e) => {
@@ -75,7 +75,7 @@ impl ServerLog {
                 let _ = file.write_all(entry.as_bytes());
             }
         }
-        let _ = self.bus.send(Event::Log(line));
+        self.bus.emit(DaemonEvent::Log(line));
     }
 }
 
@@ -165,7 +165,8 @@ mod tests {
     #[test]
     fn lines_round_trip_through_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        let (bus, mut events) = broadcast::channel(16);
+        let bus = EventBus::default();
+        let mut events = bus.subscribe();
         let log = ServerLog::open("demo", dir.path().join("demo.log"), bus);
         log.daemon(LogLevel::Info, "connecting (attempt 1)");
         log.write(LogLevel::Warn, LogOrigin::Stderr, "two\nlines".into());
@@ -183,7 +184,7 @@ mod tests {
         assert_eq!(lines[1].text, "two\nlines");
         assert_eq!(tail("demo", log.path(), 1).unwrap().len(), 1);
         assert!(
-            matches!(events.try_recv(), Ok(Event::Log(line)) if line.text.starts_with("connecting"))
+            matches!(events.try_recv(), Ok(DaemonEvent::Log(line)) if line.text.starts_with("connecting"))
         );
     }
 }

@@ -10,11 +10,11 @@ use rmcp::model::{ClientRequest, PingRequest};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::catalog::Catalog;
 use super::connect::{self, ConnectError, Launcher, Session};
-use super::handler::{ListChanged, UpstreamHandler};
+use super::handler::UpstreamHandler;
 use super::process::StopOutcome;
 use super::{Connection, ServerShared};
+use crate::catalog::{Catalog, ListChanged};
 use crate::config::ServerConfig;
 use crate::protocol::{LogLevel, ServerState, TransportKind};
 
@@ -275,21 +275,25 @@ impl Supervisor {
         };
         let pid = process.as_ref().map(super::process::ChildProcess::pid);
         let tool_count = catalog.tools.len();
-        self.shared.set_connection(
-            Some(Connection {
-                peer: peer.clone(),
-                protocol_version: protocol_version.clone(),
-                capabilities: capabilities.clone(),
-                transport,
-                server_info: info.server_info.clone(),
-                instructions: info.instructions.clone(),
-            }),
-            catalog,
-        );
+        self.shared.set_connection(Some(Connection {
+            peer: peer.clone(),
+            protocol_version: protocol_version.clone(),
+            capabilities: capabilities.clone(),
+            transport,
+            server_info: info.server_info.clone(),
+            instructions: info.instructions.clone(),
+        }));
+        self.shared.deliver(catalog).await;
+        let held = self.shared.held().len();
+        let held = if held == 0 {
+            String::new()
+        } else {
+            format!(" ({held} items held by the catalog gate)")
+        };
         self.shared.log.daemon(
             LogLevel::Info,
             format!(
-                "ready: {tool_count} tools, MCP {protocol_version} over {}",
+                "ready: {tool_count} tools{held}, MCP {protocol_version} over {}",
                 transport.as_str()
             ),
         );
@@ -303,7 +307,6 @@ impl Supervisor {
             view.retry_at = None;
             view.last_error = None;
         });
-        self.shared.publish_tools();
         let listener = crate::protocol::is_stateless_mcp_version(&protocol_version).then(|| {
             tokio::spawn(super::handler::listen_for_changes(
                 peer.clone(),
@@ -339,7 +342,8 @@ impl Supervisor {
                 },
             }
         };
-        self.shared.set_connection(None, Catalog::default());
+        self.shared.set_connection(None);
+        self.shared.withdraw();
         if let Some(listener) = listener {
             listener.abort();
         }
@@ -415,7 +419,7 @@ impl Supervisor {
         capabilities: &rmcp::model::ServerCapabilities,
         list: ListChanged,
     ) {
-        let mut catalog = self.shared.catalog();
+        let mut catalog = self.shared.delivered();
         // The supervisor hears no stop while it waits here: keep the wait bounded.
         let timeout = self.config.connect_timeout;
         let refreshed = tokio::time::timeout(timeout, catalog.refresh(peer, capabilities, list))
@@ -425,7 +429,7 @@ impl Supervisor {
         match refreshed {
             Ok(()) => {
                 let tool_count = catalog.tools.len();
-                self.shared.replace_catalog(catalog);
+                self.shared.deliver(catalog).await;
                 let what = match list {
                     ListChanged::Tools => "tool",
                     ListChanged::Prompts => "prompt",
@@ -435,9 +439,6 @@ impl Supervisor {
                     LogLevel::Info,
                     format!("the {what} list changed; {tool_count} tools now"),
                 );
-                if list == ListChanged::Tools {
-                    self.shared.publish_tools();
-                }
             }
             Err(e) => self.shared.log.daemon(
                 LogLevel::Warn,

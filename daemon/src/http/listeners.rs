@@ -1,25 +1,52 @@
 //! The two doors: the control socket (trusted: mode 0600 and the peer's uid must be ours)
 //! and the TCP address (every request needs the API key; see `auth`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tokio::net::{TcpListener, UnixListener, UnixStream};
 use tracing::warn;
 
-use crate::daemon::StartError;
-use crate::daemon::io_error as io;
+/// Why a door could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    #[error("cannot listen on {addr}: the address is already in use")]
+    PortInUse { addr: String },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("another process answers on the control socket {}", path.display())]
+    SocketInUse { path: PathBuf },
+    #[error("cannot {what} {}: {source}", path.display())]
+    Socket {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn io(what: &'static str, path: &Path, source: std::io::Error) -> BindError {
+    BindError::Socket {
+        what,
+        path: path.to_path_buf(),
+        source,
+    }
+}
 
 /// How long a connect probe on an existing socket file may take before it counts as stale.
 const STALE_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Binds the control socket. A socket file left by a killed daemon is removed, but only
 /// after a connect to it fails: a live one belongs to someone else and is left alone.
-pub async fn bind_socket(path: &Path) -> Result<TrustedUnixListener, StartError> {
+pub async fn bind_socket(path: &Path) -> Result<TrustedUnixListener, BindError> {
     if path.exists() {
         let probe = tokio::time::timeout(STALE_PROBE_TIMEOUT, UnixStream::connect(path)).await;
         if matches!(probe, Ok(Ok(_))) {
-            return Err(StartError::SocketInUse {
+            return Err(BindError::SocketInUse {
                 path: path.to_path_buf(),
             });
         }
@@ -41,14 +68,14 @@ pub async fn bind_socket(path: &Path) -> Result<TrustedUnixListener, StartError>
 }
 
 /// Binds the TCP address; "in use" becomes its own error (exit code 2).
-pub async fn bind_tcp(addr: &str) -> Result<TcpListener, StartError> {
+pub async fn bind_tcp(addr: &str) -> Result<TcpListener, BindError> {
     TcpListener::bind(addr).await.map_err(|source| {
         if source.kind() == std::io::ErrorKind::AddrInUse {
-            StartError::PortInUse {
+            BindError::PortInUse {
                 addr: addr.to_owned(),
             }
         } else {
-            StartError::Listen {
+            BindError::Listen {
                 addr: addr.to_owned(),
                 source,
             }

@@ -5,30 +5,40 @@
 //! config is read before any listener exists, so a broken config refuses the start without
 //! side effects (and the file is never written, except to create a missing default one).
 
+mod lock;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::task::JoinSet;
+use axum::Router;
 use tracing::{info, warn};
 
-use super::Daemon;
-use super::api_key;
-use super::lock::{InstanceLock, LockError};
-use crate::api;
+use self::lock::{InstanceLock, LockError};
 use crate::config::{self, ConfigError, LoadedConfig};
+use crate::daemon::{Components, Daemon};
 use crate::exit_code::ExitCode;
+use crate::gate::GateStage;
+use crate::http::listeners::{self, BindError};
+use crate::http::{self, Door, api_key};
 use crate::logs;
 use crate::paths::{Paths, PathsError};
+use crate::protocol::GoodbyeReason;
+use crate::proxy::Proxy;
 use crate::upstream::Launcher;
 use crate::upstream::guard::{self, Guard};
 
 /// How long the listeners get to finish in-flight requests at shutdown.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 /// At shutdown each stop phase of an upstream (stdin close, SIGTERM) gets at most this, so
-/// the whole stop stays within 10 s whatever the servers' own graces say.
+/// the whole stop stays within about 11 s whatever the servers' own graces say.
 const SHUTDOWN_GRACE_CAP: Duration = Duration::from_secs(3);
+/// Beyond its two capped phases, how long stopping the upstreams may take before the rest
+/// is aborted (which kills their process groups).
+const UPSTREAMS_MARGIN: Duration = Duration::from_secs(3);
+/// Tasks that only wait for their token: they stop at once.
+const QUICK_STOP: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -51,16 +61,8 @@ pub struct ServeOptions {
 pub enum StartError {
     #[error(transparent)]
     Locked(LockError),
-    #[error("cannot listen on {addr}: the address is already in use")]
-    PortInUse { addr: String },
-    #[error("cannot listen on {addr}: {source}")]
-    Listen {
-        addr: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("another process answers on the control socket {}", path.display())]
-    SocketInUse { path: PathBuf },
+    #[error(transparent)]
+    Bind(#[from] BindError),
     #[error(transparent)]
     Config(ConfigError),
     #[error("invalid listen address: {0}")]
@@ -86,12 +88,14 @@ pub enum StartError {
 impl StartError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Self::PortInUse { .. } => ExitCode::PortInUse,
-            Self::Locked(LockError::Held { .. }) | Self::SocketInUse { .. } => ExitCode::Locked,
+            Self::Bind(BindError::PortInUse { .. }) => ExitCode::PortInUse,
+            Self::Locked(LockError::Held { .. }) | Self::Bind(BindError::SocketInUse { .. }) => {
+                ExitCode::Locked
+            }
             Self::Config(e) if e.is_permission_denied() => ExitCode::PermissionDenied,
             Self::Config(_) | Self::ListenValue(_) => ExitCode::ConfigInvalid,
             Self::Permission { .. } => ExitCode::PermissionDenied,
-            Self::Listen { source, .. }
+            Self::Bind(BindError::Listen { source, .. } | BindError::Socket { source, .. })
                 if source.kind() == std::io::ErrorKind::PermissionDenied =>
             {
                 ExitCode::PermissionDenied
@@ -105,10 +109,10 @@ impl StartError {
             Self::Locked(LockError::Held { .. }) => Some(
                 "use `mcpproxy status` to talk to it, or `mcpproxy daemon stop` to stop it".into(),
             ),
-            Self::PortInUse { .. } => Some(
+            Self::Bind(BindError::PortInUse { .. }) => Some(
                 "stop the other program, or pick another address with --listen 127.0.0.1:PORT (port 0 picks a free one)".into(),
             ),
-            Self::SocketInUse { .. } => {
+            Self::Bind(BindError::SocketInUse { .. }) => {
                 Some("another daemon uses this socket path; set MCPPROXY_SOCKET to another path".into())
             }
             Self::Config(e) => e.hint(),
@@ -122,8 +126,18 @@ impl StartError {
     }
 }
 
-/// Runs the daemon until SIGTERM or SIGINT, then stops it within a bounded time.
+/// Runs the daemon until SIGTERM, SIGINT or `POST /api/v1/shutdown`, then stops it within a
+/// bounded time.
 pub async fn serve(options: ServeOptions) -> Result<(), StartError> {
+    serve_with_stages(options, Vec::new()).await
+}
+
+/// [`serve`] with extra catalog-gate stages after the built-in ones, for programs that embed
+/// the daemon.
+pub async fn serve_with_stages(
+    options: ServeOptions,
+    stages: Vec<Arc<dyn GateStage>>,
+) -> Result<(), StartError> {
     if options.detached {
         // Fails only when already a session leader, which is fine.
         let _ = rustix::process::setsid();
@@ -160,9 +174,9 @@ pub async fn serve(options: ServeOptions) -> Result<(), StartError> {
     // TCP first: when its port is taken, no socket file is left behind.
     let tcp = match listen.as_str() {
         "" => None,
-        addr => Some(api::listeners::bind_tcp(addr).await?),
+        addr => Some(listeners::bind_tcp(addr).await?),
     };
-    let socket = api::listeners::bind_socket(&paths.socket).await?;
+    let socket = listeners::bind_socket(&paths.socket).await?;
     let tcp_addr: Option<SocketAddr> = tcp.as_ref().and_then(|l| l.local_addr().ok());
 
     // Usually nothing to do; when there is, it waits for SIGTERM to work: off the runtime.
@@ -179,18 +193,54 @@ pub async fn serve(options: ServeOptions) -> Result<(), StartError> {
         exe: options.exe.clone(),
         guard,
     };
-    let daemon = Daemon::new(paths.clone(), loaded, tcp_addr, api_key, launcher);
-    daemon.start_servers();
-    tokio::spawn(super::config_watch::watch(daemon.clone()));
-    let proxy = crate::proxy::Proxy::new(&daemon);
-    let mut listeners = JoinSet::new();
-    listeners.spawn(api::serve_socket(
-        daemon.clone(),
-        Arc::clone(&proxy),
-        socket,
-    ));
+    let daemon = stages
+        .into_iter()
+        .fold(
+            Daemon::builder(paths.clone(), loaded, tcp_addr, api_key, launcher),
+            |builder, stage| builder.gate_stage(stage),
+        )
+        .build();
+
+    // The parts, in start order; they stop in reverse (the doors first).
+    let mut parts = Components::default();
+    {
+        let daemon = daemon.clone();
+        daemon.start_servers();
+        parts.start(
+            "upstreams",
+            SHUTDOWN_GRACE_CAP * 2 + UPSTREAMS_MARGIN,
+            |stop| async move {
+                stop.cancelled().await;
+                daemon.upstreams().shutdown(SHUTDOWN_GRACE_CAP).await;
+            },
+        );
+    }
+    parts.start("config watcher", QUICK_STOP, {
+        let daemon = daemon.clone();
+        |stop| crate::daemon::watch_config(daemon, stop)
+    });
+    let proxy = Proxy::new(&daemon);
+    parts.start("mcp sessions", QUICK_STOP, {
+        let proxy = Arc::clone(&proxy);
+        |stop| async move { proxy.forward_changes(stop).await }
+    });
+    parts.start("socket listener", DRAIN_TIMEOUT, {
+        let router = door_router(&daemon, Door::Socket, &proxy);
+        |stop| async move {
+            if let Err(e) = http::serve_socket(socket, router, stop).await {
+                warn!(error = %e, "the control socket failed");
+            }
+        }
+    });
     if let Some(tcp) = tcp {
-        listeners.spawn(api::serve_tcp(daemon.clone(), Arc::clone(&proxy), tcp));
+        parts.start("tcp listener", DRAIN_TIMEOUT, {
+            let router = door_router(&daemon, Door::Tcp, &proxy);
+            |stop| async move {
+                if let Err(e) = http::serve_tcp(tcp, router, stop).await {
+                    warn!(error = %e, "the TCP listener failed");
+                }
+            }
+        });
     }
     info!(
         pid = std::process::id(),
@@ -201,25 +251,36 @@ pub async fn serve(options: ServeOptions) -> Result<(), StartError> {
     );
 
     tokio::select! {
-        signal = shutdown_signal() => info!(signal, "shutting down"),
+        signal = shutdown_signal() => {
+            info!(signal, "shutting down");
+            daemon.shutdown(GoodbyeReason::Shutdown, format!("the daemon was stopped ({signal})"));
+        }
         () = daemon.shutdown_token().cancelled() => info!("shutting down on request"),
-        Some(ended) = listeners.join_next() => warn!(?ended, "a listener stopped; shutting down"),
+        ended = parts.first_ended() => {
+            warn!(part = ended, "a part of the daemon stopped; shutting down");
+            daemon.shutdown(GoodbyeReason::Shutdown, format!("the daemon stopped: its {ended} failed"));
+        }
     }
-    daemon.shutdown();
-    // Both at once, so the whole stop stays within 10 s: the servers take at most two capped
-    // phases plus a margin (9 s), the listeners at most the drain time.
-    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
-        while listeners.join_next().await.is_some() {}
-    });
-    let ((), drained) = tokio::join!(daemon.upstreams().shutdown(SHUTDOWN_GRACE_CAP), drained);
-    if drained.is_err() {
-        warn!("listeners did not drain in {DRAIN_TIMEOUT:?}; closing them");
-        listeners.shutdown().await;
-    }
+    parts.stop().await;
     remove_socket(&paths.socket);
     info!("stopped");
     drop(lock);
     Ok(())
+}
+
+/// What one door serves: the control API under `/api/v1` and the MCP endpoints.
+fn door_router(daemon: &Daemon, door: Door, proxy: &Arc<Proxy>) -> Router {
+    let mcp_needs_key = door == Door::Tcp && daemon.config().config.require_mcp_auth;
+    Router::new()
+        .nest(
+            crate::protocol::API_PREFIX,
+            crate::api::routes(daemon, door),
+        )
+        .merge(crate::proxy::routes(proxy, mcp_needs_key))
+        .fallback(http::no_such_route)
+        .method_not_allowed_fallback(http::wrong_method)
+        .layer(axum::Extension(door))
+        .with_state(daemon.clone())
 }
 
 /// Creates the data dir private to its owner, and refuses one that belongs to someone else.
@@ -263,7 +324,7 @@ fn load_or_create_config(paths: &Paths) -> Result<LoadedConfig, StartError> {
 }
 
 /// An I/O failure during start-up; "permission denied" gets its own exit code.
-pub(crate) fn io_error(what: &'static str, path: &Path, source: std::io::Error) -> StartError {
+fn io_error(what: &'static str, path: &Path, source: std::io::Error) -> StartError {
     if source.kind() == std::io::ErrorKind::PermissionDenied {
         StartError::Permission {
             what,

@@ -5,19 +5,16 @@ use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 
+use super::ApiKey;
 use super::error::ApiFailure;
-use crate::daemon::Daemon;
 
 /// The header carrying the API key (`Authorization: Bearer KEY` works too).
 pub const API_KEY_HEADER: &str = "x-api-key";
 
-pub async fn require_api_key(
-    State(daemon): State<Daemon>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// Middleware: lets a request through only with the daemon's API key.
+pub async fn require_api_key(State(key): State<ApiKey>, request: Request, next: Next) -> Response {
     match presented_key(request.headers()) {
-        Some(key) if daemon.api_key().matches(key) => next.run(request).await,
+        Some(presented) if key.matches(presented) => next.run(request).await,
         presented => ApiFailure::unauthorized(if presented.is_some() {
             "wrong API key"
         } else {

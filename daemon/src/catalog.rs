@@ -1,11 +1,21 @@
 //! What a server offers: tools, prompts, resources and resource templates, fetched after
-//! connecting and again whenever the server says a list changed.
+//! connecting and again whenever the server says a list changed, and each item's content
+//! hash ([`hash`]), which says whether an item is the one a person or a stage let through.
+
+pub mod hash;
 
 use rmcp::model::{Prompt, Resource, ResourceTemplate, ServerCapabilities, Tool};
 use rmcp::service::{Peer, RoleClient, ServiceError};
 
-use super::handler::ListChanged;
 use crate::protocol::{ToolHints, ToolView};
+
+/// A list the server said has changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListChanged {
+    Tools,
+    Prompts,
+    Resources,
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
