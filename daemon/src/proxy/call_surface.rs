@@ -241,7 +241,7 @@ fn entry(tool: &ToolView, score: Option<f64>) -> Value {
         "description": tool.description,
         "input_schema": tool.input_schema,
         "annotations": tool.annotations,
-        "call_with": Intent::required_by(&tool.annotations).tool_name(),
+        "call_with": Intent::required_by(&tool.annotations).call_tool(),
     });
     if let Some(title) = &tool.title {
         entry["title"] = json!(title);

@@ -6,15 +6,6 @@ pub use crate::protocol::Intent;
 use crate::protocol::{CallVariant, ToolHints};
 
 impl Intent {
-    /// The built-in tool for this intent.
-    pub fn tool_name(self) -> &'static str {
-        match self {
-            Self::Read => "call_tool_read",
-            Self::Write => "call_tool_write",
-            Self::Destructive => "call_tool_destructive",
-        }
-    }
-
     pub fn from_tool_name(name: &str) -> Option<Self> {
         match name {
             "call_tool_read" => Some(Self::Read),
@@ -44,8 +35,8 @@ impl Intent {
                     Intent::Write => "changes state",
                     _ => "may destroy data (it is not marked read-only or non-destructive)",
                 },
-                needed.tool_name(),
-                self.tool_name(),
+                needed.call_tool(),
+                self.call_tool(),
             ))
         }
     }

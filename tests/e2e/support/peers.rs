@@ -45,9 +45,21 @@ pub fn start_ready_server(
     script: &std::path::Path,
     args: &[&str],
 ) -> RunningPeer {
-    let mut child = Command::new(program)
-        .arg(script)
-        .args(args)
+    let mut command = Command::new(program);
+    command.arg(script).args(args);
+    start_ready_command(command, &script.display().to_string())
+}
+
+/// mcpproxy's demo server over streamable HTTP, with its test tools, on a free port.
+pub fn start_demo_http() -> RunningPeer {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mcpproxy"));
+    command.args(["demo-server", "--test-tools", "--http", "127.0.0.1:0"]);
+    start_ready_command(command, "the demo server")
+}
+
+/// Runs `command` and waits for its `READY URL` line (see [`start_ready_server`]).
+fn start_ready_command(mut command: Command, what: &str) -> RunningPeer {
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -62,10 +74,7 @@ pub fn start_ready_server(
     let Some(url) = url else {
         let _ = child.kill();
         let _ = child.wait();
-        panic!(
-            "{} did not get ready (within {READY_LINE_TIMEOUT:?}): first line {first:?}",
-            script.display()
-        );
+        panic!("{what} did not get ready (within {READY_LINE_TIMEOUT:?}): first line {first:?}");
     };
     RunningPeer { child, url }
 }
