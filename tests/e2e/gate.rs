@@ -64,13 +64,21 @@ async fn tool_names(client: &RunningService<RoleClient, ()>) -> Vec<String> {
 
 /// The error a call ends with, whether the surface answers with a JSON-RPC error or an
 /// error result.
-async fn call_error(client: &RunningService<RoleClient, ()>, tool: &str, arguments: Value) -> String {
+async fn call_error(
+    client: &RunningService<RoleClient, ()>,
+    tool: &str,
+    arguments: Value,
+) -> String {
     let params = CallToolRequestParams::new(tool.to_owned())
         .with_arguments(arguments.as_object().unwrap().clone());
     match client.call_tool(params).await {
         Err(e) => e.to_string(),
         Ok(result) => {
-            assert_eq!(result.is_error, Some(true), "{tool} must be refused: {result:?}");
+            assert_eq!(
+                result.is_error,
+                Some(true),
+                "{tool} must be refused: {result:?}"
+            );
             text(&result)
         }
     }
@@ -155,7 +163,10 @@ async fn a_held_tool_is_invisible_and_refused_on_every_surface_and_listed_with_i
     // /mcp/all: every tool directly, but not the held ones.
     let all = mcp_client(format!("{base}/mcp/all")).await;
     let listed = tool_names(&all).await;
-    assert!(listed.contains(&"local__calculate".to_owned()), "{listed:?}");
+    assert!(
+        listed.contains(&"local__calculate".to_owned()),
+        "{listed:?}"
+    );
     assert!(listed.contains(&"web__calculate".to_owned()), "{listed:?}");
     assert!(!listed.iter().any(|n| n.ends_with("__echo")), "{listed:?}");
     let error = call_error(&all, "local__echo", json!({"message": "hi"})).await;
@@ -163,12 +174,20 @@ async fn a_held_tool_is_invisible_and_refused_on_every_surface_and_listed_with_i
 
     // /mcp/call: retrieve_tools does not find it, call_tool_* refuses it with the reason.
     let call = mcp_client(format!("{base}/mcp/call")).await;
-    let params = CallToolRequestParams::new("retrieve_tools")
-        .with_arguments(json!({"query": "echo the message back"}).as_object().unwrap().clone());
+    let params = CallToolRequestParams::new("retrieve_tools").with_arguments(
+        json!({"query": "echo the message back"})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
     let retrieved = call.call_tool(params).await.unwrap();
     let found = retrieved.structured_content.unwrap()["tools"].clone();
     assert!(
-        found.as_array().unwrap().iter().all(|t| t["name"] != "echo"),
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["name"] != "echo"),
         "{found}"
     );
     for id in ["local:echo", "web:echo"] {
@@ -185,7 +204,10 @@ async fn a_held_tool_is_invisible_and_refused_on_every_surface_and_listed_with_i
     for server in ["local", "web"] {
         let one = mcp_client(format!("{base}/mcp/server/{server}")).await;
         let listed = tool_names(&one).await;
-        assert!(listed.contains(&"calculate".to_owned()), "{server}: {listed:?}");
+        assert!(
+            listed.contains(&"calculate".to_owned()),
+            "{server}: {listed:?}"
+        );
         assert!(!listed.contains(&"echo".to_owned()), "{server}: {listed:?}");
         let error = call_error(&one, "echo", json!({"message": "hi"})).await;
         assert!(error.contains("held back"), "{server}: {error}");

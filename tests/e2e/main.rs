@@ -8,6 +8,7 @@
 
 mod support;
 
+mod attach;
 mod clients;
 mod config_cli;
 mod config_reload;
