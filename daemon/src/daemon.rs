@@ -220,6 +220,11 @@ impl Daemon {
         self.inner.bus.emit(event);
     }
 
+    /// The bus itself, for parts that publish on their own (the log feed).
+    pub fn bus(&self) -> EventBus {
+        self.inner.bus.clone()
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<DaemonEvent> {
         self.inner.bus.subscribe()
     }

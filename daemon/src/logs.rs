@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 
 use tracing_subscriber::EnvFilter;
 
+use std::sync::{Arc, OnceLock};
+
+use crate::events::{DaemonEvent, EventBus};
 use crate::protocol::{LogLevel, LogLine, LogOrigin};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
@@ -100,6 +103,28 @@ pub fn rotated(path: &Path, n: usize) -> PathBuf {
 #[derive(Debug)]
 pub struct LogGuard {
     _worker: tracing_appender::non_blocking::WorkerGuard,
+    feed: Arc<OnceLock<EventBus>>,
+}
+
+impl LogGuard {
+    /// From now on every line of the daemon's log is also a `log` event on `bus`, so attached
+    /// clients can follow it.
+    pub fn feed(&self, bus: EventBus) {
+        let _ = self.feed.set(bus);
+    }
+}
+
+/// The filter for `level` (`--log-level`): mcpproxy's own lines at that level, its
+/// dependencies' at `warn` (or `error` when that is asked for), so the foreground shows
+/// what mcpproxy does, not every connection a library opens.
+pub fn daemon_filter(level: &str) -> EnvFilter {
+    let deps = if level.eq_ignore_ascii_case("error") {
+        "error"
+    } else {
+        "warn"
+    };
+    EnvFilter::try_new(format!("{deps},mcpproxy={level},mcpproxy_daemon={level}"))
+        .unwrap_or_else(|_| EnvFilter::new("warn,mcpproxy=info,mcpproxy_daemon=info"))
 }
 
 /// Sends the daemon's tracing output to `logs/mcpproxy.log`, and to stderr too when it runs
@@ -111,7 +136,8 @@ pub fn init_daemon_logging(
 ) -> io::Result<LogGuard> {
     let file = RotatingFile::open(log_file, ROTATE_BYTES, KEEP_ROTATED)?;
     let (writer, worker) = tracing_appender::non_blocking(file);
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| daemon_filter(level));
+    let feed = Arc::new(OnceLock::new());
     let file_layer = tracing_subscriber::fmt::layer()
         .with_ansi(false)
         .with_writer(writer);
@@ -125,8 +151,75 @@ pub fn init_daemon_logging(
         .with(filter)
         .with(file_layer)
         .with(stderr_layer)
+        .with(BusLayer {
+            feed: Arc::clone(&feed),
+        })
         .try_init();
-    Ok(LogGuard { _worker: worker })
+    Ok(LogGuard {
+        _worker: worker,
+        feed,
+    })
+}
+
+/// Turns each log event into a `log` event on the daemon's bus, once it has one.
+struct BusLayer {
+    feed: Arc<OnceLock<EventBus>>,
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for BusLayer {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _context: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        let Some(bus) = self.feed.get() else {
+            return;
+        };
+        let metadata = event.metadata();
+        let mut text = LineText::default();
+        event.record(&mut text);
+        let level = match *metadata.level() {
+            tracing::Level::TRACE => LogLevel::Trace,
+            tracing::Level::DEBUG => LogLevel::Debug,
+            tracing::Level::INFO => LogLevel::Info,
+            tracing::Level::WARN => LogLevel::Warn,
+            tracing::Level::ERROR => LogLevel::Error,
+        };
+        bus.emit(DaemonEvent::Log(LogLine {
+            server: None,
+            at: jiff::Timestamp::now(),
+            level,
+            origin: LogOrigin::Daemon,
+            text: format!("{}: {}{}", metadata.target(), text.message, text.fields),
+        }));
+    }
+}
+
+/// An event's message and its other fields as ` key=value`, as the log file shows them.
+#[derive(Default)]
+struct LineText {
+    message: String,
+    fields: String,
+}
+
+impl tracing::field::Visit for LineText {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            self.message.push_str(value);
+        } else {
+            use std::fmt::Write as _;
+            let _ = write!(self.fields, " {}={value}", field.name());
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        use std::fmt::Write as _;
+        if field.name() == "message" {
+            let _ = write!(self.message, "{value:?}");
+        } else {
+            let _ = write!(self.fields, " {}={value:?}", field.name());
+        }
+    }
 }
 
 /// The last `count` lines of the daemon's log (and of its last rotated file when the live

@@ -162,7 +162,7 @@ pub async fn serve_with_stages(
         .unwrap_or_else(|| loaded.config.listen.clone());
     config::check_listen(&listen).map_err(StartError::ListenValue)?;
 
-    let _log_guard = logs::init_daemon_logging(
+    let log_guard = logs::init_daemon_logging(
         &paths.daemon_log(),
         &options.log_level,
         options.log_to_stderr,
@@ -200,6 +200,7 @@ pub async fn serve_with_stages(
             |builder, stage| builder.gate_stage(stage),
         )
         .build();
+    log_guard.feed(daemon.bus());
 
     // The parts, in start order; they stop in reverse (the doors first).
     let mut parts = Components::default();
@@ -264,6 +265,7 @@ pub async fn serve_with_stages(
     parts.stop().await;
     remove_socket(&paths.socket);
     info!("stopped");
+    drop(log_guard);
     drop(lock);
     Ok(())
 }

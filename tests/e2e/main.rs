@@ -13,6 +13,7 @@ mod clients;
 mod config_cli;
 mod config_reload;
 mod conformance;
+mod daemon_log;
 mod gate;
 mod import;
 mod lifecycle;
