@@ -12,6 +12,8 @@ pub mod protocol;
 pub mod sse;
 
 #[cfg(feature = "server")]
+pub mod activity;
+#[cfg(feature = "server")]
 pub mod api;
 #[cfg(feature = "server")]
 pub mod bridge;

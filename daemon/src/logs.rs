@@ -1,5 +1,5 @@
-//! The daemon's own log file, `logs/mcpproxy.log` (per-server logs are
-//! [`crate::upstream::server_log`]).
+//! The daemon's own log file, `logs/mcpproxy.log`, and its lines as events for attached
+//! clients. (Each server's log is kept by its supervisor: `upstream/server_log.rs`.)
 //!
 //! Files keep a fixed name so `tail -f` and `mcpproxy upstream logs` always find them; when
 //! one passes its size limit it is renamed to `NAME.log.1` (older ones shift up) and a fresh

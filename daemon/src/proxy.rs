@@ -12,7 +12,6 @@
 //! (stateless, `server/discover`). At the door: Host and Origin checks against DNS
 //! rebinding, and with `require_mcp_auth` the API key on TCP.
 
-mod activity;
 mod call_surface;
 mod direct_surface;
 mod forward;
@@ -37,7 +36,6 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tower::ServiceExt as _;
 
-pub use self::activity::CallRecord;
 use self::call_surface::CallSurface;
 use self::direct_surface::DirectSurface;
 pub use self::names::direct_name;

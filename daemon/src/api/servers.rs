@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 
+use crate::activity::CallRecord;
 use crate::daemon::Daemon;
 use crate::http::{ApiFailure, Body};
 use crate::manage::{self, ManageError};
@@ -14,7 +15,6 @@ use crate::protocol::{
     Ack, AddServer, ErrorCode, HeldList, LogTail, ServerList, ServerView, ToolCall, ToolCallResult,
     ToolList,
 };
-use crate::proxy::CallRecord;
 use crate::upstream::call::CallError;
 use crate::upstream::server_log;
 

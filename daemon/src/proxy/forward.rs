@@ -36,9 +36,9 @@ use rmcp::service::{
     PeerRequestOptions, RequestContext, RequestHandle, RoleClient, RoleServer, ServiceError,
 };
 
-use super::activity::CallRecord;
 use super::parked::{Asked, ParkedCall, ParkedCalls, UpstreamCall};
 use super::upstream_request;
+use crate::activity::CallRecord;
 use crate::daemon::Daemon;
 use crate::protocol::{CallOutcome, CallVariant};
 use crate::upstream::Connection;

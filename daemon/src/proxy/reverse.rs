@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use futures_util::TryStreamExt as _;
 
-use super::activity::CallRecord;
+use crate::activity::CallRecord;
 use crate::config::ServerConfig;
 use crate::daemon::Daemon;
 use crate::http::ApiFailure;

@@ -1,5 +1,5 @@
-//! Activity events for tool calls: one `started` event, then one with the outcome, sharing
-//! an id. (The security-store issue persists them; today they feed the live event stream.)
+//! Activity of tool calls, whichever door they came through (the MCP surfaces, the REST
+//! call): one `started` event, then one with the outcome, sharing an id.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
