@@ -16,8 +16,6 @@ pub mod bridge;
 #[cfg(feature = "server")]
 pub mod daemon;
 #[cfg(feature = "server")]
-pub mod demo;
-#[cfg(feature = "server")]
 pub mod logs;
 #[cfg(feature = "server")]
 pub mod manage;

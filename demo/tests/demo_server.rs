@@ -3,7 +3,6 @@
 //! (`serve_http`). The conformance fixtures get a representative subset here; the official
 //! suite itself runs against `mcpproxy demo-server --test-tools --http` elsewhere.
 
-#![cfg(feature = "server")]
 // Helpers panic on the unexpected like the tests do. Sampling and logging are deprecated by
 // SEP-2577, but `ask_model` and the conformance fixtures exist to exercise them.
 #![allow(clippy::unwrap_used, clippy::expect_used, deprecated)]
@@ -12,7 +11,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mcpproxy_daemon::demo::{DemoOptions, DemoServer, SERVER_NAME, serve_http};
+use mcpproxy_demo::{DemoOptions, DemoServer, SERVER_NAME, serve_http};
 use rmcp::model::{
     ArgumentInfo, CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult,
     ClientCapabilities, ClientConfig, ClientRequest, CompleteRequestParams,
