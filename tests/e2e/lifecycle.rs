@@ -9,7 +9,7 @@ use mcpproxy_daemon::protocol::{Event, PROTOCOL_VERSION, Status};
 use rustix::process::Signal;
 
 use crate::support::daemon::{mcpproxy, spawn_serve, temp_data_dir};
-use crate::support::{TestDaemon, wait_until};
+use crate::support::{TestDaemon, kill_and_reap, wait_until};
 
 const NO_SERVERS: &str = "listen = \"127.0.0.1:0\"\n";
 
@@ -341,8 +341,7 @@ async fn a_daemon_on_a_dir_left_by_a_crash_starts_and_keeps_the_api_key() {
         async move { client.status_with_key().await.ok().and_then(|s| s.api_key) }
     })
     .await;
-    first.kill().unwrap();
-    first.wait().unwrap();
+    kill_and_reap(&mut first);
     let daemon = TestDaemon::start_in(dir, &[]).await;
     assert_eq!(
         daemon.client.status_with_key().await.unwrap().api_key,

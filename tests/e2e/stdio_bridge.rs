@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 
 use crate::support::daemon::{mcpproxy, temp_data_dir};
 use crate::support::pipes::{LineReader, NextLine, output_within};
-use crate::support::{TestDaemon, wait_until};
+use crate::support::{TestDaemon, kill_and_reap, wait_until};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -425,8 +425,7 @@ async fn the_bridge_fails_when_the_daemon_goes_away() {
     let line = match stdout.next_line(ANSWER_TIMEOUT) {
         NextLine::Line(line) => line,
         other => {
-            let _ = bridge.kill();
-            let _ = bridge.wait();
+            kill_and_reap(&mut bridge);
             panic!("no answer to initialize from the bridge within {ANSWER_TIMEOUT:?}: {other:?}");
         }
     };

@@ -14,5 +14,6 @@ mod helpers;
 mod provision;
 
 pub use self::daemon::TestDaemon;
+pub use self::helpers::kill_and_reap;
 pub use self::procs::{process_alive, process_tree};
 pub use self::wait::wait_until;

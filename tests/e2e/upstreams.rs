@@ -9,7 +9,7 @@ use futures_util::StreamExt as _;
 use mcpproxy_daemon::protocol::{Event, ServerList, ServerState, ToolCall, TransportKind};
 
 use crate::support::daemon::mcpproxy;
-use crate::support::{TestDaemon, peers, wait_until};
+use crate::support::{TestDaemon, kill_and_reap, peers, wait_until};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -238,8 +238,7 @@ async fn logs_follow_streams_stderr_as_it_is_written() {
         .await
         .unwrap()
         .unwrap();
-    let _ = follow.kill();
-    let _ = follow.wait();
+    kill_and_reap(&mut follow);
     assert!(
         ticks.windows(2).all(|w| w[1] == w[0] + 1),
         "lines arrive in order, none missing: {ticks:?}"
@@ -335,6 +334,5 @@ async fn an_upstream_that_wants_authorization_waits_for_a_login() {
         after_first,
         "a server that needs a login must not be retried in a loop"
     );
-    let _ = server.kill();
-    let _ = server.wait();
+    kill_and_reap(&mut server);
 }

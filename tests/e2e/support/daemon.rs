@@ -8,6 +8,7 @@ use mcpproxy_daemon::client::Client;
 use mcpproxy_daemon::protocol::{ServerState, ServerView, Status};
 use tempfile::TempDir;
 
+use super::helpers::kill_and_reap;
 use super::wait::{wait_until, wait_until_blocking};
 
 /// The binary under test.
@@ -161,8 +162,7 @@ impl TestDaemon {
 impl Drop for TestDaemon {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+            kill_and_reap(&mut child);
         }
     }
 }
