@@ -12,6 +12,7 @@ mod clients;
 mod config_cli;
 mod config_reload;
 mod conformance;
+mod harness;
 mod import;
 mod lifecycle;
 mod peers;

@@ -12,6 +12,8 @@ pub mod wait;
 mod helpers;
 #[path = "../shared/provision.rs"]
 mod provision;
+#[path = "../shared/sandbox.rs"]
+pub mod sandbox;
 
 pub use self::daemon::TestDaemon;
 pub use self::helpers::kill_and_reap;
