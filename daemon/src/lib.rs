@@ -22,8 +22,6 @@ pub mod catalog;
 #[cfg(feature = "server")]
 pub mod daemon;
 #[cfg(feature = "server")]
-pub mod demo;
-#[cfg(feature = "server")]
 pub mod events;
 #[cfg(feature = "server")]
 pub mod gate;

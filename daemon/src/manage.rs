@@ -6,7 +6,7 @@
 //! A change edits `config.toml` (checked, atomic, comments kept) and is then applied to the
 //! running supervisors at once; the config watcher sees the same text and does nothing.
 
-use crate::config::{ConfigFile, EditError, LoadedConfig, ServerConfig, ServerFlag};
+use crate::config::{Config, ConfigFile, EditError, LoadedConfig, ServerConfig, ServerFlag};
 use crate::daemon::Daemon;
 use crate::protocol::ServerView;
 
@@ -113,13 +113,34 @@ async fn edit(
     let path = daemon.config().path.clone();
     let mut file = ConfigFile::open(&path)?;
     change(&mut file)?;
-    let config = file.save()?;
+    let (file, config) = save_off_runtime(file).await?;
     daemon.apply_config(LoadedConfig {
         path,
         config,
         text: file.text(),
     });
     Ok(())
+}
+
+/// Saves `file` on a blocking thread: the write ends with an fsync, which must not hold up
+/// the runtime's one worker (and with it every request and upstream) while the disk works.
+/// Gives the file back for its text.
+async fn save_off_runtime(file: ConfigFile) -> Result<(ConfigFile, Config), ManageError> {
+    let path = file.path().to_path_buf();
+    let saving = tokio::task::spawn_blocking(move || {
+        let saved = file.save();
+        saved.map(|config| (file, config))
+    });
+    match saving.await {
+        Ok(saved) => Ok(saved?),
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        // Only when the runtime shuts down before the save started: nothing was written.
+        Err(_) => Err(EditError::Write {
+            path,
+            source: std::io::Error::other("the daemon is shutting down"),
+        }
+        .into()),
+    }
 }
 
 fn require(file: &ConfigFile, name: &str) -> Result<(), ManageError> {

@@ -20,7 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["logs"],
     &["upstream"],
     &["daemon"],
-    &["activity", "manage", "demo"],
+    &["activity", "manage"],
     &["api", "proxy", "bridge"],
     &["serve"],
 ];

@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -505,64 +504,26 @@ async fn send_after_close_is_refused() {
 // ---------------------------------------------------------------------------------------
 // Against the reference server.
 
+#[path = "../../tests/shared/helpers.rs"]
+mod helpers;
 #[path = "../../tests/shared/provision.rs"]
 mod provision;
 
-/// Kills the node server however the test ends.
-struct ServerProcess(Child);
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test]
 async fn server_everything_over_sse() {
-    // Installs it on first use (and fails loudly when it cannot).
-    let script = provision::server_everything();
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
     let log_dir = tempfile::tempdir().unwrap();
     let log_path = log_dir.path().join("server-everything.log");
-    let child = Command::new("node")
-        .arg(script)
-        .arg("sse")
-        .env("PORT", port.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .expect("node is not installed or not on PATH");
-    let mut server = ServerProcess(child);
-
-    // Ready once it answers with an endpoint; until then connecting is refused.
-    let url = format!("http://127.0.0.1:{port}/sse");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let transport = loop {
-        match SseClientTransport::connect(&url, &BTreeMap::new(), TIMEOUT).await {
-            Ok(transport) => break transport,
-            Err(SseError::Connect { .. }) if Instant::now() < deadline => {
-                if let Some(status) = server.0.try_wait().unwrap() {
-                    panic!(
-                        "server-everything exited with {status}:\n{}",
-                        std::fs::read_to_string(&log_path).unwrap_or_default()
-                    );
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(error) => panic!(
-                "server-everything never became ready: {error}\n{}",
-                std::fs::read_to_string(&log_path).unwrap_or_default()
-            ),
-        }
-    };
+    // Installs it on first use (and fails loudly when it cannot); returns once it listens.
+    let server = tokio::task::spawn_blocking(move || {
+        let script = provision::server_everything();
+        helpers::ServerEverything::start(&script, "sse", helpers::free_port(), Some(&log_path))
+    })
+    .await
+    .unwrap();
+    let transport = SseClientTransport::connect(&server.url, &BTreeMap::new(), TIMEOUT)
+        .await
+        .unwrap_or_else(|error| panic!("cannot connect: {error}\n{}", server.log()));
     // The calls going through show the endpoint event was followed.
     list_and_echo(transport).await.cancel().await.unwrap();
-
-    server.0.kill().unwrap();
-    server.0.wait().unwrap();
+    server.kill();
 }

@@ -10,28 +10,32 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Args;
-use mcpproxy_daemon::demo::{self, CRASH_EXIT_CODE, DemoOptions, HttpOutcome, StdioOutcome};
+use mcpproxy_demo::{self as demo, CRASH_EXIT_CODE, DemoOptions, HttpOutcome, StdioOutcome};
 
 use super::Failure;
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    mcpproxy demo-server                       # MCP on stdin/stdout, as `builtin = \"demo\"` runs it\n  \
+    mcpproxy demo-server --http 127.0.0.1:0    # streamable HTTP on a free port")]
 pub struct DemoServerArgs {
-    /// Also offer the test tools (echo, slow, fail, crash, mutate_tools, ask_user, ask_model)
-    /// and the MCP conformance suite's tools, resources, prompts and completion
-    #[arg(long)]
-    pub test_tools: bool,
-    /// Wait this long before serving, so connect benchmarks can see connects overlap
-    #[arg(long, value_name = "MS", default_value_t = 0)]
-    pub startup_delay_ms: u64,
-    /// Ignore SIGTERM and keep running after stdin closes, so only SIGKILL stops the process
-    /// (for shutdown tests)
-    #[arg(long)]
-    pub ignore_shutdown: bool,
     /// Serve streamable HTTP at http://ADDR/mcp instead of stdio (an IP address and port, such
-    /// as 127.0.0.1:0; port 0 picks a free port). Prints "READY <url>" on stdout once
+    /// as 127.0.0.1:8090; port 0 picks a free port). Prints "READY <url>" on stdout once
     /// listening. Only loopback Host and Origin headers are accepted.
     #[arg(long, value_name = "ADDR")]
     pub http: Option<SocketAddr>,
+    // What follows is for mcpproxy's own tests and benchmarks, so it stays out of --help.
+    /// Also offer the test tools (echo, slow, fail, crash, mutate_tools, ask_user, ask_model)
+    /// and the MCP conformance suite's tools, resources, prompts and completion
+    #[arg(long, hide = true)]
+    pub test_tools: bool,
+    /// Wait this long before serving, so connect benchmarks can see connects overlap
+    #[arg(long, value_name = "MS", default_value_t = 0, hide = true)]
+    pub startup_delay_ms: u64,
+    /// Ignore SIGTERM and keep running after stdin closes, so only SIGKILL stops the process
+    /// (for shutdown tests)
+    #[arg(long, hide = true)]
+    pub ignore_shutdown: bool,
 }
 
 pub fn run(args: DemoServerArgs) -> Result<(), Failure> {
@@ -90,4 +94,29 @@ fn init_logging() {
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use crate::cli::Cli;
+
+    #[test]
+    fn help_shows_the_everyday_flag_with_examples_and_hides_the_test_switches() {
+        let mut cli = Cli::command();
+        let help = cli
+            .find_subcommand_mut("demo-server")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(help.contains("--http <ADDR>"), "{help}");
+        assert!(
+            help.contains("mcpproxy demo-server --http 127.0.0.1:0"),
+            "{help}"
+        );
+        for test_switch in ["--test-tools", "--startup-delay-ms", "--ignore-shutdown"] {
+            assert!(!help.contains(test_switch), "{test_switch} shown:\n{help}");
+        }
+    }
 }

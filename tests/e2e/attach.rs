@@ -89,7 +89,7 @@ async fn a_daemon_of_another_protocol_version_is_refused_with_what_to_do() {
         )],
     );
     let cli = |args: &[&str]| {
-        let mut command = mcpproxy();
+        let mut command = mcpproxy(dir.path());
         command.arg("--data-dir").arg(dir.path()).args(args);
         tokio::task::spawn_blocking(move || command.output().unwrap())
     };

@@ -23,7 +23,7 @@ fn invalid_configs_are_refused_with_their_location() {
         let config = dir.path().join("config.toml");
         std::fs::write(&config, &text).unwrap();
 
-        let serve = mcpproxy()
+        let serve = mcpproxy(dir.path())
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path())
             .output()
@@ -45,7 +45,7 @@ fn invalid_configs_are_refused_with_their_location() {
             "a failed start left a socket"
         );
 
-        let check = mcpproxy()
+        let check = mcpproxy(dir.path())
             .args(["config", "check"])
             .arg(&config)
             .output()
@@ -75,7 +75,7 @@ async fn the_first_start_writes_the_commented_default_config() {
     insta::assert_snapshot!("default_config", written_by_serve);
 
     let dir = temp_data_dir();
-    let path = mcpproxy()
+    let path = mcpproxy(dir.path())
         .args(["config", "path", "--data-dir"])
         .arg(dir.path())
         .output()
@@ -84,7 +84,7 @@ async fn the_first_start_writes_the_commented_default_config() {
         String::from_utf8_lossy(&path.stdout).trim(),
         dir.path().join("config.toml").display().to_string()
     );
-    let init = mcpproxy()
+    let init = mcpproxy(dir.path())
         .args(["--data-dir"])
         .arg(dir.path())
         .args(["config", "init"])
@@ -95,7 +95,7 @@ async fn the_first_start_writes_the_commented_default_config() {
     insta::assert_snapshot!("default_config", written);
     assert_eq!(written, written_by_serve, "serve and config init disagree");
 
-    let again = mcpproxy()
+    let again = mcpproxy(dir.path())
         .args(["config", "init", "--data-dir"])
         .arg(dir.path())
         .output()
@@ -107,7 +107,7 @@ async fn the_first_start_writes_the_commented_default_config() {
     );
     assert!(stderr_of(&again).contains("--force"));
 
-    let check = mcpproxy()
+    let check = mcpproxy(dir.path())
         .args(["config", "check", "--json", "--data-dir"])
         .arg(dir.path())
         .output()
@@ -123,13 +123,13 @@ fn show_prints_the_file_and_json_keeps_env_references() {
     let dir = temp_data_dir();
     let text = "# mine\n[servers.remote]\nurl = \"https://example.com/mcp\"\nheaders = { Authorization = \"Bearer ${env:SHOW_TEST_TOKEN}\" }\n";
     std::fs::write(dir.path().join("config.toml"), text).unwrap();
-    let show = mcpproxy()
+    let show = mcpproxy(dir.path())
         .args(["config", "show", "--data-dir"])
         .arg(dir.path())
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&show.stdout), text);
-    let json = mcpproxy()
+    let json = mcpproxy(dir.path())
         .args(["config", "show", "--json", "--data-dir"])
         .arg(dir.path())
         .env("SHOW_TEST_TOKEN", "secret-value")
@@ -148,7 +148,7 @@ fn show_prints_the_file_and_json_keeps_env_references() {
 fn a_missing_explicit_config_is_an_error_not_created() {
     let dir = temp_data_dir();
     let missing = dir.path().join("nope.toml");
-    let serve = mcpproxy()
+    let serve = mcpproxy(dir.path())
         .args(["serve", "--data-dir"])
         .arg(dir.path())
         .arg("-c")

@@ -21,7 +21,7 @@ use mcpproxy_daemon::protocol::ServerState;
 use serde::Deserialize;
 
 use crate::support::wait::wait_until_blocking;
-use crate::support::{TestDaemon, peers};
+use crate::support::{TestDaemon, kill_and_reap, peers};
 
 /// How long an upstream may take to become ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -328,7 +328,6 @@ impl ReferenceServer {
 
 impl Drop for ReferenceServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        kill_and_reap(&mut self.child);
     }
 }

@@ -21,7 +21,7 @@ fn user_dir() -> tempfile::TempDir {
 }
 
 fn import(dir: &Path, args: &[&str]) -> (std::process::Output, serde_json::Value) {
-    let output = mcpproxy()
+    let output = mcpproxy(dir)
         .args(["config", "import", "--json", "--data-dir"])
         .arg(dir)
         .args(args)
@@ -147,7 +147,7 @@ fn a_dry_run_writes_nothing_and_a_bad_file_changes_nothing() {
     let source = temp_data_dir();
     let broken = source.path().join("mcp.json");
     std::fs::write(&broken, "{\"mcpServers\": {\"a\": {\"command\": \"x\",}}").unwrap();
-    let output = mcpproxy()
+    let output = mcpproxy(dir.path())
         .args(["config", "import", "--data-dir"])
         .arg(dir.path())
         .arg(&broken)

@@ -9,7 +9,7 @@ use mcpproxy_daemon::protocol::{Event, PROTOCOL_VERSION, Status};
 use rustix::process::Signal;
 
 use crate::support::daemon::{mcpproxy, spawn_serve, temp_data_dir};
-use crate::support::{TestDaemon, wait_until};
+use crate::support::{TestDaemon, kill_and_reap, wait_until};
 
 const NO_SERVERS: &str = "listen = \"127.0.0.1:0\"\n";
 
@@ -44,7 +44,7 @@ async fn status_json_describes_the_running_daemon() {
     assert!(status.api_key.is_none(), "the key is only shown on request");
 
     // Global flags work before the subcommand too.
-    let before = mcpproxy()
+    let before = mcpproxy(daemon.data_dir())
         .arg("--data-dir")
         .arg(daemon.data_dir())
         .args(["--json", "status"])
@@ -62,7 +62,7 @@ async fn status_json_describes_the_running_daemon() {
 #[tokio::test]
 async fn a_second_daemon_on_the_same_data_dir_exits_3_naming_the_first() {
     let daemon = TestDaemon::start(NO_SERVERS).await;
-    let second = mcpproxy()
+    let second = mcpproxy(daemon.data_dir())
         .args(["serve", "--data-dir"])
         .arg(daemon.data_dir())
         .output()
@@ -82,7 +82,7 @@ async fn a_taken_port_exits_2() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let dir = temp_data_dir();
-    let serve = mcpproxy()
+    let serve = mcpproxy(dir.path())
         .args(["serve", "--listen", &addr, "--data-dir"])
         .arg(dir.path())
         .output()
@@ -92,7 +92,7 @@ async fn a_taken_port_exits_2() {
     assert!(!dir.path().join("mcpproxy.sock").exists());
 
     // The same through the environment variable.
-    let env = mcpproxy()
+    let env = mcpproxy(dir.path())
         .args(["serve", "--data-dir"])
         .arg(dir.path())
         .env("MCPPROXY_LISTEN", &addr)
@@ -117,7 +117,7 @@ async fn a_data_dir_of_another_user_or_an_unwritable_one_exits_5() {
     } else {
         std::fs::set_permissions(&foreign, std::fs::Permissions::from_mode(0o500)).unwrap();
     }
-    let serve = mcpproxy()
+    let serve = mcpproxy(dir.path())
         .args(["serve", "--data-dir"])
         .arg(&foreign)
         .output()
@@ -225,7 +225,7 @@ async fn after_kill_9_a_new_daemon_replaces_the_stale_socket() {
 #[tokio::test]
 async fn status_without_a_daemon_exits_1_and_starts_nothing() {
     let dir = temp_data_dir();
-    let status = mcpproxy()
+    let status = mcpproxy(dir.path())
         .args(["status", "--data-dir"])
         .arg(dir.path())
         .output()
@@ -236,7 +236,7 @@ async fn status_without_a_daemon_exits_1_and_starts_nothing() {
     assert!(stderr.contains("mcpproxy daemon start"), "{stderr}");
     assert!(!dir.path().join("mcpproxy.sock").exists());
 
-    let json = mcpproxy()
+    let json = mcpproxy(dir.path())
         .args(["status", "--json", "--data-dir"])
         .arg(dir.path())
         .output()
@@ -272,7 +272,7 @@ async fn events_start_with_a_snapshot_and_beat_when_idle() {
 async fn daemon_start_and_stop_run_it_in_the_background() {
     let dir = temp_data_dir();
     std::fs::write(dir.path().join("config.toml"), NO_SERVERS).unwrap();
-    let start = mcpproxy()
+    let start = mcpproxy(dir.path())
         .args(["daemon", "start", "--json", "--data-dir"])
         .arg(dir.path())
         .output()
@@ -282,7 +282,7 @@ async fn daemon_start_and_stop_run_it_in_the_background() {
     assert_eq!(started["action"], "started");
     let pid = started["pid"].as_u64().unwrap();
 
-    let again = mcpproxy()
+    let again = mcpproxy(dir.path())
         .args(["daemon", "start", "--json", "--data-dir"])
         .arg(dir.path())
         .output()
@@ -293,7 +293,7 @@ async fn daemon_start_and_stop_run_it_in_the_background() {
         (Some("already running"), Some(pid))
     );
 
-    let stop = mcpproxy()
+    let stop = mcpproxy(dir.path())
         .args(["daemon", "stop", "--data-dir"])
         .arg(dir.path())
         .output()
@@ -305,7 +305,7 @@ async fn daemon_start_and_stop_run_it_in_the_background() {
         "daemon {pid} still runs after stop"
     );
 
-    let stopped = mcpproxy()
+    let stopped = mcpproxy(dir.path())
         .args(["daemon", "stop", "--data-dir"])
         .arg(dir.path())
         .output()
@@ -318,7 +318,7 @@ async fn daemon_start_and_stop_run_it_in_the_background() {
 async fn daemon_start_passes_on_the_exit_code_of_a_failed_start() {
     let dir = temp_data_dir();
     std::fs::write(dir.path().join("config.toml"), "listen = \"nowhere\"\n").unwrap();
-    let start = mcpproxy()
+    let start = mcpproxy(dir.path())
         .args(["daemon", "start", "--data-dir"])
         .arg(dir.path())
         .output()
@@ -341,8 +341,7 @@ async fn a_daemon_on_a_dir_left_by_a_crash_starts_and_keeps_the_api_key() {
         async move { client.status_with_key().await.ok().and_then(|s| s.api_key) }
     })
     .await;
-    first.kill().unwrap();
-    first.wait().unwrap();
+    kill_and_reap(&mut first);
     let daemon = TestDaemon::start_in(dir, &[]).await;
     assert_eq!(
         daemon.client.status_with_key().await.unwrap().api_key,

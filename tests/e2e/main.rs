@@ -15,6 +15,7 @@ mod config_reload;
 mod conformance;
 mod daemon_log;
 mod gate;
+mod harness;
 mod import;
 mod lifecycle;
 mod peers;

@@ -4,8 +4,8 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::peers;
 use crate::support::pipes::{LineReader, NextLine};
+use crate::support::{kill_and_reap, peers};
 
 /// How long a server may take to answer `initialize` (once installed).
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -40,8 +40,7 @@ fn initialize(command: &mut Command) -> serde_json::Value {
         }
     };
     drop(stdin);
-    let _ = child.kill();
-    let _ = child.wait();
+    kill_and_reap(&mut child);
     match response {
         Ok(response) => response,
         Err(NextLine::End) => panic!("the server closed stdout without answering"),

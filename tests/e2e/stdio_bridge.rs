@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 
 use crate::support::daemon::{mcpproxy, temp_data_dir};
 use crate::support::pipes::{LineReader, NextLine, output_within};
-use crate::support::{TestDaemon, wait_until};
+use crate::support::{TestDaemon, kill_and_reap, wait_until};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -74,7 +74,7 @@ async fn connect<H: rmcp::ClientHandler>(
 }
 
 fn stdio_command(data_dir: &Path, endpoint: Option<&str>) -> tokio::process::Command {
-    let mut command = tokio::process::Command::from(mcpproxy());
+    let mut command = tokio::process::Command::from(mcpproxy(data_dir));
     command.arg("--data-dir").arg(data_dir).arg("stdio");
     if let Some(endpoint) = endpoint {
         command.args(["--endpoint", endpoint]);
@@ -333,7 +333,7 @@ struct StopDaemonOnDrop<'a>(&'a Path);
 
 impl Drop for StopDaemonOnDrop<'_> {
     fn drop(&mut self) {
-        let output = mcpproxy()
+        let output = mcpproxy(self.0)
             .arg("--data-dir")
             .arg(self.0)
             .args(["daemon", "stop"])
@@ -350,7 +350,7 @@ impl Drop for StopDaemonOnDrop<'_> {
 /// The bridge as a plain child process, for what the rmcp client does not show: stdout
 /// line by line, stderr, the exit status.
 fn spawn_bridge(data_dir: &Path) -> Child {
-    mcpproxy()
+    mcpproxy(data_dir)
         .arg("--data-dir")
         .arg(data_dir)
         .arg("stdio")
@@ -425,8 +425,7 @@ async fn the_bridge_fails_when_the_daemon_goes_away() {
     let line = match stdout.next_line(ANSWER_TIMEOUT) {
         NextLine::Line(line) => line,
         other => {
-            let _ = bridge.kill();
-            let _ = bridge.wait();
+            kill_and_reap(&mut bridge);
             panic!("no answer to initialize from the bridge within {ANSWER_TIMEOUT:?}: {other:?}");
         }
     };

@@ -12,7 +12,10 @@ pub mod wait;
 mod helpers;
 #[path = "../shared/provision.rs"]
 mod provision;
+#[path = "../shared/sandbox.rs"]
+pub mod sandbox;
 
 pub use self::daemon::TestDaemon;
+pub use self::helpers::kill_and_reap;
 pub use self::procs::{process_alive, process_tree};
 pub use self::wait::wait_until;

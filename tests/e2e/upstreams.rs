@@ -9,7 +9,7 @@ use futures_util::StreamExt as _;
 use mcpproxy_daemon::protocol::{Event, ServerList, ServerState, ToolCall, TransportKind};
 
 use crate::support::daemon::mcpproxy;
-use crate::support::{TestDaemon, peers, wait_until};
+use crate::support::{TestDaemon, kill_and_reap, peers, wait_until};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -214,7 +214,7 @@ async fn logs_follow_streams_stderr_as_it_is_written() {
     daemon
         .wait_state("ticker", ServerState::Ready, READY_TIMEOUT)
         .await;
-    let mut follow = mcpproxy()
+    let mut follow = mcpproxy(daemon.data_dir())
         .args(["upstream", "logs", "ticker", "-n", "1", "-f", "--data-dir"])
         .arg(daemon.data_dir())
         .stdout(Stdio::piped())
@@ -238,8 +238,7 @@ async fn logs_follow_streams_stderr_as_it_is_written() {
         .await
         .unwrap()
         .unwrap();
-    let _ = follow.kill();
-    let _ = follow.wait();
+    kill_and_reap(&mut follow);
     assert!(
         ticks.windows(2).all(|w| w[1] == w[0] + 1),
         "lines arrive in order, none missing: {ticks:?}"
@@ -329,12 +328,41 @@ async fn an_upstream_that_wants_authorization_waits_for_a_login() {
             .unwrap_or(0)
     };
     let after_first = count();
-    tokio::time::sleep(Duration::from_secs(3)).await; // observing that nothing happens
+    // A retry would show on the event stream as a `server` event (connecting, backoff)
+    // before the daemon's next heartbeat, which it sends only after a second with no event
+    // at all. Three heartbeats in a row are three quiet seconds, longer than any backoff's
+    // first delay.
+    let mut events = Box::pin(
+        daemon
+            .client
+            .events_with_heartbeat(Some(Duration::from_secs(1)))
+            .await
+            .unwrap(),
+    );
+    let quiet = async {
+        let mut heartbeats = 0;
+        while heartbeats < 3 {
+            match events.next().await {
+                Some(Ok(Event::Snapshot(state))) => {
+                    let locked = state.servers.iter().find(|s| s.name == "locked");
+                    assert_eq!(locked.map(|s| s.state), Some(ServerState::NeedsAuth));
+                }
+                Some(Ok(Event::Server(view))) if view.name == "locked" => {
+                    panic!("a server that needs a login was retried: {view:?}")
+                }
+                Some(Ok(Event::Heartbeat { .. })) => heartbeats += 1,
+                Some(Ok(_)) => {}
+                other => panic!("the event stream ended: {other:?}"),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), quiet)
+        .await
+        .expect("three heartbeats within 20 s");
     assert_eq!(
         count(),
         after_first,
         "a server that needs a login must not be retried in a loop"
     );
-    let _ = server.kill();
-    let _ = server.wait();
+    kill_and_reap(&mut server);
 }

@@ -1,6 +1,7 @@
 //! Small helpers shared by the workspace's test crates (included with `#[path]`, like
 //! `provision.rs`), so they use std only: a free port, waiting on a condition with a
-//! deadline, and server-everything over HTTP on a port of the test's choosing.
+//! deadline, ending a child process, and server-everything over HTTP on a port of the
+//! test's choosing.
 
 #![allow(
     dead_code,
@@ -28,6 +29,10 @@ pub fn free_port() -> u16 {
 /// Polls `check` until it returns `Some`, or panics naming `what` after `timeout` (`what` is
 /// only rendered then, so it can describe the state at that moment). It blocks: from async
 /// code, run it with `spawn_blocking` when the runtime must keep working meanwhile.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a blocking poll with a deadline, by design; async callers run it with spawn_blocking"
+)]
 pub fn wait_until_blocking<T>(
     timeout: Duration,
     what: impl std::fmt::Display,
@@ -44,6 +49,17 @@ pub fn wait_until_blocking<T>(
         );
         std::thread::sleep(POLL);
     }
+}
+
+/// Kills `child` (if it still runs) and reaps it, so no zombie or stray process outlives the
+/// test.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "reaps a child just sent SIGKILL, which cannot refuse: returns as soon as the kernel has ended it"
+)]
+pub fn kill_and_reap(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// How long server-everything may take to listen.
@@ -116,8 +132,7 @@ impl ServerEverything {
 
     /// Kills it and waits until it is gone.
     pub fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
+        kill_and_reap(&mut self.child);
     }
 }
 
@@ -145,7 +160,6 @@ impl std::fmt::Display for Listening<'_> {
 
 impl Drop for ServerEverything {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        kill_and_reap(&mut self.child);
     }
 }

@@ -368,20 +368,30 @@ async fn a_daemon_gone_during_the_handshake_ends_the_bridge() {
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("mcp.sock");
     let posted: Arc<Mutex<Vec<String>>> = Arc::default();
+    // The bridge's requests to anything but /mcp: its watch on the daemon.
+    let watch_requests: Arc<Mutex<usize>> = Arc::default();
     let listener = tokio::net::UnixListener::bind(&socket).unwrap();
-    let router = Router::new().route(
-        "/mcp",
-        axum::routing::any({
-            let posted = Arc::clone(&posted);
-            move |body: Bytes| async move {
-                posted
-                    .lock()
-                    .unwrap()
-                    .push(String::from_utf8_lossy(&body).into_owned());
-                std::future::pending::<Response>().await
+    let router = Router::new()
+        .route(
+            "/mcp",
+            axum::routing::any({
+                let posted = Arc::clone(&posted);
+                move |body: Bytes| async move {
+                    posted
+                        .lock()
+                        .unwrap()
+                        .push(String::from_utf8_lossy(&body).into_owned());
+                    std::future::pending::<Response>().await
+                }
+            }),
+        )
+        .fallback({
+            let watch_requests = Arc::clone(&watch_requests);
+            move || async move {
+                *watch_requests.lock().unwrap() += 1;
+                StatusCode::NOT_FOUND
             }
-        }),
-    );
+        });
     // The daemon's event stream is not there (404): the bridge's watch polls its status.
     let daemon = tokio::spawn(async move { axum::serve(listener, router).await });
 
@@ -403,7 +413,17 @@ async fn a_daemon_gone_during_the_handshake_ends_the_bridge() {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The bridge's own clock as the bound: two more rounds of its watch (each an event
+    // stream and a status request, 250 ms apart) while the ping waited on its stdin. A ping
+    // it had taken would have gone out at once, long before.
+    let watched = *watch_requests.lock().unwrap();
+    while *watch_requests.lock().unwrap() < watched + 4 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the bridge stopped watching the daemon"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let seen = posted.lock().unwrap().clone();
     assert_eq!(
         seen.len(),

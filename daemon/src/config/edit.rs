@@ -161,7 +161,8 @@ impl ConfigFile {
         })
     }
 
-    /// Checks, then writes atomically. Nothing is written when the check fails.
+    /// Checks, then writes atomically. Nothing is written when the check fails. Blocks until
+    /// the disk has the file (see [`write_atomically`]).
     pub fn save(&self) -> Result<Config, EditError> {
         let config = self.check()?;
         write_atomically(&self.path, &self.text()).map_err(|source| EditError::Write {
@@ -265,6 +266,13 @@ fn inline(map: &std::collections::BTreeMap<String, String>) -> InlineTable {
 
 /// Writes `text` to `path` through a temp file in the same directory and a rename. An
 /// existing file's permissions are kept; a new file is private to its owner.
+///
+/// It blocks until the disk has the data: code on the daemon's async runtime runs it (and
+/// [`ConfigFile::save`]) with `tokio::task::spawn_blocking`.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a blocking function by design, like std::fs::write; the fsync makes the rename durable"
+)]
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;

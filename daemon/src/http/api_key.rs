@@ -29,6 +29,10 @@ impl ApiKey {
 }
 
 /// The key from the environment, else from the file, else a new one written to the file.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "once, during start-up, before the daemon serves anything or runs any upstream"
+)]
 pub fn load_or_create(path: &Path) -> std::io::Result<ApiKey> {
     if let Ok(key) = std::env::var(API_KEY_ENV)
         && !key.trim().is_empty()

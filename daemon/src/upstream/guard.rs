@@ -81,7 +81,11 @@ impl Guard {
     }
 
     /// Closes the pipe (the guard then checks its list, which is empty after a clean
-    /// stop) and waits for it to exit.
+    /// stop) and waits for it to exit. Blocks: the daemon calls it with `spawn_blocking`.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "blocking by design; the daemon runs it on a blocking thread, and the guard exits as soon as its pipe closes"
+    )]
     pub fn shut_down(&self) {
         let mut state = self.lock();
         state.pipe = None;
@@ -154,7 +158,12 @@ pub fn run() -> i32 {
     0
 }
 
-/// SIGTERM to every living group, then SIGKILL to what is left after a short grace.
+/// SIGTERM to every living group, then SIGKILL to what is left after a short grace. Blocks
+/// for up to the grace.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "runs in the guard process, which has no async runtime, and in reap_leftovers, which the daemon runs with spawn_blocking; the poll is bounded by TERM_GRACE"
+)]
 fn terminate_groups(groups: Vec<i32>) {
     let living: Vec<i32> = groups
         .into_iter()
@@ -183,7 +192,7 @@ fn signal_groups(groups: &[i32], signal: Signal) {
 
 /// Terminates groups a previous daemon recorded and did not stop (its guard died too).
 /// A group is only touched when its leader still runs and started when it was recorded, so
-/// a reused pid is never signalled.
+/// a reused pid is never signalled. Blocks while the groups stop: run it off the runtime.
 pub fn reap_leftovers(record: &Path) {
     let Ok(text) = std::fs::read_to_string(record) else {
         return;

@@ -8,25 +8,18 @@ use mcpproxy_daemon::client::Client;
 use mcpproxy_daemon::protocol::{ServerState, ServerView, Status};
 use tempfile::TempDir;
 
+use super::helpers::kill_and_reap;
+use super::sandbox;
 use super::wait::{wait_until, wait_until_blocking};
 
-/// The binary under test.
-pub fn mcpproxy() -> Command {
+/// The binary under test, isolated in `sandbox` (the test's temp dir, usually its data dir):
+/// its own `HOME`, none of the tests' `MCPPROXY_*` settings, and a default data dir that
+/// cannot exist, so a command without `--data-dir` fails instead of reaching the real
+/// `~/.mcpproxy` (see `tests/shared/sandbox.rs`).
+pub fn mcpproxy(sandbox: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mcpproxy"));
-    // A test that forgets --data-dir must fail, not touch the real ~/.mcpproxy: this default
-    // data dir cannot be created.
-    command.env("MCPPROXY_HOME", "/proc/mcpproxy-tests-must-pass-data-dir");
-    // The tests' own environment must not leak in.
-    for var in [
-        "MCPPROXY_HOME",
-        "MCPPROXY_CONFIG",
-        "MCPPROXY_SOCKET",
-        "MCPPROXY_LISTEN",
-        "MCPPROXY_API_KEY",
-        "RUST_LOG",
-    ] {
-        command.env_remove(var);
-    }
+    sandbox::isolate(&mut command, sandbox);
+    command.env_remove("RUST_LOG");
     command
 }
 
@@ -127,7 +120,7 @@ impl TestDaemon {
     /// Runs the CLI against this daemon's data dir.
     pub fn cli(&self, args: &[&str]) -> Output {
         // The data dir goes first: anything after a `--` in `args` belongs to a command.
-        mcpproxy()
+        mcpproxy(self.data_dir())
             .arg("--data-dir")
             .arg(self.data_dir())
             .args(args)
@@ -161,8 +154,7 @@ impl TestDaemon {
 impl Drop for TestDaemon {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+            kill_and_reap(&mut child);
         }
     }
 }
@@ -170,7 +162,7 @@ impl Drop for TestDaemon {
 /// `mcpproxy serve` on `data_dir` with a free TCP port; stderr goes to `serve.stderr` there.
 pub fn spawn_serve(data_dir: &Path, extra_args: &[&str]) -> Child {
     let stderr = std::fs::File::create(data_dir.join("serve.stderr")).unwrap();
-    let mut command = mcpproxy();
+    let mut command = mcpproxy(data_dir);
     command
         .arg("serve")
         .arg("--data-dir")

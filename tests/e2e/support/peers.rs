@@ -7,6 +7,7 @@ use std::time::Duration;
 pub use super::helpers::{ServerEverything, free_port};
 pub use super::provision::*;
 
+use super::helpers::kill_and_reap;
 use super::pipes::{LineReader, NextLine};
 
 /// How long a READY-line fixture server may take to print its line.
@@ -20,8 +21,7 @@ pub struct RunningPeer {
 
 impl Drop for RunningPeer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        kill_and_reap(&mut self.child);
     }
 }
 
@@ -72,8 +72,7 @@ fn start_ready_command(mut command: Command, what: &str) -> RunningPeer {
         NextLine::End | NextLine::TimedOut => None,
     };
     let Some(url) = url else {
-        let _ = child.kill();
-        let _ = child.wait();
+        kill_and_reap(&mut child);
         panic!("{what} did not get ready (within {READY_LINE_TIMEOUT:?}): first line {first:?}");
     };
     RunningPeer { child, url }

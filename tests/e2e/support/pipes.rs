@@ -7,7 +7,7 @@ use std::process::{Child, ExitStatus, Output};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use super::helpers::POLL;
+use super::helpers::{POLL, kill_and_reap};
 
 /// What waiting for the next line brought.
 #[derive(Debug)]
@@ -90,13 +90,16 @@ fn read_to_end(pipe: Option<impl Read + Send + 'static>) -> Receiver<Vec<u8>> {
 /// [`Child::wait_with_output`] with a deadline: when `child` has not exited and closed its
 /// stdout and stderr within `timeout`, it is killed and the test fails naming `what`, with
 /// whatever it wrote to stderr by then.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a blocking poll with a deadline, by design, like wait_with_output; the child is a separate process"
+)]
 pub fn output_within(mut child: Child, timeout: Duration, what: &str) -> Output {
     let deadline = Instant::now() + timeout;
     let stdout = read_to_end(child.stdout.take());
     let stderr = read_to_end(child.stderr.take());
     let fail = |child: &mut Child, stderr: &Receiver<Vec<u8>>| -> ! {
-        let _ = child.kill();
-        let _ = child.wait();
+        kill_and_reap(child);
         let written = stderr
             .recv_timeout(Duration::from_secs(1))
             .unwrap_or_default();

@@ -1,5 +1,8 @@
 //! The built-in demo MCP server, `mcpproxy demo-server`: what `builtin = "demo"` runs.
 //!
+//! A crate of its own: the `mcpproxy` binary links it for `demo-server`, and the daemon,
+//! which starts built-in servers as child processes of its own executable, never needs it.
+//!
 //! It offers offline everyday tools (time, arithmetic, text), two prompts and two resources,
 //! so a new user has something real to call through the proxy. With `--test-tools` it adds
 //! tools that misbehave on purpose (slow, failing, crashing, changing the tool list, asking
@@ -30,8 +33,7 @@ mod test_tools;
 mod text_tools;
 mod time_tools;
 
-use crate::sync::lock;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rmcp::model::{
@@ -55,6 +57,12 @@ pub use self::http::{HttpOutcome, MCP_PATH, serve_http, termination_signal};
 use self::registry::{DemoTool, ToolCall, ToolRegistry, is_stateless_era};
 use self::session::Session;
 pub use self::stdio::{CRASH_EXIT_CODE, DemoError, StdioOutcome, serve_stdio};
+
+/// Locks `mutex`, recovering it if a holder panicked: every holder of the demo's mutexes
+/// replaces or updates a plain table in one step, so a panic cannot leave one half-written.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// The name the demo server gives in `initialize` (`serverInfo.name`).
 pub const SERVER_NAME: &str = "mcpproxy-demo";

@@ -3,7 +3,6 @@
 //! (`serve_http`). The conformance fixtures get a representative subset here; the official
 //! suite itself runs against `mcpproxy demo-server --test-tools --http` elsewhere.
 
-#![cfg(feature = "server")]
 // Helpers panic on the unexpected like the tests do. Sampling and logging are deprecated by
 // SEP-2577, but `ask_model` and the conformance fixtures exist to exercise them.
 #![allow(clippy::unwrap_used, clippy::expect_used, deprecated)]
@@ -12,13 +11,13 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mcpproxy_daemon::demo::{DemoOptions, DemoServer, SERVER_NAME, serve_http};
+use mcpproxy_demo::{DemoOptions, DemoServer, SERVER_NAME, serve_http};
 use rmcp::model::{
     ArgumentInfo, CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult,
     ClientCapabilities, ClientConfig, ClientRequest, CompleteRequestParams,
     CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult,
     ElicitationAction, GetPromptRequestParams, Implementation, LoggingLevel,
-    LoggingMessageNotificationParam, ProgressNotificationParam, ProtocolVersion,
+    LoggingMessageNotificationParam, ProgressNotificationParam, ProgressToken, ProtocolVersion,
     ReadResourceRequestParams, Reference, ResourceContents, ResourceUpdatedNotificationParam,
     SamplingMessage, ServerNotification, SetLevelRequestParams, SubscribeRequestParams,
     SubscriptionFilter, UnsubscribeRequestParams,
@@ -501,6 +500,16 @@ async fn slow_reports_progress_then_answers() {
     assert_eq!(negative.is_error, Some(true));
 }
 
+/// How many progress reports carried `token`, and how many carried another.
+fn reports_by_token(seen: &Seen, token: &ProgressToken) -> (usize, usize) {
+    let with_token = seen
+        .progress
+        .iter()
+        .filter(|report| &report.progress_token == token)
+        .count();
+    (with_token, seen.progress.len() - with_token)
+}
+
 #[tokio::test]
 async fn slow_stops_when_cancelled() {
     let client_handler = TestClient::default();
@@ -525,26 +534,40 @@ async fn slow_stops_when_cancelled() {
         "{outcome:?}"
     );
 
-    let progress_count = || seen.lock().unwrap().progress.len();
     eventually(&seen, "progress before the cancellation", |seen| {
         seen.progress.len() >= 2
     })
     .await;
-    // The cancellation has landed once the reports stop: wait until none came for longer
-    // than two of the server's 100 ms progress intervals.
-    let mut last_change = (usize::MAX, std::time::Instant::now());
-    eventually(&seen, "the progress reports to stop", move |seen| {
-        let count = seen.progress.len();
-        if count != last_change.0 {
-            last_change = (count, std::time::Instant::now());
-        }
-        last_change.1.elapsed() > Duration::from_millis(250)
-    })
+    // A second slow call on the session marks a window: its request follows the cancellation
+    // on the session's ordered stream, so the first call is cancelled before the second
+    // starts, and the second's own reports (every 100 ms) show time passing on the server.
+    // Between its first report and its third, the first call, had it kept running, would
+    // have reported twice.
+    let cancelled = seen.lock().unwrap().progress[0].progress_token.clone();
+    let (marker, at_first_marker_report) =
+        tokio::join!(call(&client, "slow", json!({"seconds": 0.45})), async {
+            let token = cancelled.clone();
+            eventually(
+                &seen,
+                "the second call's first progress report",
+                move |seen| reports_by_token(seen, &token).1 >= 1,
+            )
+            .await;
+            reports_by_token(&seen.lock().unwrap(), &cancelled).0
+        });
+    assert_eq!(text(&marker), "slept 0.45 s");
+    let token = cancelled.clone();
+    eventually(
+        &seen,
+        "the second call's third progress report",
+        move |seen| reports_by_token(seen, &token).1 >= 3,
+    )
     .await;
-    let after_cancel = progress_count();
-    // Observes that nothing more comes (no condition to wait for).
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(progress_count(), after_cancel, "the slow call kept running");
+    assert_eq!(
+        reports_by_token(&seen.lock().unwrap(), &cancelled).0,
+        at_first_marker_report,
+        "the cancelled call kept running"
+    );
 
     // The server still serves.
     let echo = call(&client, "echo", json!({"message": "still here"})).await;
@@ -810,10 +833,21 @@ async fn logging_follows_the_level_the_client_set() {
         .await
         .unwrap();
     call(&client, "test_tool_with_logging", json!({})).await;
-    call(&client, "test_simple_text", json!({})).await;
-    // Observes that nothing arrives (no condition to wait for).
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(log_lines(&seen), []);
+    // The marker: lines logged after the silenced call, at info again. Anything the silenced
+    // call had sent would have come before them on the session's ordered stream.
+    client
+        .set_level(SetLevelRequestParams::new(LoggingLevel::Info))
+        .await
+        .unwrap();
+    call(&client, "test_reconnection", json!({})).await;
+    eventually(&seen, "the marker's two lines", |seen| {
+        seen.log_messages.len() >= 2
+    })
+    .await;
+    assert_eq!(
+        log_lines(&seen),
+        ["Before disconnect", "After reconnect"].map(|line| (LoggingLevel::Info, line.to_owned()))
+    );
 }
 
 #[tokio::test]
@@ -927,8 +961,13 @@ async fn resources_templates_and_subscriptions() {
         json!({"text": "newer text"}),
     )
     .await;
-    // Observes that no update arrives after the unsubscribe (no condition to wait for).
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The marker: a tool list change the subscriber causes afterwards reaches it on the
+    // same ordered stream, after any update the server still sent it.
+    call(&subscriber, "mutate_tools", json!({})).await;
+    eventually(&subscriber_seen, "the tool list change", |seen| {
+        seen.tool_list_changes == 1
+    })
+    .await;
     assert_eq!(subscriber_seen.lock().unwrap().resource_updates.len(), 1);
     assert!(bystander_seen.lock().unwrap().resource_updates.is_empty());
 }

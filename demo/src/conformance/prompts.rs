@@ -10,7 +10,7 @@ use rmcp::model::{
 
 use super::TEST_IMAGE_BASE64;
 use super::resources;
-use crate::demo::prompts::required_argument;
+use crate::prompts::required_argument;
 
 const SIMPLE: &str = "test_simple_prompt";
 const WITH_ARGUMENTS: &str = "test_prompt_with_arguments";
@@ -154,7 +154,7 @@ pub(crate) fn complete(request: &CompleteRequestParams) -> Result<CompleteResult
 fn is_known_prompt(name: &str) -> bool {
     list()
         .iter()
-        .chain(crate::demo::prompts::list().iter())
+        .chain(crate::prompts::list().iter())
         .any(|prompt| prompt.name == name)
 }
 

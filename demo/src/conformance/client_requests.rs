@@ -17,8 +17,8 @@ use rmcp::schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::demo::client_requests::{Answer, describe_elicitation, elicit, sample, sampled_text};
-use crate::demo::registry::{
+use crate::client_requests::{Answer, describe_elicitation, elicit, sample, sampled_text};
+use crate::registry::{
     DemoTool, ToolCall, ToolFailure, ToolOutcome, input_schema, no_input_schema, parse_arguments,
     text_result,
 };
