@@ -1,9 +1,11 @@
 //! The command line: global options, the command tree, and how failures are reported.
 
+mod browser;
 mod config;
 mod daemon;
 mod demo;
 mod output;
+mod probe;
 mod serve;
 mod status;
 mod stdio;

@@ -22,6 +22,8 @@ pub mod logs;
 #[cfg(feature = "server")]
 pub mod manage;
 #[cfg(feature = "server")]
+pub mod oauth;
+#[cfg(feature = "server")]
 mod poison;
 #[cfg(feature = "server")]
 pub mod proxy;

@@ -13,6 +13,7 @@ pub mod guard;
 mod handler;
 pub mod http_client;
 mod process;
+pub mod probe;
 pub mod procfs;
 pub mod routes;
 pub mod server_log;

@@ -139,6 +139,7 @@ impl Supervisor {
             handler,
             &self.shared.log,
             &self.launcher,
+            None,
         );
         let result = tokio::select! {
             result = connecting => result,
