@@ -72,10 +72,55 @@ impl Authority {
         challenge: Option<&str>,
     ) -> Result<(AuthorizationManager, AuthorizationMetadata), OAuthError> {
         let mut manager = self.manager().await?;
-        let resolution = manager.resolve_metadata_from_challenge(challenge).await?;
-        tracing::debug!(server = %self.server_url, source = ?resolution.source, "authorization server found");
-        manager.set_metadata(resolution.metadata.clone());
-        Ok((manager, resolution.metadata))
+        let metadata = match manager.resolve_metadata_from_challenge(challenge).await {
+            Ok(resolution) => {
+                tracing::debug!(server = %self.server_url, source = ?resolution.source, "authorization server found");
+                resolution.metadata
+            }
+            Err(AuthError::AuthorizationServerMismatch {
+                expected_issuer,
+                received_issuer,
+            }) => self.legacy_metadata(&expected_issuer, &received_issuer).await?,
+            Err(e) => return Err(e.into()),
+        };
+        manager.set_metadata(metadata.clone());
+        Ok((manager, metadata))
+    }
+
+    /// A 2025-03-26 server is its own authorization server, with metadata at its root; many
+    /// name an issuer with a path there (`https://host/oauth`), which RFC 8414 discovery
+    /// refuses. Such metadata is taken when its issuer is on the server's own origin (as
+    /// the SDKs of that era do); the `iss` of the login's redirect is still checked against
+    /// it.
+    async fn legacy_metadata(
+        &self,
+        expected_issuer: &str,
+        received_issuer: &str,
+    ) -> Result<AuthorizationMetadata, OAuthError> {
+        let mismatch = || {
+            OAuthError::Protocol(AuthError::AuthorizationServerMismatch {
+                expected_issuer: expected_issuer.to_owned(),
+                received_issuer: received_issuer.to_owned(),
+            })
+        };
+        let server = reqwest::Url::parse(&self.server_url).map_err(|_| mismatch())?;
+        let issuer = reqwest::Url::parse(received_issuer).map_err(|_| mismatch())?;
+        if server.origin() != issuer.origin() {
+            return Err(mismatch());
+        }
+        let mut url = server.clone();
+        url.set_path("/.well-known/oauth-authorization-server");
+        url.set_query(None);
+        let response = reqwest::get(url).await.map_err(|_| mismatch())?;
+        if !response.status().is_success() {
+            return Err(mismatch());
+        }
+        let metadata: AuthorizationMetadata = response.json().await.map_err(|_| mismatch())?;
+        if metadata.issuer.as_deref() != Some(received_issuer) {
+            return Err(mismatch());
+        }
+        tracing::debug!(server = %self.server_url, issuer = received_issuer, "2025-03-26 authorization server metadata at the server's root");
+        Ok(metadata)
     }
 
     /// A manager for the tokens already in the record (after a restart, say): discovery

@@ -221,13 +221,25 @@ async fn connect_http(
         .map_err(|e| ConnectError::Handshake(format!("cannot build the HTTP client: {e}")))?;
     // Also renews the session when a restarted server rejects it with 400 instead of 404.
     let client = super::http_client::UpstreamHttpClient::new(client, oauth.cloned());
-    let transport = handler
-        .routes()
-        .ordered(StreamableHttpClientTransport::with_client(client, config));
-    let service = handler
-        .serve_with_lifecycle(transport, lifecycle())
-        .await
-        .map_err(handshake_error)?;
+    let routes = Arc::clone(handler.routes());
+    let transport = || {
+        routes.ordered(StreamableHttpClientTransport::with_client(client.clone(), config.clone()))
+    };
+    let service = match handler.clone().serve_with_lifecycle(transport(), lifecycle()).await {
+        Ok(service) => service,
+        // A server that answers `server/discover` with something other than a discover
+        // result (some answer every unknown method with `{}`) is of the older era: start
+        // again with `initialize`.
+        Err(
+            ClientInitializeError::ExpectedInitResult(_)
+            | ClientInitializeError::ExpectedInitResponse(_),
+        ) => handler
+            .for_initialize()
+            .serve_with_lifecycle(transport(), ClientLifecycleMode::Initialize)
+            .await
+            .map_err(handshake_error)?,
+        Err(error) => return Err(handshake_error(error)),
+    };
     Ok(Session {
         service,
         process: None,

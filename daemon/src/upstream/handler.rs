@@ -38,6 +38,8 @@ pub struct UpstreamHandler {
     /// With no client to ask, accept elicitations with the schema's defaults (the probe,
     /// which has no person to ask either) instead of refusing them.
     defaults_when_alone: bool,
+    /// Offer 2025-11-25 in `initialize` (rmcp offers its newest revision otherwise).
+    legacy_handshake: bool,
 }
 
 impl UpstreamHandler {
@@ -51,6 +53,16 @@ impl UpstreamHandler {
             changes,
             routes,
             defaults_when_alone: false,
+            legacy_handshake: false,
+        }
+    }
+
+    /// The same handler for an `initialize` handshake (2025-11-25), when `server/discover`
+    /// went wrong.
+    pub fn for_initialize(&self) -> Self {
+        Self {
+            legacy_handshake: true,
+            ..self.clone()
         }
     }
 
@@ -98,10 +110,14 @@ impl ClientHandler for UpstreamHandler {
             .enable_sampling()
             .enable_elicitation()
             .build();
-        ClientConfig::new(
+        let mut config = ClientConfig::new(
             capabilities,
             Implementation::new("mcpproxy", env!("CARGO_PKG_VERSION")),
-        )
+        );
+        if self.legacy_handshake {
+            config.protocol_version = rmcp::model::ProtocolVersion::V_2025_11_25;
+        }
+        config
     }
 
     async fn create_message(
