@@ -68,12 +68,18 @@ impl OAuthError {
             Self::Protocol(AuthError::ProtectedResourceMetadataInvalid { .. }) => Some(
                 "the server's metadata names another resource; check the server URL".to_owned(),
             ),
-            Self::Protocol(AuthError::TokenRefreshRejected(_) | AuthError::AuthorizationRequired)
-            | Self::StepUpNeeded(_) => Some("log in again with `mcpproxy auth login NAME`".to_owned()),
-            Self::Listen { .. } => Some(
-                "free the port, or set another `oauth.redirect_port` (0 picks any)".to_owned(),
-            ),
-            Self::TimedOut(_) => Some("start the login again and finish it in the browser".to_owned()),
+            Self::Protocol(
+                AuthError::TokenRefreshRejected(_) | AuthError::AuthorizationRequired,
+            )
+            | Self::StepUpNeeded(_) => {
+                Some("log in again with `mcpproxy auth login NAME`".to_owned())
+            }
+            Self::Listen { .. } => {
+                Some("free the port, or set another `oauth.redirect_port` (0 picks any)".to_owned())
+            }
+            Self::TimedOut(_) => {
+                Some("start the login again and finish it in the browser".to_owned())
+            }
             Self::Store(_) => Some("check the data directory's permissions".to_owned()),
             _ => None,
         }

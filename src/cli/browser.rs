@@ -11,8 +11,8 @@ pub fn open(url: &str) -> bool {
     let opener = if cfg!(target_os = "macos") {
         "open"
     } else {
-        let has_display = std::env::var_os("DISPLAY").is_some()
-            || std::env::var_os("WAYLAND_DISPLAY").is_some();
+        let has_display =
+            std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
         if !has_display {
             return false;
         }

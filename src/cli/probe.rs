@@ -124,7 +124,11 @@ pub async fn run(global: &Global, args: ProbeArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn call(probed: &Probed, tool: &str, arguments: Map<String, Value>) -> Result<CallReport, Failure> {
+async fn call(
+    probed: &Probed,
+    tool: &str,
+    arguments: Map<String, Value>,
+) -> Result<CallReport, Failure> {
     let result = probed
         .call(tool, arguments)
         .await
@@ -227,7 +231,12 @@ fn report(url: &str, probed: &Probed, call: Option<CallReport>) -> Report {
             catalog
                 .tools
                 .iter()
-                .map(|t| (t.name.to_string(), t.description.as_ref().map(|d| d.to_string())))
+                .map(|t| {
+                    (
+                        t.name.to_string(),
+                        t.description.as_ref().map(|d| d.to_string()),
+                    )
+                })
                 .collect(),
         ),
         prompts: items(
@@ -284,7 +293,12 @@ fn render(report: &Report) -> String {
             .result
             .get("content")
             .and_then(Value::as_array)
-            .map(|items| items.iter().filter_map(|i| i.get("text")?.as_str()).collect())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i.get("text")?.as_str())
+                    .collect()
+            })
             .unwrap_or_default();
         if texts.is_empty() {
             out.push_str(&serde_json::to_string_pretty(&call.result).unwrap_or_default());

@@ -107,7 +107,10 @@ async fn receive(
         })
         .await;
     if sent.is_err() {
-        return page("This login is no longer waiting", "Start it again from mcpproxy.");
+        return page(
+            "This login is no longer waiting",
+            "Start it again from mcpproxy.",
+        );
     }
     match tokio::time::timeout(Duration::from_secs(30), outcome).await {
         Ok(Ok(Ok(()))) => page(

@@ -80,7 +80,10 @@ impl Authority {
             Err(AuthError::AuthorizationServerMismatch {
                 expected_issuer,
                 received_issuer,
-            }) => self.legacy_metadata(&expected_issuer, &received_issuer).await?,
+            }) => {
+                self.legacy_metadata(&expected_issuer, &received_issuer)
+                    .await?
+            }
             Err(e) => return Err(e.into()),
         };
         manager.set_metadata(metadata.clone());
@@ -201,7 +204,12 @@ impl Authority {
                 issuer: metadata.issuer.clone(),
                 dynamic: false,
             }
-        } else if let Some(url) = self.settings.client_metadata_url.as_ref().filter(|_| supports_cimd) {
+        } else if let Some(url) = self
+            .settings
+            .client_metadata_url
+            .as_ref()
+            .filter(|_| supports_cimd)
+        {
             request = request.with_client_metadata_url(url.clone());
             Registration {
                 client_id: url.clone(),

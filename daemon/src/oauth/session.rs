@@ -151,7 +151,11 @@ impl OAuthSession {
                     self.authorized().await;
                     return Ok(Some(token));
                 }
-                self.needs_login("the token expired and the refresh was refused", None, Vec::new());
+                self.needs_login(
+                    "the token expired and the refresh was refused",
+                    None,
+                    Vec::new(),
+                );
                 Err(OAuthError::Protocol(AuthError::AuthorizationRequired))
             }
             Err(e) => Err(e.into()),
@@ -184,8 +188,13 @@ impl OAuthSession {
             }
         }
         *manager = None;
-        self.grant(&mut manager, Some(challenge), &[], "the server asks for a login")
-            .await
+        self.grant(
+            &mut manager,
+            Some(challenge),
+            &[],
+            "the server asks for a login",
+        )
+        .await
     }
 
     /// The server refused a request with 403 `insufficient_scope`. Returns the token to
@@ -314,7 +323,11 @@ impl OAuthSession {
                     self.authorized().await;
                     return Ok(());
                 }
-                self.needs_login("the authorization server refused the refresh token", None, Vec::new());
+                self.needs_login(
+                    "the authorization server refused the refresh token",
+                    None,
+                    Vec::new(),
+                );
                 Err(OAuthError::Protocol(AuthError::AuthorizationRequired))
             }
             Err(e) => Err(e.into()),
@@ -340,7 +353,8 @@ impl OAuthSession {
 
     async fn authorized(&self) {
         let expires_at = self.expires_at().await;
-        self.state.send_replace(AuthState::Authorized { expires_at });
+        self.state
+            .send_replace(AuthState::Authorized { expires_at });
     }
 
     fn needs_login(&self, reason: &str, challenge: Option<String>, more_scopes: Vec<String>) {

@@ -66,7 +66,10 @@ impl fmt::Debug for OAuthSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OAuthSettings")
             .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "••••"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "••••"),
+            )
             .field("scopes", &self.scopes)
             .field("client_metadata_url", &self.client_metadata_url)
             .field("redirect_port", &self.redirect_port)

@@ -7,7 +7,9 @@
 use std::sync::{Arc, Mutex};
 
 use oauth2::TokenResponse as _;
-use rmcp::transport::auth::{AuthError, CredentialRefreshGuard, CredentialStore, StoredCredentials};
+use rmcp::transport::auth::{
+    AuthError, CredentialRefreshGuard, CredentialStore, StoredCredentials,
+};
 use serde::{Deserialize, Serialize};
 
 /// Where a record is kept.

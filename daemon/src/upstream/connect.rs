@@ -223,9 +223,16 @@ async fn connect_http(
     let client = super::http_client::UpstreamHttpClient::new(client, oauth.cloned());
     let routes = Arc::clone(handler.routes());
     let transport = || {
-        routes.ordered(StreamableHttpClientTransport::with_client(client.clone(), config.clone()))
+        routes.ordered(StreamableHttpClientTransport::with_client(
+            client.clone(),
+            config.clone(),
+        ))
     };
-    let service = match handler.clone().serve_with_lifecycle(transport(), lifecycle()).await {
+    let service = match handler
+        .clone()
+        .serve_with_lifecycle(transport(), lifecycle())
+        .await
+    {
         Ok(service) => service,
         // A server that answers `server/discover` with something other than a discover
         // result (some answer every unknown method with `{}`) is of the older era: start

@@ -21,8 +21,8 @@ use std::sync::Arc;
 
 use reqwest::header::{HeaderName, HeaderValue};
 use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
-use rmcp::transport::common::client_side_sse::BoxedSseResponse;
 use rmcp::transport::auth::AuthError;
+use rmcp::transport::common::client_side_sse::BoxedSseResponse;
 use rmcp::transport::streamable_http_client::{
     AuthRequiredError, StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
     StreamableHttpResponseLimits,
@@ -52,7 +52,11 @@ impl UpstreamHttpClient {
 
     /// Runs `call` with the session's token, and again (with a new token) after a 401 or a
     /// 403 the session could answer. Without OAuth, `call` gets the configured header.
-    async fn with_auth<T, F, Fut>(&self, configured: Option<String>, call: F) -> Result<T, HttpError>
+    async fn with_auth<T, F, Fut>(
+        &self,
+        configured: Option<String>,
+        call: F,
+    ) -> Result<T, HttpError>
     where
         F: Fn(Option<String>) -> Fut,
         Fut: Future<Output = Result<T, HttpError>>,
@@ -70,7 +74,9 @@ impl UpstreamHttpClient {
                         .unauthorized(token.as_deref(), &refused.www_authenticate_header)
                         .await
                 }
-                Err(StreamableHttpError::InsufficientScope(refused)) if rounds < MAX_AUTH_ROUNDS => {
+                Err(StreamableHttpError::InsufficientScope(refused))
+                    if rounds < MAX_AUTH_ROUNDS =>
+                {
                     oauth
                         .insufficient_scope(&refused.www_authenticate_header)
                         .await
@@ -221,8 +227,12 @@ impl StreamableHttpClient for UpstreamHttpClient {
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<(), StreamableHttpError<Self::Error>> {
         self.with_auth(auth_header, |token| {
-            self.client
-                .delete_session(uri.clone(), session_id.clone(), token, custom_headers.clone())
+            self.client.delete_session(
+                uri.clone(),
+                session_id.clone(),
+                token,
+                custom_headers.clone(),
+            )
         })
         .await
     }

@@ -104,10 +104,13 @@ pub async fn open(options: &ProbeOptions) -> Result<Probed, ProbeError> {
         .peer_info()
         .ok_or_else(|| ProbeError::List("the server sent no capabilities".to_owned()))?;
     let capabilities = info.capabilities.clone();
-    let catalog = tokio::time::timeout(options.connect_timeout, Catalog::fetch(&peer, &capabilities))
-        .await
-        .map_err(|_| ProbeError::List(format!("no answer within {:?}", options.connect_timeout)))?
-        .map_err(|e| ProbeError::List(e.to_string()))?;
+    let catalog = tokio::time::timeout(
+        options.connect_timeout,
+        Catalog::fetch(&peer, &capabilities),
+    )
+    .await
+    .map_err(|_| ProbeError::List(format!("no answer within {:?}", options.connect_timeout)))?
+    .map_err(|e| ProbeError::List(e.to_string()))?;
     Ok(Probed {
         transport: session.transport,
         protocol_version: info.protocol_version.to_string(),
