@@ -6,6 +6,7 @@ mod daemon;
 mod demo;
 mod output;
 mod probe;
+mod secret;
 mod serve;
 mod status;
 mod stdio;
@@ -106,6 +107,9 @@ pub enum Command {
     /// List the tools the servers offer
     #[command(subcommand)]
     Tools(upstream::ToolsCommand),
+    /// Keep tokens and keys out of config.toml: set, list, remove, migrate secrets
+    #[command(subcommand)]
+    Secret(secret::SecretCommand),
     /// Serve MCP on stdin/stdout, bridged to the daemon (for clients that only launch commands)
     Stdio(stdio::StdioArgs),
     /// Run the built-in demo MCP server on stdio (what `builtin = "demo"` starts)
@@ -117,6 +121,10 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> Result<(), Failure> {
     let Cli { global, command } = cli;
+    // `${secret:NAME}` in any config this process reads comes from the data dir's store.
+    if let Ok(paths) = global.paths() {
+        mcpproxy_daemon::config::use_secrets(paths.data_dir);
+    }
     match command {
         Command::Serve(args) => serve::run(&global, args),
         Command::DemoServer(args) => demo::run(args),
@@ -137,6 +145,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                     Command::Daemon(command) => daemon::run(&global, command).await,
                     Command::Status(args) => status::run(&global, args).await,
                     Command::Config(command) => config::run(&global, command).await,
+                    Command::Secret(command) => secret::run(&global, command).await,
                     Command::Stdio(args) => stdio::run(&global, args).await,
                 }
             })

@@ -8,6 +8,7 @@ pub mod client;
 pub mod config;
 pub mod paths;
 pub mod protocol;
+pub mod secrets;
 
 #[cfg(feature = "server")]
 pub mod api;
