@@ -1,5 +1,6 @@
 //! The command line: global options, the command tree, and how failures are reported.
 
+mod auth;
 mod browser;
 mod config;
 mod daemon;
@@ -107,6 +108,9 @@ pub enum Command {
     /// List the tools the servers offer
     #[command(subcommand)]
     Tools(upstream::ToolsCommand),
+    /// Log in to servers that use OAuth, log out, show who is logged in
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
     /// Keep tokens and keys out of config.toml: set, list, remove, migrate secrets
     #[command(subcommand)]
     Secret(secret::SecretCommand),
@@ -146,6 +150,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                     Command::Status(args) => status::run(&global, args).await,
                     Command::Config(command) => config::run(&global, command).await,
                     Command::Secret(command) => secret::run(&global, command).await,
+                    Command::Auth(command) => auth::run(&global, command).await,
                     Command::Stdio(args) => stdio::run(&global, args).await,
                 }
             })

@@ -7,6 +7,7 @@ mod control;
 mod error;
 mod events;
 pub mod listeners;
+mod oauth;
 mod servers;
 
 use std::sync::Arc;
@@ -42,6 +43,7 @@ fn control_routes() -> Router<Daemon> {
         .route("/tools/call", post(servers::call))
         .route("/events", get(events::events))
         .route("/shutdown", post(control::shutdown))
+        .merge(oauth::routes())
 }
 
 /// The whole router for one door: the control API and the MCP endpoints.

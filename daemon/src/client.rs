@@ -19,8 +19,8 @@ use serde::de::DeserializeOwned;
 
 pub use self::sse::{EventTooLarge, SseMessages, SseParser, SseReadError, sse_messages};
 use crate::protocol::{
-    API_PREFIX, Ack, AddServer, ApiError, ErrorBody, Event, LogTail, ServerList, ServerView,
-    Status, ToolCall, ToolCallResult, ToolList,
+    API_PREFIX, Ack, AddServer, ApiError, AuthList, ErrorBody, Event, LogTail, ServerAuth,
+    ServerList, ServerView, Status, ToolCall, ToolCallResult, ToolList,
 };
 
 /// The per-server actions of the control API.
@@ -145,6 +145,21 @@ impl Client {
 
     pub async fn server_logs(&self, name: &str, tail: usize) -> Result<LogTail, ClientError> {
         self.get(&format!("/servers/{name}/logs?tail={tail}")).await
+    }
+
+    /// `GET /auth`: the servers that log in with OAuth and where each stands.
+    pub async fn auth(&self) -> Result<AuthList, ClientError> {
+        self.get("/auth").await
+    }
+
+    /// `POST /servers/NAME/login`: starts a login; the answer carries its URL.
+    pub async fn login(&self, name: &str) -> Result<ServerAuth, ClientError> {
+        self.post(&format!("/servers/{name}/login"), &()).await
+    }
+
+    /// `POST /servers/NAME/logout`: revokes and forgets the server's tokens.
+    pub async fn logout(&self, name: &str) -> Result<ServerAuth, ClientError> {
+        self.post(&format!("/servers/{name}/logout"), &()).await
     }
 
     pub async fn call_tool(&self, call: &ToolCall) -> Result<ToolCallResult, ClientError> {

@@ -14,5 +14,7 @@ pub use load::{
     check_url, expand, load, parse, parse_unexpanded, parse_with, parse_with_env, use_secrets,
 };
 pub use locate::{LocatedProblem, nearest};
-pub use model::{Builtin, Config, DEFAULT_LISTEN, Routing, ServerConfig, TransportSetting};
+pub use model::{
+    Builtin, Config, DEFAULT_LISTEN, OAuthConfig, Routing, ServerConfig, TransportSetting,
+};
 pub use spec::SpecError;

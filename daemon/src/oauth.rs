@@ -23,15 +23,18 @@
 pub mod callback;
 pub mod flow;
 pub mod headless;
+mod revoke;
 pub mod session;
 pub mod settings;
 pub mod store;
+mod vault;
 
 use rmcp::transport::AuthError;
 
 pub use self::session::{AuthState, Interaction, OAuthSession};
 pub use self::settings::{ClientAuth, Grant, OAuthSettings};
 pub use self::store::{MemoryVault, OAuthRecord, Vault};
+pub use self::vault::{SecretVault, session_for};
 
 /// What went wrong while authorizing with an upstream.
 #[derive(Debug, thiserror::Error)]

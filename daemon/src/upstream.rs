@@ -59,6 +59,8 @@ pub struct ServerShared {
     pub log: Arc<ServerLog>,
     /// Calls in flight through this server, for routing its messages back.
     pub routes: Arc<routes::CallRoutes>,
+    /// Its OAuth tokens and logins (remote streamable-HTTP servers).
+    pub oauth: Option<Arc<crate::oauth::OAuthSession>>,
     view: Mutex<ServerView>,
     live: RwLock<Live>,
     bus: broadcast::Sender<Event>,
@@ -81,6 +83,7 @@ impl ServerShared {
             name: name.to_owned(),
             log,
             routes: Arc::default(),
+            oauth: None,
             view: Mutex::new(initial_view(name, config)),
             live: RwLock::new(Live::default()),
             bus,
@@ -175,6 +178,21 @@ impl ServerShared {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// Publishes a server's OAuth changes as `oauth` events.
+fn oauth_events(
+    name: &str,
+    session: crate::oauth::OAuthSession,
+    bus: &broadcast::Sender<Event>,
+) -> crate::oauth::OAuthSession {
+    let bus = bus.clone();
+    session.with_notifier(
+        name,
+        Box::new(move |change, auth| {
+            let _ = bus.send(Event::OAuth(crate::protocol::OAuthEvent { change, auth }));
+        }),
+    )
 }
 
 fn initial_view(name: &str, config: &ServerConfig) -> ServerView {
@@ -294,7 +312,10 @@ impl Upstreams {
                 None,
             ),
         };
-        let shared = Arc::new(ServerShared::new(name, config, log, self.bus.clone()));
+        let mut shared = ServerShared::new(name, config, log, self.bus.clone());
+        shared.oauth = crate::oauth::session_for(name, config, &self.paths.data_dir)
+            .map(|session| Arc::new(oauth_events(name, session, &self.bus)));
+        let shared = Arc::new(shared);
         let (control, receiver) = mpsc::unbounded_channel();
         let supervisor = Supervisor::new(
             Arc::clone(&shared),

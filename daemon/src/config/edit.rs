@@ -258,6 +258,25 @@ fn server_table(server: &ServerConfig) -> Table {
     if !server.headers.is_empty() {
         table.insert("headers", value(inline(&server.headers)));
     }
+    if let Some(oauth) = &server.oauth {
+        let mut fields = InlineTable::new();
+        for (key, text) in [
+            ("client_id", &oauth.client_id),
+            ("client_secret", &oauth.client_secret),
+            ("client_metadata_url", &oauth.client_metadata_url),
+        ] {
+            if let Some(text) = text {
+                fields.insert(key, text.as_str().into());
+            }
+        }
+        if !oauth.scopes.is_empty() {
+            fields.insert("scopes", Array::from_iter(oauth.scopes.iter()).into());
+        }
+        if oauth.redirect_port != 0 {
+            fields.insert("redirect_port", i64::from(oauth.redirect_port).into());
+        }
+        table.insert("oauth", value(fields));
+    }
     if !server.enabled {
         table.insert("enabled", value(false));
     }

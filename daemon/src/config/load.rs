@@ -469,6 +469,12 @@ fn expand_env(
         for (key, value) in &mut server.headers {
             expand_at(value, &[servers, this, Seg::Key("headers"), Seg::Key(key)]);
         }
+        if let Some(secret) = server.oauth.as_mut().and_then(|o| o.client_secret.as_mut()) {
+            expand_at(
+                secret,
+                &[servers, this, Seg::Key("oauth"), Seg::Key("client_secret")],
+            );
+        }
         if let Some(cwd) = &mut server.cwd
             && let Some(text) = cwd.to_str()
         {

@@ -396,6 +396,48 @@ impl Authority {
     }
 }
 
+impl Authority {
+    /// Revokes the held tokens where the authorization server has a revocation endpoint.
+    pub async fn revoke(&self) -> Result<(), OAuthError> {
+        use oauth2::TokenResponse as _;
+        let record = self.records.load().await.map_err(store_error)?;
+        let Some(tokens) = record
+            .credentials
+            .as_ref()
+            .and_then(|c| c.token_response.clone())
+        else {
+            return Ok(());
+        };
+        let (_, metadata) = self.discovered(None).await?;
+        let Some(endpoint) = metadata
+            .additional_fields
+            .get("revocation_endpoint")
+            .and_then(serde_json::Value::as_str)
+        else {
+            return Ok(());
+        };
+        let (client_id, client_secret) = match &record.registration {
+            Some(r) => (r.client_id.clone(), r.client_secret.clone()),
+            None => (
+                record
+                    .credentials
+                    .as_ref()
+                    .map(|c| c.client_id.clone())
+                    .unwrap_or_default(),
+                None,
+            ),
+        };
+        super::revoke::revoke(super::revoke::Revocation {
+            endpoint: endpoint.to_owned(),
+            client_id,
+            client_secret,
+            refresh_token: tokens.refresh_token().map(|t| t.secret().clone()),
+            access_token: Some(tokens.access_token().secret().clone()),
+        })
+        .await
+    }
+}
+
 impl PendingLogin {
     /// The scopes this login asks for.
     pub fn scopes(&self) -> &[String] {

@@ -20,6 +20,7 @@ use tokio::sync::{Mutex, watch};
 use super::flow::{Authority, PendingLogin, union};
 use super::store::RecordStore;
 use super::{OAuthError, OAuthSettings, Vault, headless};
+use crate::protocol::{AuthStatus, OAuthChange, ServerAuth};
 
 /// Step-ups allowed for one session before giving up on a server that keeps asking.
 const MAX_STEP_UPS: u32 = 3;
@@ -66,12 +67,25 @@ pub enum AuthState {
     },
 }
 
+/// Told about every change worth an `oauth` event (the daemon publishes them).
+pub type Notifier = Box<dyn Fn(OAuthChange, ServerAuth) + Send + Sync>;
+
 pub struct OAuthSession {
     authority: Authority,
     interaction: Interaction,
     manager: Mutex<Option<AuthorizationManager>>,
     state: watch::Sender<AuthState>,
     step_ups: AtomicU32,
+    /// The server's name, for events.
+    label: String,
+    notifier: std::sync::OnceLock<Notifier>,
+    /// The login waiting for a person, if one was started.
+    pending: std::sync::Mutex<Option<Pending>>,
+}
+
+struct Pending {
+    url: String,
+    task: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for OAuthSession {
@@ -101,7 +115,17 @@ impl OAuthSession {
             manager: Mutex::new(None),
             state: watch::Sender::new(AuthState::Unknown),
             step_ups: AtomicU32::new(0),
+            label: server_url.to_owned(),
+            notifier: std::sync::OnceLock::new(),
+            pending: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Names the session in its events, and has `notify` told about its changes.
+    pub fn with_notifier(mut self, label: &str, notify: Notifier) -> Self {
+        self.label = label.to_owned();
+        let _ = self.notifier.set(notify);
+        self
     }
 
     pub fn server_url(&self) -> &str {
@@ -314,6 +338,7 @@ impl OAuthSession {
         match current.refresh_token().await {
             Ok(_) => {
                 self.authorized().await;
+                self.emit(OAuthChange::Refreshed, None).await;
                 Ok(())
             }
             Err(AuthError::TokenRefreshRejected(_) | AuthError::AuthorizationRequired) => {
@@ -321,6 +346,7 @@ impl OAuthSession {
                 if self.authority.settings.is_unattended() {
                     *manager = Some(self.authority.unattended(None, &[]).await?);
                     self.authorized().await;
+                    self.emit(OAuthChange::Refreshed, None).await;
                     return Ok(());
                 }
                 self.needs_login(
@@ -359,6 +385,7 @@ impl OAuthSession {
 
     fn needs_login(&self, reason: &str, challenge: Option<String>, more_scopes: Vec<String>) {
         let previous = self.state();
+        let first = !matches!(previous, AuthState::NeedsLogin { .. });
         // Keep what an earlier refusal learned (a step-up's scopes) when a later one adds
         // nothing.
         let (challenge, more_scopes) = match previous {
@@ -377,5 +404,116 @@ impl OAuthSession {
             challenge,
             more_scopes,
         });
+        if first && let Some(notify) = self.notifier.get() {
+            notify(OAuthChange::LoginRequired, self.auth_now(None, None));
+        }
+    }
+
+    /// The server's authorization as clients see it (no secret in it).
+    pub async fn auth(&self) -> ServerAuth {
+        let record = self.authority.records.load().await.unwrap_or_default();
+        self.auth_now(Some(&record), None)
+    }
+
+    fn auth_now(&self, record: Option<&super::OAuthRecord>, message: Option<String>) -> ServerAuth {
+        let login_url = self.login_url();
+        let (status, reason, scopes) = match self.state() {
+            AuthState::Unknown => (AuthStatus::None, None, Vec::new()),
+            AuthState::Authorized { .. } => (
+                AuthStatus::Authorized,
+                None,
+                record.map(|r| r.scopes.clone()).unwrap_or_default(),
+            ),
+            AuthState::NeedsLogin {
+                reason,
+                more_scopes,
+                ..
+            } => {
+                let status = if login_url.is_some() {
+                    AuthStatus::LoggingIn
+                } else {
+                    AuthStatus::LoginRequired
+                };
+                (status, Some(reason), more_scopes)
+            }
+        };
+        ServerAuth {
+            server: self.label.clone(),
+            status,
+            login_url,
+            expires_at: record
+                .and_then(super::OAuthRecord::expires_at)
+                .and_then(|secs| jiff::Timestamp::from_second(i64::try_from(secs).ok()?).ok()),
+            refreshable: record.is_some_and(super::OAuthRecord::has_refresh_token),
+            scopes,
+            message: message.or(reason),
+        }
+    }
+
+    async fn emit(&self, change: OAuthChange, message: Option<String>) {
+        if let Some(notify) = self.notifier.get() {
+            let record = self.authority.records.load().await.unwrap_or_default();
+            notify(change, self.auth_now(Some(&record), message));
+        }
+    }
+
+    /// The URL of the login waiting for a person, if one is.
+    pub fn login_url(&self) -> Option<String> {
+        crate::poison::lock(&self.pending)
+            .as_ref()
+            .filter(|p| !p.task.is_finished())
+            .map(|p| p.url.clone())
+    }
+
+    /// Starts a login a person finishes in the browser (or returns the one already
+    /// waiting): the URL to open. When the redirect comes, the tokens are taken and the
+    /// state turns `Authorized` (the supervisor reconnects on that).
+    pub async fn start_login(self: &Arc<Self>) -> Result<String, OAuthError> {
+        if let Some(url) = self.login_url() {
+            return Ok(url);
+        }
+        if self.authority.settings.is_unattended() {
+            self.authorize_unattended().await?;
+            self.emit(OAuthChange::LoggedIn, None).await;
+            return Ok(String::new());
+        }
+        let login = self.begin_login().await?;
+        let url = login.url.clone();
+        let this = Arc::clone(self);
+        let task = tokio::spawn(async move {
+            match this.complete_login(login, LOGIN_TIMEOUT).await {
+                Ok(()) => this.emit(OAuthChange::LoggedIn, None).await,
+                Err(e) => {
+                    tracing::warn!(server = %this.label, error = %e, "login failed");
+                    this.needs_login(&format!("the last login failed: {e}"), None, Vec::new());
+                    this.emit(OAuthChange::LoginFailed, Some(e.to_string()))
+                        .await;
+                }
+            }
+            *crate::poison::lock(&this.pending) = None;
+        });
+        *crate::poison::lock(&self.pending) = Some(Pending {
+            url: url.clone(),
+            task,
+        });
+        self.emit(OAuthChange::LoginStarted, None).await;
+        Ok(url)
+    }
+
+    /// Revokes the tokens where the server supports it (RFC 7009), forgets them, and says
+    /// a login is needed.
+    pub async fn logout(&self) -> Result<(), OAuthError> {
+        if let Some(pending) = crate::poison::lock(&self.pending).take() {
+            pending.task.abort();
+        }
+        if let Err(e) = self.authority.revoke().await {
+            tracing::warn!(server = %self.label, error = %e, "revoking the tokens failed; forgetting them anyway");
+        }
+        self.forget("logged out").await?;
+        self.emit(OAuthChange::LoggedOut, None).await;
+        Ok(())
     }
 }
+
+/// How long a login started for a person waits for the redirect.
+const LOGIN_TIMEOUT: Duration = Duration::from_secs(600);

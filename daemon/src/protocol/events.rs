@@ -5,9 +5,7 @@ use std::path::PathBuf;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    Activity, ConfigProblem, HeldItem, LogLine, OAuthEvent, ServerView, State, ToolView,
-};
+use super::{Activity, ConfigProblem, HeldItem, LogLine, OAuthEvent, ServerView, State, ToolView};
 
 /// Everything the daemon tells its clients, in order, on `GET /api/v1/events`.
 ///
