@@ -14,6 +14,7 @@ mod config_reload;
 mod conformance;
 mod import;
 mod lifecycle;
+mod oauth;
 mod peers;
 mod processes;
 mod proxy_surfaces;

@@ -164,12 +164,30 @@ impl Supervisor {
             LogLevel::Warn,
             format!("the server needs authorization{detail}; waiting for a login (no retries)"),
         );
+        // With OAuth a login is started at once, so the state comes with the URL every
+        // client can show; the supervisor reconnects when the login has finished.
+        let oauth = self.shared.oauth.clone();
+        let login_url = match &oauth {
+            Some(oauth) => match oauth.start_login().await {
+                Ok(url) if url.is_empty() => return Next::Connect,
+                Ok(url) => Some(url),
+                Err(e) => {
+                    self.shared.log.daemon(
+                        LogLevel::Warn,
+                        format!("cannot start a login: {e}{}", hint_suffix(e.hint())),
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
         self.shared.update(|view| {
             view.state = ServerState::NeedsAuth;
             view.last_error = Some(format!("authorization required{detail}"));
             view.retry_at = None;
+            view.login_url = login_url;
         });
-        let Some(oauth) = self.shared.oauth.clone() else {
+        let Some(oauth) = oauth else {
             return match self.control.recv().await {
                 Some(Control::Restart) => {
                     self.backoff.reset();
@@ -178,16 +196,6 @@ impl Supervisor {
                 None | Some(Control::Stop { .. }) => Next::Exit,
             };
         };
-        // A login is started at once, so every client can show where to log in; the
-        // supervisor reconnects when it has finished.
-        match oauth.start_login().await {
-            Ok(url) if url.is_empty() => return Next::Connect,
-            Ok(_) => {}
-            Err(e) => self.shared.log.daemon(
-                LogLevel::Warn,
-                format!("cannot start a login: {e}{}", hint_suffix(e.hint())),
-            ),
-        }
         let mut state = oauth.watch();
         loop {
             let login_url = oauth.login_url();
