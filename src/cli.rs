@@ -1,9 +1,13 @@
 //! The command line: global options, the command tree, and how failures are reported.
 
+mod auth;
+mod browser;
 mod config;
 mod daemon;
 mod demo;
 mod output;
+mod probe;
+mod secret;
 mod serve;
 mod status;
 mod stdio;
@@ -104,6 +108,12 @@ pub enum Command {
     /// List the tools the servers offer
     #[command(subcommand)]
     Tools(upstream::ToolsCommand),
+    /// Log in to servers that use OAuth, log out, show who is logged in
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
+    /// Keep tokens and keys out of config.toml: set, list, remove, migrate secrets
+    #[command(subcommand)]
+    Secret(secret::SecretCommand),
     /// Serve MCP on stdin/stdout, bridged to the daemon (for clients that only launch commands)
     Stdio(stdio::StdioArgs),
     /// Run the built-in demo MCP server on stdio (what `builtin = "demo"` starts)
@@ -115,6 +125,10 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> Result<(), Failure> {
     let Cli { global, command } = cli;
+    // `${secret:NAME}` in any config this process reads comes from the data dir's store.
+    if let Ok(paths) = global.paths() {
+        mcpproxy_daemon::config::use_secrets(mcpproxy_daemon::secrets::source(paths.data_dir));
+    }
     match command {
         Command::Serve(args) => serve::run(&global, args),
         Command::DemoServer(args) => demo::run(args),
@@ -135,6 +149,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                     Command::Daemon(command) => daemon::run(&global, command).await,
                     Command::Status(args) => status::run(&global, args).await,
                     Command::Config(command) => config::run(&global, command).await,
+                    Command::Secret(command) => secret::run(&global, command).await,
+                    Command::Auth(command) => auth::run(&global, command).await,
                     Command::Stdio(args) => stdio::run(&global, args).await,
                 }
             })

@@ -4,6 +4,7 @@
 
 mod control;
 mod events;
+mod oauth;
 mod servers;
 
 use axum::Router;
@@ -28,7 +29,8 @@ pub fn routes(daemon: &Daemon, door: Door) -> Router<Daemon> {
         .route("/tools/call", post(servers::call))
         .route("/held", get(servers::held))
         .route("/events", get(events::events))
-        .route("/shutdown", post(control::shutdown));
+        .route("/shutdown", post(control::shutdown))
+        .merge(oauth::routes());
     match door {
         Door::Socket => routes,
         Door::Tcp => routes.layer(axum::middleware::from_fn_with_state(

@@ -19,8 +19,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::protocol::{
-    API_PREFIX, Ack, AddServer, ApiError, ErrorBody, Event, GoodbyeReason, HeldList, LogTail,
-    ServerList, ServerView, ShutdownRequest, Status, ToolCall, ToolCallResult, ToolList,
+    API_PREFIX, Ack, AddServer, ApiError, AuthList, ErrorBody, Event, GoodbyeReason, HeldList,
+    LogTail, ServerAuth, ServerList, ServerView, ShutdownRequest, Status, ToolCall, ToolCallResult,
+    ToolList,
 };
 use crate::sse::{SseReadError, sse_messages};
 
@@ -167,6 +168,21 @@ impl Client {
     /// Asks the daemon to stop; `reason` is what its event streams tell attached clients.
     pub async fn shutdown(&self, reason: GoodbyeReason) -> Result<Ack, ClientError> {
         self.post("/shutdown", &ShutdownRequest { reason }).await
+    }
+
+    /// `GET /auth`: the servers that log in with OAuth and where each stands.
+    pub async fn auth(&self) -> Result<AuthList, ClientError> {
+        self.get("/auth").await
+    }
+
+    /// `POST /servers/NAME/login`: starts a login; the answer carries its URL.
+    pub async fn login(&self, name: &str) -> Result<ServerAuth, ClientError> {
+        self.post(&format!("/servers/{name}/login"), &()).await
+    }
+
+    /// `POST /servers/NAME/logout`: revokes and forgets the server's tokens.
+    pub async fn logout(&self, name: &str) -> Result<ServerAuth, ClientError> {
+        self.post(&format!("/servers/{name}/logout"), &()).await
     }
 
     pub async fn call_tool(&self, call: &ToolCall) -> Result<ToolCallResult, ClientError> {

@@ -10,9 +10,12 @@ mod spec;
 
 pub use edit::{ConfigFile, DEFAULT_CONFIG, EditError, ServerFlag, write_atomically};
 pub use load::{
-    ConfigError, ExpandError, InvalidConfig, LoadedConfig, check_listen, check_server_name,
-    check_url, expand, load, parse, parse_unexpanded, parse_with_env,
+    ConfigError, ExpandError, InvalidConfig, LoadedConfig, SecretSource, check_listen,
+    check_server_name, check_url, expand, load, parse, parse_unexpanded, parse_with,
+    parse_with_env, use_secrets,
 };
 pub use locate::{LocatedProblem, nearest};
-pub use model::{Builtin, Config, DEFAULT_LISTEN, Routing, ServerConfig, TransportSetting};
+pub use model::{
+    Builtin, Config, DEFAULT_LISTEN, OAuthConfig, Routing, ServerConfig, TransportSetting,
+};
 pub use spec::SpecError;

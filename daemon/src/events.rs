@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use tokio::sync::broadcast;
 
 use crate::gate::CatalogChange;
-use crate::protocol::{Activity, ConfigProblem, LogLine, ServerView};
+use crate::protocol::{Activity, ConfigProblem, LogLine, OAuthEvent, ServerView};
 
 /// How many events a slow subscriber may fall behind before it is told it lagged.
 const BUS_CAPACITY: usize = 4096;
@@ -30,6 +30,8 @@ pub enum DaemonEvent {
     Log(LogLine),
     /// A tool call started or ended.
     Activity(Activity),
+    /// A server's login changed (needed, started, done, refreshed, failed, logged out).
+    OAuth(OAuthEvent),
     /// The config file was read and applied.
     ConfigApplied { path: PathBuf },
     /// The config file changed but was refused; the last good one keeps running.

@@ -9,6 +9,7 @@ pub mod config;
 pub mod exit_code;
 pub mod paths;
 pub mod protocol;
+pub mod secrets;
 pub mod sse;
 
 #[cfg(feature = "server")]
@@ -31,6 +32,8 @@ pub mod http;
 pub mod logs;
 #[cfg(feature = "server")]
 pub mod manage;
+#[cfg(feature = "server")]
+pub mod oauth;
 #[cfg(feature = "server")]
 pub mod proxy;
 #[cfg(feature = "server")]

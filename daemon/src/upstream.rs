@@ -11,6 +11,7 @@ mod connect;
 pub mod guard;
 mod handler;
 pub mod http_client;
+pub mod probe;
 mod process;
 pub mod procfs;
 pub mod routes;
@@ -59,6 +60,8 @@ pub struct ServerShared {
     pub log: Arc<ServerLog>,
     /// Calls in flight through this server, for routing its messages back.
     pub routes: Arc<routes::CallRoutes>,
+    /// Its OAuth tokens and logins (remote streamable-HTTP servers).
+    pub oauth: Option<Arc<crate::oauth::OAuthSession>>,
     view: Mutex<ServerView>,
     /// The state in `view`, for waiting on a change without polling.
     state: watch::Sender<ServerState>,
@@ -91,6 +94,7 @@ impl ServerShared {
             name: name.to_owned(),
             log,
             routes: Arc::default(),
+            oauth: None,
             state: watch::Sender::new(view.state),
             view: Mutex::new(view),
             live: RwLock::new(Live::default()),
@@ -264,6 +268,24 @@ impl ServerShared {
     }
 }
 
+/// Publishes a server's OAuth changes as `oauth` events.
+fn oauth_events(
+    name: &str,
+    session: crate::oauth::OAuthSession,
+    bus: &EventBus,
+) -> crate::oauth::OAuthSession {
+    let bus = bus.clone();
+    session.with_notifier(
+        name,
+        Box::new(move |change, auth| {
+            bus.emit(DaemonEvent::OAuth(crate::protocol::OAuthEvent {
+                change,
+                auth,
+            }));
+        }),
+    )
+}
+
 fn initial_view(name: &str, config: &ServerConfig) -> ServerView {
     let state =
         ServerState::held(config.enabled, config.quarantined).unwrap_or(ServerState::Connecting);
@@ -383,13 +405,11 @@ impl Upstreams {
                 None,
             ),
         };
-        let shared = Arc::new(ServerShared::new(
-            name,
-            config,
-            log,
-            self.bus.clone(),
-            Arc::clone(&self.gate),
-        ));
+        let mut shared =
+            ServerShared::new(name, config, log, self.bus.clone(), Arc::clone(&self.gate));
+        shared.oauth = crate::oauth::session_for(name, config, &self.paths.data_dir)
+            .map(|session| Arc::new(oauth_events(name, session, &self.bus)));
+        let shared = Arc::new(shared);
         let (control, receiver) = mpsc::unbounded_channel();
         let supervisor = Supervisor::new(
             Arc::clone(&shared),

@@ -64,7 +64,7 @@ async fn connect(url: &str, lifecycle: ClientLifecycleMode) -> Client {
         .build()
         .unwrap();
     let transport = StreamableHttpClientTransport::with_client(
-        UpstreamHttpClient::new(reqwest_client),
+        UpstreamHttpClient::new(reqwest_client, None),
         StreamableHttpClientTransportConfig::with_uri(url.to_owned()),
     );
     ().serve_with_lifecycle(transport, lifecycle).await.unwrap()
@@ -425,7 +425,7 @@ async fn post_ping_every_way(
 #[tokio::test]
 async fn only_an_idless_error_on_a_session_counts_as_an_expired_session() {
     let (addr, server) = start_rejecting_server().await;
-    let client = UpstreamHttpClient::new(reqwest::Client::new());
+    let client = UpstreamHttpClient::new(reqwest::Client::new(), None);
     let idless_url = format!("http://{addr}/idless");
     let with_id_url = format!("http://{addr}/with-id");
 

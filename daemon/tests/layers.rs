@@ -12,12 +12,13 @@ const LAYERS: &[&[&str]] = &[
     // The contract an attach client needs (no `server` feature).
     &["paths", "protocol"],
     &["exit_code", "sse", "config"],
-    &["client"],
+    &["client", "secrets"],
     // The engine.
     &["sync", "catalog", "http"],
     &["gate"],
     &["events"],
     &["logs"],
+    &["oauth"],
     &["upstream"],
     &["daemon"],
     &["activity", "manage"],

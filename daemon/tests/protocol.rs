@@ -81,6 +81,34 @@ fn servers() -> Vec<ServerView> {
     ]
 }
 
+fn server_auth() -> ServerAuth {
+    ServerAuth {
+        server: "github".into(),
+        status: AuthStatus::LoginRequired,
+        login_url: Some("https://auth.example.com/authorize?client_id=abc&state=xyz".into()),
+        expires_at: None,
+        refreshable: false,
+        scopes: vec!["repo".into()],
+        message: Some("the authorization server refused the refresh token".into()),
+    }
+}
+
+#[test]
+fn auth_list() {
+    let authorized = ServerAuth {
+        server: "linear".into(),
+        status: AuthStatus::Authorized,
+        login_url: None,
+        expires_at: Some(at("2026-11-25T11:00:00Z")),
+        refreshable: true,
+        scopes: vec!["read".into(), "write".into()],
+        message: None,
+    };
+    insta::assert_json_snapshot!(AuthList {
+        servers: vec![server_auth(), authorized],
+    });
+}
+
 fn events() -> Vec<Event> {
     let servers = servers();
     vec![
@@ -127,6 +155,10 @@ fn events() -> Vec<Event> {
             bytes_in: 24,
             bytes_out: 180,
             error: None,
+        }),
+        Event::OAuth(OAuthEvent {
+            change: OAuthChange::LoginRequired,
+            auth: server_auth(),
         }),
         Event::ConfigReloaded {
             path: "/home/u/.mcpproxy/config.toml".into(),

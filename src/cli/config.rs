@@ -6,6 +6,7 @@ use clap::Subcommand;
 use mcpproxy_daemon::config::import::{self, ImportFormat, ImportReport};
 use mcpproxy_daemon::config::{self, Config, ConfigError, EditError};
 use mcpproxy_daemon::exit_code::ExitCode;
+use mcpproxy_daemon::secrets;
 use serde::Serialize;
 
 use super::{Failure, Global};
@@ -129,10 +130,14 @@ pub async fn run(global: &Global, command: ConfigCommand) -> Result<(), Failure>
             dry_run,
             overwrite,
         } => {
-            let sources = files
+            let mut sources = files
                 .iter()
                 .map(|file| import::read_source(file, format))
                 .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| Failure::error(e.to_string()).maybe_hint(e.hint()))?;
+            // Literal tokens in the imported servers go to the secrets store, not the file.
+            let store = super::secret::store(global)?;
+            let secrets = secrets::migrate::take_from_import(&mut sources, &store, dry_run)
                 .map_err(|e| Failure::error(e.to_string()).maybe_hint(e.hint()))?;
             let report =
                 import::import_into(&paths.config, &sources, overwrite, dry_run).map_err(|e| {
@@ -145,6 +150,8 @@ pub async fn run(global: &Global, command: ConfigCommand) -> Result<(), Failure>
                 config: paths.config.clone(),
                 dry_run,
                 report: &report,
+                secrets,
+                secrets_store: store.backend().as_str(),
             };
             output.print(&imported, render_import)
         }
@@ -157,6 +164,9 @@ struct Imported<'a> {
     dry_run: bool,
     #[serde(flatten)]
     report: &'a ImportReport,
+    /// Literal secrets moved to the secrets store on the way in.
+    secrets: Vec<secrets::migrate::Moved>,
+    secrets_store: &'static str,
 }
 
 fn render_import(imported: &Imported<'_>) -> String {
@@ -181,6 +191,13 @@ fn render_import(imported: &Imported<'_>) -> String {
     }
     for skipped in &report.skipped {
         lines.push(format!("skipped {}: {}", skipped.name, skipped.reason));
+    }
+    if !imported.secrets.is_empty() {
+        lines.push(super::secret::render_moved(
+            &imported.secrets,
+            imported.dry_run,
+            imported.secrets_store,
+        ));
     }
     if report.added.is_empty() && report.replaced.is_empty() {
         lines.push("nothing to import".to_owned());

@@ -36,6 +36,9 @@ pub enum UpstreamCommand {
         /// Only this server's items
         name: Option<String>,
     },
+    /// Connect to any MCP server with mcpproxy's own client (no daemon needed): show what
+    /// it offers and optionally call a tool; logs in when the server asks
+    Probe(super::probe::ProbeArgs),
     /// Show a server's log: its stderr, connection events and errors
     Logs {
         name: String,
@@ -108,6 +111,9 @@ async fn client(global: &Global) -> Result<Client, Failure> {
 }
 
 pub async fn run(global: &Global, command: UpstreamCommand) -> Result<(), Failure> {
+    if let UpstreamCommand::Probe(args) = command {
+        return super::probe::run(global, args).await;
+    }
     let client = client(global).await?;
     let output = global.output();
     match command {
@@ -159,6 +165,7 @@ pub async fn run(global: &Global, command: UpstreamCommand) -> Result<(), Failur
             lines,
             follow,
         } => logs(&client, global, &name, lines, follow).await,
+        UpstreamCommand::Probe(_) => unreachable!("handled before the daemon is reached"),
     }
 }
 
@@ -170,14 +177,7 @@ pub async fn run_tools(global: &Global, command: ToolsCommand) -> Result<(), Fai
             global.output().print(&list, |l| render_tools(&l.tools))
         }
         ToolsCommand::Call { tool, args } => {
-            let arguments = match serde_json::from_str::<serde_json::Value>(&args) {
-                Ok(serde_json::Value::Object(map)) => map,
-                Ok(_) => return Err(Failure::usage("--args must be a JSON object")),
-                Err(e) => {
-                    return Err(Failure::usage(format!("--args is not valid JSON: {e}"))
-                        .hint(r#"quote it for the shell: --args '{"key": "value"}'"#));
-                }
-            };
+            let arguments = json_object(&args)?;
             let result = client.call_tool(&ToolCall { tool, arguments }).await?;
             let is_error = result.is_error;
             global.output().print(&result, render_call)?;
@@ -219,7 +219,17 @@ fn add_request(args: AddArgs) -> Result<AddServer, Failure> {
     })
 }
 
-fn pairs(
+/// `--args` as a JSON object.
+pub fn json_object(text: &str) -> Result<serde_json::Map<String, serde_json::Value>, Failure> {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(Failure::error("--args must be a JSON object")),
+        Err(e) => Err(Failure::error(format!("--args is not valid JSON: {e}"))
+            .hint(r#"quote it for the shell: --args '{"key": "value"}'"#)),
+    }
+}
+
+pub fn pairs(
     items: &[String],
     separator: char,
     form: &str,

@@ -8,6 +8,12 @@
 //!   passes every scenario;
 //! - `/mcp` and `/mcp/all` pass `dns-rebinding-protection`.
 //!
+//! And the client side (26 scenarios: OAuth discovery, registration, scopes and step-up,
+//! token endpoint authentication, client credentials, enterprise-managed authorization,
+//! back-compat, and initialize, tools_call, elicitation defaults, SSE retry) against
+//! `mcpproxy upstream probe`, the daemon's own upstream client, through
+//! `tests/conformance/client.sh`: every scenario passes.
+//!
 //! The suite (Node 22 and the npm package) installs into `target/peers/conformance` on first
 //! use, which needs the npm registry; the reference server's venv needs PyPI. Each run keeps
 //! its logs in `target/tmp/conformance/LABEL/`, so a failure can be read up afterwards.
@@ -112,6 +118,29 @@ async fn the_aggregate_endpoints_refuse_dns_rebinding() {
     }
 }
 
+#[tokio::test]
+async fn the_upstream_client_passes_every_client_scenario() {
+    let script = peers::workspace_root().join("tests/conformance/client.sh");
+    let command = format!(
+        "MCPPROXY_BIN='{}' '{}'",
+        env!("CARGO_BIN_EXE_mcpproxy"),
+        script.display()
+    );
+    let report = run_side("client", "upstream-client", &command, &[], FULL_RUN_TIMEOUT).await;
+
+    assert_eq!(
+        report.scenarios.len(),
+        26,
+        "the suite ran {} client scenarios, not the 26 of 0.1.16",
+        report.scenarios.len()
+    );
+    assert!(
+        report.scenarios.iter().all(|s| s.result == Verdict::Pass),
+        "client scenarios failed through `mcpproxy upstream probe`:\n{}",
+        report.failures()
+    );
+}
+
 /// The daemon's TCP address, `127.0.0.1:PORT`.
 async fn listen_address(daemon: &TestDaemon) -> String {
     daemon
@@ -195,6 +224,18 @@ fn conformance_dir() -> PathBuf {
 /// Runs the suite's server side against `url` (every scenario, or the ones named) and returns
 /// its `--json` report. The runner's summary table goes to the test output.
 async fn run_suite(label: &str, url: &str, scenarios: &[&str], timeout: Duration) -> Report {
+    run_side("server", label, url, scenarios, timeout).await
+}
+
+/// Runs one side of the suite: `server` against a URL, `client` with a command (to which the
+/// suite appends each scenario's server URL).
+async fn run_side(
+    side: &str,
+    label: &str,
+    target: &str,
+    scenarios: &[&str],
+    timeout: Duration,
+) -> Report {
     install_suite().await;
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("conformance")
@@ -209,11 +250,11 @@ async fn run_suite(label: &str, url: &str, scenarios: &[&str], timeout: Duration
         .arg(out.join("scenarios"))
         .arg("--json")
         .arg(&json)
-        .args(["--scenario-timeout", SCENARIO_TIMEOUT_SECS, "server", url])
+        .args(["--scenario-timeout", SCENARIO_TIMEOUT_SECS, side, target])
         .args(scenarios);
     let output = run_bounded(command, timeout, &format!("the conformance run {label}")).await;
     eprintln!(
-        "conformance run {label} against {url}:\n{}",
+        "conformance run {label} ({side} side) with {target}:\n{}",
         String::from_utf8_lossy(&output.stdout)
     );
     let text = std::fs::read_to_string(&json).unwrap_or_else(|e| {

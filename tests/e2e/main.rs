@@ -18,6 +18,7 @@ mod gate;
 mod harness;
 mod import;
 mod lifecycle;
+mod oauth;
 mod peers;
 mod processes;
 mod proxy_surfaces;

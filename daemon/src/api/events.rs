@@ -155,6 +155,7 @@ fn wire_events(sub: &mut Subscription, event: DaemonEvent) {
             push_logs(&mut sub.queued, lines);
         }
         DaemonEvent::Activity(activity) => sub.queued.push_back(Event::Activity(activity)),
+        DaemonEvent::OAuth(oauth) => sub.queued.push_back(Event::OAuth(oauth)),
         DaemonEvent::ConfigApplied { path } => {
             sub.queued.push_back(Event::ConfigReloaded { path });
         }

@@ -153,6 +153,37 @@ impl ConfigFile {
         Ok(())
     }
 
+    /// Replaces one value of a server's `headers` or `env` table (inline or not), keeping
+    /// its key, its place and the comments around it.
+    pub fn set_entry(
+        &mut self,
+        name: &str,
+        section: &str,
+        key: &str,
+        text: &str,
+    ) -> Result<(), EditError> {
+        let path = self.path.clone();
+        let missing = || EditError::NoSuchServer {
+            name: name.to_owned(),
+            path: path.clone(),
+        };
+        let server = self
+            .servers_mut()?
+            .get_mut(name)
+            .and_then(Item::as_table_like_mut)
+            .ok_or_else(missing)?;
+        let entry = server
+            .get_mut(section)
+            .and_then(Item::as_table_like_mut)
+            .and_then(|table| table.get_mut(key))
+            .and_then(Item::as_value_mut)
+            .ok_or_else(missing)?;
+        let decor = entry.decor().clone();
+        *entry = text.into();
+        *entry.decor_mut() = decor;
+        Ok(())
+    }
+
     /// Checks the edited text as the daemon would load it; returns the config it describes.
     pub fn check(&self) -> Result<Config, EditError> {
         load::parse(&self.path, &self.text()).map_err(|invalid| EditError::Refused {
@@ -227,6 +258,25 @@ fn server_table(server: &ServerConfig) -> Table {
     }
     if !server.headers.is_empty() {
         table.insert("headers", value(inline(&server.headers)));
+    }
+    if let Some(oauth) = &server.oauth {
+        let mut fields = InlineTable::new();
+        for (key, text) in [
+            ("client_id", &oauth.client_id),
+            ("client_secret", &oauth.client_secret),
+            ("client_metadata_url", &oauth.client_metadata_url),
+        ] {
+            if let Some(text) = text {
+                fields.insert(key, text.as_str().into());
+            }
+        }
+        if !oauth.scopes.is_empty() {
+            fields.insert("scopes", Array::from_iter(oauth.scopes.iter()).into());
+        }
+        if oauth.redirect_port != 0 {
+            fields.insert("redirect_port", i64::from(oauth.redirect_port).into());
+        }
+        table.insert("oauth", value(fields));
     }
     if !server.enabled {
         table.insert("enabled", value(false));

@@ -1,4 +1,5 @@
-//! Reading and checking `config.toml`: parse, validate, expand `${env:VAR}`.
+//! Reading and checking `config.toml`: parse, validate, expand `${env:VAR}` and
+//! `${secret:NAME}` (also spelled `${keyring:NAME}`, as MCPProxy configs write it).
 //!
 //! A config is either accepted whole or refused whole with every problem located
 //! (`file:line:col`, key, hint). Nothing here writes.
@@ -12,6 +13,30 @@ use crate::protocol::ConfigProblem;
 
 /// Looks up an environment variable (the process's own, or a test's).
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Looks up a secret: `Ok(None)` when there is none of that name, `Err` when the store
+/// cannot be read.
+pub type SecretLookup<'a> = &'a dyn Fn(&str) -> Result<Option<String>, String>;
+
+/// Where a process reads `${secret:NAME}` from (see `secrets::source`).
+pub type SecretSource = Box<dyn Fn(&str) -> Result<Option<String>, String> + Send + Sync>;
+
+/// Where `${secret:NAME}` is read from in this process; until [`use_secrets`] is called,
+/// no secret is known.
+static SECRETS: std::sync::OnceLock<SecretSource> = std::sync::OnceLock::new();
+
+/// Makes `source` the source of `${secret:NAME}` for every config this process loads (set
+/// once, at start-up).
+pub fn use_secrets(source: SecretSource) {
+    let _ = SECRETS.set(source);
+}
+
+fn process_secrets(name: &str) -> Result<Option<String>, String> {
+    match SECRETS.get() {
+        Some(source) => source(name),
+        None => Ok(None),
+    }
+}
 
 /// A config that was read and accepted.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,7 +147,17 @@ pub fn parse_with_env(
     text: &str,
     env: EnvLookup<'_>,
 ) -> Result<Config, InvalidConfig> {
-    parse_inner(file, text, Some(env))
+    parse_inner(file, text, Some((env, &process_secrets)))
+}
+
+/// [`parse`] with an explicit environment and secrets store.
+pub fn parse_with(
+    file: &Path,
+    text: &str,
+    env: EnvLookup<'_>,
+    secrets: SecretLookup<'_>,
+) -> Result<Config, InvalidConfig> {
+    parse_inner(file, text, Some((env, secrets)))
 }
 
 /// Parses and checks config text, leaving `${env:VAR}` references as written (for showing
@@ -134,7 +169,7 @@ pub fn parse_unexpanded(file: &Path, text: &str) -> Result<Config, InvalidConfig
 fn parse_inner(
     file: &Path,
     text: &str,
-    env: Option<EnvLookup<'_>>,
+    env: Option<(EnvLookup<'_>, SecretLookup<'_>)>,
 ) -> Result<Config, InvalidConfig> {
     let locator = Locator::new(file, text);
     let invalid = |located| InvalidConfig {
@@ -144,8 +179,8 @@ fn parse_inner(
     let mut config: Config =
         toml::from_str(text).map_err(|e| invalid(vec![parse_problem(&locator, &e)]))?;
     let mut problems = validate(&config, &locator);
-    if let Some(env) = env {
-        problems.extend(expand_env(&mut config, &locator, env));
+    if let Some((env, secrets)) = env {
+        problems.extend(expand_env(&mut config, &locator, env, secrets));
     }
     if problems.is_empty() {
         Ok(config)
@@ -391,21 +426,24 @@ pub fn check_url(url: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Replaces `${env:VAR}` in the fields of every server. A variable that is not set is a
-/// problem only for a server that would run; others keep the reference as written.
+/// Replaces `${env:VAR}` and `${secret:NAME}` in the fields of every server. A variable or
+/// secret that is missing is a problem only for a server that would run; others keep the
+/// reference as written.
 fn expand_env(
     config: &mut Config,
     locator: &Locator<'_>,
     env: EnvLookup<'_>,
+    secrets: SecretLookup<'_>,
 ) -> Vec<LocatedProblem> {
     let mut problems = Vec::new();
     for (name, server) in &mut config.servers {
         let runs = server.should_run();
-        let mut expand_at = |value: &mut String, path: &[Seg<'_>]| match expand(value, env) {
+        let mut expand_at = |value: &mut String, path: &[Seg<'_>]| match expand(value, env, secrets)
+        {
             Ok(expanded) => *value = expanded,
-            Err(ExpandError::Unset(var)) if !runs => {
-                let _ = var;
-            }
+            Err(
+                ExpandError::Unset(_) | ExpandError::SecretMissing(_) | ExpandError::Secrets(_),
+            ) if !runs => {}
             Err(error) => problems.push(locator.at(path, error.to_string(), Some(error.hint()))),
         };
         let servers = Seg::Key("servers");
@@ -425,6 +463,12 @@ fn expand_env(
         for (key, value) in &mut server.headers {
             expand_at(value, &[servers, this, Seg::Key("headers"), Seg::Key(key)]);
         }
+        if let Some(secret) = server.oauth.as_mut().and_then(|o| o.client_secret.as_mut()) {
+            expand_at(
+                secret,
+                &[servers, this, Seg::Key("oauth"), Seg::Key("client_secret")],
+            );
+        }
         if let Some(cwd) = &mut server.cwd
             && let Some(text) = cwd.to_str()
         {
@@ -440,6 +484,10 @@ fn expand_env(
 pub enum ExpandError {
     #[error("environment variable {0} is not set")]
     Unset(String),
+    #[error("secret {0} is not in the secrets store")]
+    SecretMissing(String),
+    #[error("the secrets store cannot be read: {0}")]
+    Secrets(String),
     #[error("unknown reference \"${{{0}}}\"")]
     UnknownProvider(String),
     #[error("a \"${{\" is not closed with \"}}\"")]
@@ -452,14 +500,27 @@ impl ExpandError {
             Self::Unset(var) => format!(
                 "export {var} where the daemon starts, write the value directly, or set enabled = false"
             ),
-            Self::UnknownProvider(_) => "only ${env:NAME} references are expanded".to_owned(),
-            Self::Unclosed => "write references as ${env:NAME}".to_owned(),
+            Self::SecretMissing(name) => {
+                format!("store it with `mcpproxy secret set {name}`, or set enabled = false")
+            }
+            Self::Secrets(_) => {
+                "unlock the keyring, or set MCPPROXY_SECRETS=file to use the data directory's file"
+                    .to_owned()
+            }
+            Self::UnknownProvider(_) => {
+                "only ${env:NAME} and ${secret:NAME} references are expanded".to_owned()
+            }
+            Self::Unclosed => "write references as ${env:NAME} or ${secret:NAME}".to_owned(),
         }
     }
 }
 
-/// Expands every `${env:NAME}` in `value`.
-pub fn expand(value: &str, env: EnvLookup<'_>) -> Result<String, ExpandError> {
+/// Expands every `${env:NAME}` and `${secret:NAME}` (or `${keyring:NAME}`) in `value`.
+pub fn expand(
+    value: &str,
+    env: EnvLookup<'_>,
+    secrets: SecretLookup<'_>,
+) -> Result<String, ExpandError> {
     let mut out = String::with_capacity(value.len());
     let mut rest = value;
     while let Some(start) = rest.find("${") {
@@ -470,6 +531,12 @@ pub fn expand(value: &str, env: EnvLookup<'_>) -> Result<String, ExpandError> {
         match reference.split_once(':') {
             Some(("env", var)) if !var.is_empty() => {
                 out.push_str(&env(var).ok_or_else(|| ExpandError::Unset(var.to_owned()))?);
+            }
+            Some(("secret" | "keyring", name)) if !name.is_empty() => {
+                let secret = secrets(name)
+                    .map_err(ExpandError::Secrets)?
+                    .ok_or_else(|| ExpandError::SecretMissing(name.to_owned()))?;
+                out.push_str(&secret);
             }
             _ => return Err(ExpandError::UnknownProvider(reference.to_owned())),
         }
@@ -565,6 +632,21 @@ quarantined = true
         let p = problems(text);
         assert_eq!(p[0].message, "environment variable TOKEN is not set");
         assert_eq!(p[0].key.as_deref(), Some("servers.a.headers.Authorization"));
+    }
+
+    #[test]
+    fn expands_secret_and_keyring_references() {
+        let secrets = |name: &str| Ok((name == "GH").then(|| "ghp_1".to_owned()));
+        let text = "[servers.a]\nurl = \"https://h/mcp\"\nheaders = { Authorization = \"Bearer ${secret:GH}\", X = \"${keyring:GH}\" }\n";
+        let config = parse_with(Path::new("c.toml"), text, &no_env, &secrets)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.servers["a"].headers["Authorization"], "Bearer ghp_1");
+        assert_eq!(config.servers["a"].headers["X"], "ghp_1");
+        let none = |_: &str| Ok(None);
+        let problems = parse_with(Path::new("c.toml"), text, &no_env, &none)
+            .map(|_| Vec::new())
+            .unwrap_or_else(|e| e.problems());
+        assert_eq!(problems[0].message, "secret GH is not in the secrets store");
     }
 
     #[test]

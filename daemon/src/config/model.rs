@@ -127,6 +127,10 @@ pub struct ServerConfig {
     /// HTTP headers sent to a remote server.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
+    /// How mcpproxy identifies itself when the server asks for an OAuth login; without
+    /// it, discovery and dynamic registration decide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<OAuthConfig>,
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub enabled: bool,
     /// Listed but not started until a person approves it.
@@ -160,6 +164,7 @@ impl Default for ServerConfig {
             url: None,
             transport: TransportSetting::Auto,
             headers: BTreeMap::new(),
+            oauth: None,
             enabled: true,
             quarantined: false,
             connect_timeout: default_connect_timeout(),
@@ -187,6 +192,29 @@ impl ServerConfig {
     pub fn should_run(&self) -> bool {
         self.enabled && !self.quarantined
     }
+}
+
+/// `[servers.NAME.oauth]`: the client identity to log in with. Secrets in it are written as
+/// `${secret:NAME}` references.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthConfig {
+    /// A client registered with the server's authorization server (skips registration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Scopes to ask for; empty lets the server's metadata choose.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// HTTPS URL of mcpproxy's client ID metadata document, used as its client id where
+    /// the authorization server supports that (instead of registering).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_metadata_url: Option<String>,
+    /// Port of the loopback redirect listener (`http://127.0.0.1:PORT/callback`); 0 picks
+    /// a free one. A client registered with a fixed redirect URI needs its port here.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub redirect_port: u16,
 }
 
 fn yes() -> bool {

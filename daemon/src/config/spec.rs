@@ -54,6 +54,9 @@ impl TryFrom<&ServerSpec> for ServerConfig {
             url: spec.url.clone(),
             transport,
             headers: spec.headers.clone(),
+            // Added servers log in with discovery and registration; a client id is set in
+            // the config file.
+            oauth: None,
             enabled: spec.enabled.unwrap_or(true),
             quarantined: false,
             connect_timeout: duration(

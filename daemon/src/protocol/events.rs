@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{Activity, ConfigProblem, HeldItem, LogLine, ServerView, State, ToolView};
+use super::{Activity, ConfigProblem, HeldItem, LogLine, OAuthEvent, ServerView, State, ToolView};
 
 /// Everything the daemon tells its clients, in order, on `GET /api/v1/events`.
 ///
@@ -38,6 +38,10 @@ pub enum Event {
     Logs { lines: Vec<LogLine> },
     /// A tool call started or ended.
     Activity(Activity),
+    /// A server's OAuth login or tokens changed (login required or started, logged in,
+    /// refreshed, logged out).
+    #[serde(rename = "oauth")]
+    OAuth(OAuthEvent),
     /// The config file was re-read and applied.
     ConfigReloaded { path: PathBuf },
     /// The config file changed but was refused; the running config stays as it was.
@@ -106,6 +110,7 @@ impl Event {
         "log",
         "logs",
         "activity",
+        "oauth",
         "config_reloaded",
         "config_error",
         "lagged",
@@ -124,6 +129,7 @@ impl Event {
             Self::Log(_) => "log",
             Self::Logs { .. } => "logs",
             Self::Activity(_) => "activity",
+            Self::OAuth(_) => "oauth",
             Self::ConfigReloaded { .. } => "config_reloaded",
             Self::ConfigError { .. } => "config_error",
             Self::Lagged { .. } => "lagged",

@@ -38,6 +38,7 @@ use super::process::ChildProcess;
 use super::server_log::ServerLog;
 use super::sse::SseClientTransport;
 use crate::config::{Builtin, ServerConfig, TransportSetting};
+use crate::oauth::OAuthSession;
 use crate::protocol::{LogLevel, LogOrigin, TransportKind};
 
 pub type Service = RunningService<RoleClient, UpstreamHandler>;
@@ -86,19 +87,21 @@ pub struct Launcher {
 }
 
 /// Opens a session; the whole attempt is bounded by the server's `connect_timeout`.
+/// `oauth` carries the tokens of a server behind OAuth (streamable HTTP only).
 pub async fn connect(
     name: &str,
     server: &ServerConfig,
     handler: UpstreamHandler,
     log: &Arc<ServerLog>,
     launcher: &Launcher,
+    oauth: Option<&Arc<OAuthSession>>,
 ) -> Result<Session, ConnectError> {
     let timeout = server.connect_timeout;
     let attempt = async {
         match (&server.url, server.transport) {
             (Some(url), TransportSetting::Sse) => connect_sse(url, server, handler, timeout).await,
-            (Some(url), TransportSetting::Http) => connect_http(url, server, handler).await,
-            (Some(url), _) => match connect_http(url, server, handler.clone()).await {
+            (Some(url), TransportSetting::Http) => connect_http(url, server, handler, oauth).await,
+            (Some(url), _) => match connect_http(url, server, handler.clone(), oauth).await {
                 Err(ConnectError::Handshake(http_error)) => {
                     log.daemon(
                         LogLevel::Info,
@@ -208,6 +211,7 @@ async fn connect_http(
     url: &str,
     server: &ServerConfig,
     handler: UpstreamHandler,
+    oauth: Option<&Arc<OAuthSession>>,
 ) -> Result<Session, ConnectError> {
     let mut config = StreamableHttpClientTransportConfig::with_uri(url.to_owned());
     config.custom_headers = header_map(&server.headers)?;
@@ -216,14 +220,33 @@ async fn connect_http(
         .build()
         .map_err(|e| ConnectError::Handshake(format!("cannot build the HTTP client: {e}")))?;
     // Also renews the session when a restarted server rejects it with 400 instead of 404.
-    let client = super::http_client::UpstreamHttpClient::new(client);
-    let transport = handler
-        .routes()
-        .ordered(StreamableHttpClientTransport::with_client(client, config));
-    let service = handler
-        .serve_with_lifecycle(transport, lifecycle())
+    let client = super::http_client::UpstreamHttpClient::new(client, oauth.cloned());
+    let routes = Arc::clone(handler.routes());
+    let transport = || {
+        routes.ordered(StreamableHttpClientTransport::with_client(
+            client.clone(),
+            config.clone(),
+        ))
+    };
+    let service = match handler
+        .clone()
+        .serve_with_lifecycle(transport(), lifecycle())
         .await
-        .map_err(handshake_error)?;
+    {
+        Ok(service) => service,
+        // A server that answers `server/discover` with something other than a discover
+        // result (some answer every unknown method with `{}`) is of the older era: start
+        // again with `initialize`.
+        Err(
+            ClientInitializeError::ExpectedInitResult(_)
+            | ClientInitializeError::ExpectedInitResponse(_),
+        ) => handler
+            .for_initialize()
+            .serve_with_lifecycle(transport(), ClientLifecycleMode::Initialize)
+            .await
+            .map_err(handshake_error)?,
+        Err(error) => return Err(handshake_error(error)),
+    };
     Ok(Session {
         service,
         process: None,

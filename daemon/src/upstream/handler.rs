@@ -28,6 +28,11 @@ pub struct UpstreamHandler {
     log: Arc<ServerLog>,
     changes: mpsc::UnboundedSender<ListChanged>,
     routes: Arc<CallRoutes>,
+    /// With no client to ask, accept elicitations with the schema's defaults (the probe,
+    /// which has no person to ask either) instead of refusing them.
+    defaults_when_alone: bool,
+    /// Offer 2025-11-25 in `initialize` (rmcp offers its newest revision otherwise).
+    legacy_handshake: bool,
 }
 
 impl UpstreamHandler {
@@ -40,7 +45,24 @@ impl UpstreamHandler {
             log,
             changes,
             routes,
+            defaults_when_alone: false,
+            legacy_handshake: false,
         }
+    }
+
+    /// The same handler for an `initialize` handshake (2025-11-25), when `server/discover`
+    /// went wrong.
+    pub fn for_initialize(&self) -> Self {
+        Self {
+            legacy_handshake: true,
+            ..self.clone()
+        }
+    }
+
+    /// Accepts elicitations no client can answer with the defaults their schema gives.
+    pub fn with_defaults_when_alone(mut self) -> Self {
+        self.defaults_when_alone = true;
+        self
     }
 
     /// The calls in flight through this server; its transport numbers their notifications
@@ -81,10 +103,14 @@ impl ClientHandler for UpstreamHandler {
             .enable_sampling()
             .enable_elicitation()
             .build();
-        ClientConfig::new(
+        let mut config = ClientConfig::new(
             capabilities,
             Implementation::new("mcpproxy", env!("CARGO_PKG_VERSION")),
-        )
+        );
+        if self.legacy_handshake {
+            config.protocol_version = rmcp::model::ProtocolVersion::V_2025_11_25;
+        }
+        config
     }
 
     async fn create_message(
@@ -112,6 +138,9 @@ impl ClientHandler for UpstreamHandler {
         params: ElicitRequestParams,
         _context: RequestContext<RoleClient>,
     ) -> Result<ElicitResult, ErrorData> {
+        if self.defaults_when_alone && self.routes.sole_caller().is_err() {
+            return Ok(accept_with_defaults(&params));
+        }
         match self
             .ask_caller(
                 "elicitation",
@@ -205,6 +234,24 @@ impl ClientHandler for UpstreamHandler {
         // Passed on: see `on_progress`.
         drop(context);
     }
+}
+
+/// An elicitation accepted with the default of every field that has one (SEP-1034).
+fn accept_with_defaults(params: &ElicitRequestParams) -> ElicitResult {
+    let wire = serde_json::to_value(params).unwrap_or_default();
+    let content: serde_json::Map<String, serde_json::Value> = wire
+        .pointer("/requestedSchema/properties")
+        .and_then(serde_json::Value::as_object)
+        .map(|properties| {
+            properties
+                .iter()
+                .filter_map(|(name, schema)| Some((name.clone(), schema.get("default")?.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut result = ElicitResult::new(rmcp::model::ElicitationAction::Accept);
+    result.content = Some(serde_json::Value::Object(content));
+    result
 }
 
 /// On a 2026-07-28 session, list-changed notifications only come to a client that asked for

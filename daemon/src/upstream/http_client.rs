@@ -10,28 +10,113 @@
 //!
 //! Every method delegates to the same method of `reqwest::Client`, so the response limits
 //! and SSE event-size limits rmcp passes in are still enforced by the reqwest client.
+//!
+//! For a server behind OAuth it also carries the token: every request asks the server's
+//! [`OAuthSession`] for it, and a 401 or a 403 `insufficient_scope` goes back to the session,
+//! which may hand out a new token to retry with once (see [`crate::oauth::session`]).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 
 use reqwest::header::{HeaderName, HeaderValue};
 use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
+use rmcp::transport::auth::AuthError;
 use rmcp::transport::common::client_side_sse::BoxedSseResponse;
 use rmcp::transport::streamable_http_client::{
-    StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
+    AuthRequiredError, StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
     StreamableHttpResponseLimits,
 };
 
+use crate::oauth::{AuthState, OAuthError, OAuthSession};
+
 type PostResult = Result<StreamableHttpPostResponse, StreamableHttpError<reqwest::Error>>;
 
+type HttpError = StreamableHttpError<reqwest::Error>;
+
+/// Requests one call may make: the first, a retry after a 401, and retries after step-ups.
+const MAX_AUTH_ROUNDS: usize = 4;
+
 /// `reqwest::Client` as rmcp's streamable-HTTP client, treating an id-less JSON-RPC error
-/// to a POST on a session as an expired session.
+/// to a POST on a session as an expired session, and carrying OAuth tokens.
 #[derive(Debug, Clone)]
-pub struct UpstreamHttpClient(reqwest::Client);
+pub struct UpstreamHttpClient {
+    client: reqwest::Client,
+    oauth: Option<Arc<OAuthSession>>,
+}
 
 impl UpstreamHttpClient {
-    pub fn new(client: reqwest::Client) -> Self {
-        Self(client)
+    pub fn new(client: reqwest::Client, oauth: Option<Arc<OAuthSession>>) -> Self {
+        Self { client, oauth }
+    }
+
+    /// Runs `call` with the session's token, and again (with a new token) after a 401 or a
+    /// 403 the session could answer. Without OAuth, `call` gets the configured header.
+    async fn with_auth<T, F, Fut>(
+        &self,
+        configured: Option<String>,
+        call: F,
+    ) -> Result<T, HttpError>
+    where
+        F: Fn(Option<String>) -> Fut,
+        Fut: Future<Output = Result<T, HttpError>>,
+    {
+        let Some(oauth) = &self.oauth else {
+            return call(configured).await;
+        };
+        let mut token = oauth.token().await.map_err(|e| auth_error(oauth, e))?;
+        let mut rounds = 1;
+        loop {
+            let result = call(token.clone()).await;
+            let renewed = match &result {
+                Err(StreamableHttpError::AuthRequired(refused)) if rounds < MAX_AUTH_ROUNDS => {
+                    oauth
+                        .unauthorized(token.as_deref(), &refused.www_authenticate_header)
+                        .await
+                }
+                Err(StreamableHttpError::InsufficientScope(refused))
+                    if rounds < MAX_AUTH_ROUNDS =>
+                {
+                    oauth
+                        .insufficient_scope(&refused.www_authenticate_header)
+                        .await
+                }
+                _ => return result,
+            };
+            match renewed {
+                Ok(Some(fresh)) => token = Some(fresh),
+                Ok(None) => return result,
+                Err(e) => {
+                    tracing::warn!(server = %oauth.server_url(), error = %e, "authorization failed");
+                    return match result {
+                        Err(refused @ StreamableHttpError::AuthRequired(_)) if e.needs_login() => {
+                            Err(refused)
+                        }
+                        _ => Err(auth_error(oauth, e)),
+                    };
+                }
+            }
+            rounds += 1;
+        }
+    }
+}
+
+/// An authorization failure as rmcp's transport error: one that needs a login as the
+/// server's challenge (so the handshake reports `needs_auth`), others as they are.
+fn auth_error(oauth: &OAuthSession, error: OAuthError) -> HttpError {
+    if error.needs_login() {
+        let challenge = match oauth.state() {
+            AuthState::NeedsLogin {
+                challenge: Some(challenge),
+                ..
+            } => challenge,
+            _ => "Bearer".to_owned(),
+        };
+        return StreamableHttpError::AuthRequired(AuthRequiredError::new(challenge));
+    }
+    match error {
+        OAuthError::Protocol(e) => StreamableHttpError::Auth(e),
+        other => StreamableHttpError::Auth(AuthError::InternalError(other.to_string())),
     }
 }
 
@@ -71,8 +156,15 @@ impl StreamableHttpClient for UpstreamHttpClient {
     ) -> PostResult {
         let session_was_attached = session_id.is_some();
         let response = self
-            .0
-            .post_message(uri, message, session_id, auth_header, custom_headers)
+            .with_auth(auth_header, |token| {
+                self.client.post_message(
+                    uri.clone(),
+                    message.clone(),
+                    session_id.clone(),
+                    token,
+                    custom_headers.clone(),
+                )
+            })
             .await;
         session_rejection_as_expiry(session_was_attached, response)
     }
@@ -88,15 +180,16 @@ impl StreamableHttpClient for UpstreamHttpClient {
     ) -> PostResult {
         let session_was_attached = session_id.is_some();
         let response = self
-            .0
-            .post_message_with_max_sse_event_size(
-                uri,
-                message,
-                session_id,
-                auth_header,
-                custom_headers,
-                max_sse_event_size,
-            )
+            .with_auth(auth_header, |token| {
+                self.client.post_message_with_max_sse_event_size(
+                    uri.clone(),
+                    message.clone(),
+                    session_id.clone(),
+                    token,
+                    custom_headers.clone(),
+                    max_sse_event_size,
+                )
+            })
             .await;
         session_rejection_as_expiry(session_was_attached, response)
     }
@@ -112,15 +205,16 @@ impl StreamableHttpClient for UpstreamHttpClient {
     ) -> PostResult {
         let session_was_attached = session_id.is_some();
         let response = self
-            .0
-            .post_message_with_response_limits(
-                uri,
-                message,
-                session_id,
-                auth_header,
-                custom_headers,
-                limits,
-            )
+            .with_auth(auth_header, |token| {
+                self.client.post_message_with_response_limits(
+                    uri.clone(),
+                    message.clone(),
+                    session_id.clone(),
+                    token,
+                    custom_headers.clone(),
+                    limits,
+                )
+            })
             .await;
         session_rejection_as_expiry(session_was_attached, response)
     }
@@ -132,9 +226,15 @@ impl StreamableHttpClient for UpstreamHttpClient {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<(), StreamableHttpError<Self::Error>> {
-        self.0
-            .delete_session(uri, session_id, auth_header, custom_headers)
-            .await
+        self.with_auth(auth_header, |token| {
+            self.client.delete_session(
+                uri.clone(),
+                session_id.clone(),
+                token,
+                custom_headers.clone(),
+            )
+        })
+        .await
     }
 
     async fn get_stream(
@@ -145,9 +245,16 @@ impl StreamableHttpClient for UpstreamHttpClient {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<BoxedSseResponse, StreamableHttpError<Self::Error>> {
-        self.0
-            .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
-            .await
+        self.with_auth(auth_header, |token| {
+            self.client.get_stream(
+                uri.clone(),
+                session_id.clone(),
+                last_event_id.clone(),
+                token,
+                custom_headers.clone(),
+            )
+        })
+        .await
     }
 
     async fn get_stream_with_max_sse_event_size(
@@ -159,15 +266,16 @@ impl StreamableHttpClient for UpstreamHttpClient {
         custom_headers: HashMap<HeaderName, HeaderValue>,
         max_sse_event_size: usize,
     ) -> Result<BoxedSseResponse, StreamableHttpError<Self::Error>> {
-        self.0
-            .get_stream_with_max_sse_event_size(
-                uri,
-                session_id,
-                last_event_id,
-                auth_header,
-                custom_headers,
+        self.with_auth(auth_header, |token| {
+            self.client.get_stream_with_max_sse_event_size(
+                uri.clone(),
+                session_id.clone(),
+                last_event_id.clone(),
+                token,
+                custom_headers.clone(),
                 max_sse_event_size,
             )
-            .await
+        })
+        .await
     }
 }

@@ -41,6 +41,16 @@ impl ServerLog {
         }
     }
 
+    /// A log without a file: its lines only go to `bus` (the probe prints them).
+    pub fn detached(server: &str, bus: EventBus) -> Self {
+        Self {
+            server: server.to_owned(),
+            path: PathBuf::new(),
+            file: Mutex::new(None),
+            bus,
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -16,6 +16,7 @@ use super::process::StopOutcome;
 use super::{Connection, ServerShared};
 use crate::catalog::{Catalog, ListChanged};
 use crate::config::ServerConfig;
+use crate::oauth::{AuthState, OAuthSession};
 use crate::protocol::{LogLevel, ServerState, TransportKind};
 
 /// A ping that takes longer than this counts as a dead connection.
@@ -44,6 +45,8 @@ enum Next {
 enum Ended {
     Closed,
     Failed(String),
+    /// The OAuth tokens are gone (refresh refused, logout): only a login helps.
+    NeedsAuth,
     Restart,
     Stop(Option<Duration>),
 }
@@ -139,6 +142,7 @@ impl Supervisor {
             handler,
             &self.shared.log,
             &self.launcher,
+            self.shared.oauth.as_ref(),
         );
         let result = tokio::select! {
             result = connecting => result,
@@ -160,17 +164,66 @@ impl Supervisor {
             LogLevel::Warn,
             format!("the server needs authorization{detail}; waiting for a login (no retries)"),
         );
+        // With OAuth a login is started at once, so the state comes with the URL every
+        // client can show; the supervisor reconnects when the login has finished.
+        let oauth = self.shared.oauth.clone();
+        let login_url = match &oauth {
+            Some(oauth) => match oauth.start_login().await {
+                Ok(url) if url.is_empty() => return Next::Connect,
+                Ok(url) => Some(url),
+                Err(e) => {
+                    self.shared.log.daemon(
+                        LogLevel::Warn,
+                        format!("cannot start a login: {e}{}", hint_suffix(e.hint())),
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
         self.shared.update(|view| {
             view.state = ServerState::NeedsAuth;
             view.last_error = Some(format!("authorization required{detail}"));
             view.retry_at = None;
+            view.login_url = login_url;
         });
-        match self.control.recv().await {
-            Some(Control::Restart) => {
-                self.backoff.reset();
-                Next::Connect
+        let Some(oauth) = oauth else {
+            return match self.control.recv().await {
+                Some(Control::Restart) => {
+                    self.backoff.reset();
+                    Next::Connect
+                }
+                None | Some(Control::Stop { .. }) => Next::Exit,
+            };
+        };
+        let mut state = oauth.watch();
+        loop {
+            let login_url = oauth.login_url();
+            self.shared.update(|view| {
+                if view.login_url != login_url {
+                    view.login_url = login_url;
+                }
+            });
+            tokio::select! {
+                control = self.control.recv() => return match control {
+                    Some(Control::Restart) => {
+                        self.backoff.reset();
+                        Next::Connect
+                    }
+                    None | Some(Control::Stop { .. }) => Next::Exit,
+                },
+                changed = state.changed() => {
+                    if changed.is_err() {
+                        return Next::Exit;
+                    }
+                    if matches!(*state.borrow(), AuthState::Authorized { .. }) {
+                        self.shared.log.daemon(LogLevel::Info, "logged in; connecting");
+                        self.shared.update(|view| view.login_url = None);
+                        self.backoff.reset();
+                        return Next::Connect;
+                    }
+                }
             }
-            None | Some(Control::Stop { .. }) => Next::Exit,
         }
     }
 
@@ -319,6 +372,12 @@ impl Supervisor {
         let ready_at = Instant::now();
         let cancel = service.cancellation_token();
         let mut waiting = std::pin::pin!(service.waiting());
+        let oauth = self.shared.oauth.clone();
+        let mut login_lost = std::pin::pin!(login_lost(oauth.as_ref().map(|o| o.watch())));
+        let mut refresh = std::pin::pin!(refresh_when_due(
+            oauth.clone(),
+            Arc::clone(&self.shared.log)
+        ));
         let pings = transport != TransportKind::Stdio && !self.config.ping_interval.is_zero();
         let mut ping =
             tokio::time::interval(self.config.ping_interval.max(Duration::from_millis(100)));
@@ -326,6 +385,8 @@ impl Supervisor {
         let ended = loop {
             tokio::select! {
                 _ = &mut waiting => break Ended::Closed,
+                () = &mut login_lost => break Ended::NeedsAuth,
+                () = &mut refresh => break Ended::NeedsAuth,
                 Some(list) = changes.recv() => self.refresh(&peer, &capabilities, list).await,
                 _ = ping.tick(), if pings => {
                     let request = ClientRequest::PingRequest(PingRequest::default());
@@ -371,6 +432,7 @@ impl Supervisor {
                 Next::Connect
             }
             Ended::Failed(error) => self.lost(error).await,
+            Ended::NeedsAuth => self.needs_auth(None).await,
             Ended::Closed => {
                 let why = exit
                     .flatten()
@@ -444,6 +506,65 @@ impl Supervisor {
                 LogLevel::Warn,
                 format!("re-listing after a change failed: {e}"),
             ),
+        }
+    }
+}
+
+fn hint_suffix(hint: Option<String>) -> String {
+    hint.map(|h| format!(" ({h})")).unwrap_or_default()
+}
+
+/// Resolves when the server's OAuth session needs a login (never without OAuth).
+async fn login_lost(state: Option<tokio::sync::watch::Receiver<AuthState>>) {
+    let Some(mut state) = state else {
+        return std::future::pending().await;
+    };
+    loop {
+        if matches!(*state.borrow_and_update(), AuthState::NeedsLogin { .. }) {
+            return;
+        }
+        if state.changed().await.is_err() {
+            return std::future::pending().await;
+        }
+    }
+}
+
+/// Refreshes the OAuth tokens ahead of expiry, in the background, for as long as the
+/// connection lives; resolves only when a refresh was refused (a login is needed). A
+/// refresh that fails for another reason (network) is tried again 30 s later; a refused
+/// one is never retried.
+async fn refresh_when_due(
+    oauth: Option<Arc<OAuthSession>>,
+    log: Arc<super::server_log::ServerLog>,
+) {
+    let Some(oauth) = oauth else {
+        return std::future::pending().await;
+    };
+    loop {
+        let Some(expires_at) = oauth.expires_at().await else {
+            return std::future::pending().await;
+        };
+        let now = Timestamp::now().as_second().max(0).unsigned_abs();
+        let remaining = expires_at.saturating_sub(now);
+        // Refresh with a fifth of the lifetime left (5 s to 5 min before expiry).
+        let margin = (remaining / 5).clamp(5, 300);
+        tokio::time::sleep(Duration::from_secs(remaining.saturating_sub(margin))).await;
+        match oauth.refresh().await {
+            Ok(()) => log.daemon(LogLevel::Info, "OAuth tokens refreshed"),
+            Err(e) if e.needs_login() => {
+                log.daemon(
+                    LogLevel::Warn,
+                    format!("the OAuth refresh was refused ({e}); a login is needed"),
+                );
+                return;
+            }
+            Err(e) => {
+                log.daemon(
+                    LogLevel::Warn,
+                    format!("refreshing the OAuth tokens failed: {e}; trying again in 30s"),
+                );
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            }
         }
     }
 }
