@@ -16,7 +16,7 @@ use rmcp::model::{
 use rmcp::service::{NotificationContext, RequestContext, RoleClient};
 use rmcp::{ClientHandler, ErrorData};
 
-use super::routes::CallRoutes;
+use super::routes::{Arrival, CallRoutes};
 use crate::catalog::ListChanged;
 use tokio::sync::mpsc;
 
@@ -184,6 +184,9 @@ impl ClientHandler for UpstreamHandler {
         context: NotificationContext<RoleClient>,
     ) {
         if let Some((peer, token)) = self.routes.progress_target(&params.progress_token) {
+            if let Some(arrival) = context.extensions.get::<Arrival>() {
+                arrival.wait_turn().await;
+            }
             let mut params = params;
             params.progress_token = token;
             let _ = peer.notify_progress(params).await;
@@ -226,6 +229,9 @@ impl ClientHandler for UpstreamHandler {
             None => data,
         };
         self.log.write(level, LogOrigin::Server, text);
+        if let Some(arrival) = context.extensions.get::<Arrival>() {
+            arrival.wait_turn().await;
+        }
         // Clients calling the server see its log messages, as they would talking to it
         // directly.
         for peer in self.routes.callers() {

@@ -308,8 +308,22 @@ impl ArrivalOrder {
 /// the notification's extensions, which rmcp moves into the handler's context. (Extensions
 /// must be `Clone`, hence the `Arc`.)
 #[derive(Debug, Clone)]
-struct Arrival {
+pub struct Arrival {
     _pending_until_dropped: Arc<ArrivalGuard>,
+}
+
+impl Arrival {
+    /// Waits until every notification that arrived before this one has been passed on, so
+    /// a client hears them in the order the server sent them (rmcp hands each to a task of
+    /// its own, and tasks may run in any order). A notification stuck with a slow client
+    /// holds the ones behind it for at most [`CATCH_UP_LIMIT`].
+    pub async fn wait_turn(&self) {
+        let guard = &self._pending_until_dropped;
+        let mut state = guard.order.state.subscribe();
+        let own = guard.number;
+        let turn = state.wait_for(|arrivals| arrivals.pending.first().is_none_or(|&n| n >= own));
+        let _ = tokio::time::timeout(CATCH_UP_LIMIT, turn).await;
+    }
 }
 
 #[derive(Debug)]
@@ -391,6 +405,17 @@ mod tests {
         drop(copy_in_flight);
         assert!(catching_up.now_or_never().is_some());
         drop(later);
+    }
+
+    #[tokio::test]
+    async fn a_notification_waits_for_the_ones_that_arrived_before_it() {
+        let order = Arc::new(ArrivalOrder::default());
+        let first = order.arrive();
+        let second = order.arrive();
+        let mut waiting = pin!(second.wait_turn());
+        assert!(waiting.as_mut().now_or_never().is_none());
+        drop(first);
+        assert!(waiting.now_or_never().is_some());
     }
 
     #[tokio::test]
