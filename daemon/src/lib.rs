@@ -18,6 +18,8 @@ pub mod daemon;
 #[cfg(feature = "server")]
 pub mod demo;
 #[cfg(feature = "server")]
+pub mod index;
+#[cfg(feature = "server")]
 pub mod logs;
 #[cfg(feature = "server")]
 pub mod manage;
