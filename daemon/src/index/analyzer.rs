@@ -27,7 +27,7 @@ const STOP_WORDS: &[&str] = &[
 
 /// The analyzer every text field and every query goes through.
 pub fn analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(WordTokenizer::default())
+    TextAnalyzer::builder(WordTokenizer)
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
         .filter(StopWordFilter::remove(
