@@ -300,3 +300,37 @@ fn a_tool_name_finds_that_tool_first_even_with_a_typo() {
         }
     }
 }
+
+#[test]
+fn model_install_refuses_files_that_are_not_the_release() {
+    let data = tempfile::tempdir().unwrap();
+    let copy = data.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    let model = provision::search_model();
+    for file in ["model.safetensors", "tokenizer.json", "config.json"] {
+        std::fs::copy(model.join(file), copy.join(file)).unwrap();
+    }
+    // Same size, one byte changed.
+    let config = std::fs::read_to_string(copy.join("config.json")).unwrap();
+    std::fs::write(copy.join("config.json"), config.replacen("384", "385", 1)).unwrap();
+    let output = mcpproxy(data.path())
+        .args(["model", "install", "--from"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("config.json") && stderr.contains("sha256"),
+        "{stderr}"
+    );
+    let status = mcpproxy(data.path())
+        .args(["model", "status", "--json"])
+        .output()
+        .unwrap();
+    assert!(status.status.success());
+    let report: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(report["installed"], false);
+    assert_eq!(report["search"], "words only");
+    assert!(!data.path().join("models/all-MiniLM-L6-v2").exists());
+}

@@ -57,17 +57,8 @@ pub fn run(global: &Global, command: ModelCommand) -> Result<(), Failure> {
                 )
             })
         }
-        ModelCommand::Status => {
-            let report = report(&dir);
-            global.output().print(&report, render)?;
-            if report.verified {
-                Ok(())
-            } else {
-                // The report said it all; the exit status tells scripts.
-                Err(Failure::new(1, "the search model is not ready")
-                    .maybe_hint(report.hint.clone()))
-            }
-        }
+        // Not installed is an answer, not a failure: `verified` tells scripts.
+        ModelCommand::Status => global.output().print(&report(&dir), render),
     }
 }
 
@@ -98,8 +89,10 @@ fn render(report: &ModelReport) -> String {
             report.search
         ),
         Some(problem) => format!(
-            "{}: {problem}\n  tool search ranks by {}",
-            report.model, report.search
+            "{}: {problem}\n  tool search ranks by {}\n  hint: {}",
+            report.model,
+            report.search,
+            report.hint.as_deref().unwrap_or_default()
         ),
     }
 }
