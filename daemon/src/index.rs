@@ -368,7 +368,7 @@ impl Shared {
         .flatten();
         match embedder.map(|e| e.embed(&parsed.text)) {
             Some(Ok(query_vector)) => {
-                let mut ranked = catalog.nearest(&query_vector, &parsed.servers);
+                let mut ranked = catalog.nearest(&query_vector, &parsed.servers, options.limit);
                 policy::cut_semantic(&mut ranked);
                 for (id, score) in ranked {
                     push(&mut hits, id, score, RankedBy::Meaning);

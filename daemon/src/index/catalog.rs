@@ -173,8 +173,9 @@ impl Catalog {
                 .is_some_and(|e| servers.iter().any(|s| e.server.eq_ignore_ascii_case(s)))
     }
 
-    /// Every tool with a vector (on the given servers), by cosine to `query`, best first.
-    pub fn nearest(&self, query: &[f32], servers: &[String]) -> Vec<(&str, f32)> {
+    /// The `limit` tools with a vector (on the given servers) nearest to `query` by cosine,
+    /// best first.
+    pub fn nearest(&self, query: &[f32], servers: &[String], limit: usize) -> Vec<(&str, f32)> {
         let mut ranked: Vec<(&str, f32)> = self
             .tools
             .iter()
@@ -184,7 +185,13 @@ impl Catalog {
             .filter_map(|(id, e)| e.vector.as_ref().map(|v| (id.as_str(), dot(query, v))))
             .collect();
         // Ties (duplicated tools) fall back to the id, so runs are repeatable.
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let order =
+            |a: &(&str, f32), b: &(&str, f32)| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0));
+        if ranked.len() > limit && limit > 0 {
+            ranked.select_nth_unstable_by(limit - 1, order);
+            ranked.truncate(limit);
+        }
+        ranked.sort_by(order);
         ranked
     }
 }
