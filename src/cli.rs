@@ -3,6 +3,7 @@
 mod config;
 mod daemon;
 mod demo;
+mod eval;
 mod output;
 mod serve;
 mod status;
@@ -108,6 +109,9 @@ pub enum Command {
     Stdio(stdio::StdioArgs),
     /// Run the built-in demo MCP server on stdio (what `builtin = "demo"` starts)
     DemoServer(demo::DemoServerArgs),
+    /// Run the detectors offline on labelled corpora (for the scorers in shared/eval)
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
     /// Keep upstream processes from outliving the daemon (started by the daemon)
     #[command(hide = true)]
     Guard,
@@ -118,6 +122,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     match command {
         Command::Serve(args) => serve::run(&global, args),
         Command::DemoServer(args) => demo::run(args),
+        Command::Eval(command) => eval::run(&global, command),
         Command::Guard => std::process::exit(mcpproxy_daemon::upstream::guard::run()),
         command => {
             init_cli_logging(&global);
@@ -127,7 +132,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 .map_err(|e| Failure::new(1, format!("cannot start the async runtime: {e}")))?;
             runtime.block_on(async {
                 match command {
-                    Command::Serve(_) | Command::DemoServer(_) | Command::Guard => {
+                    Command::Serve(_)
+                    | Command::DemoServer(_)
+                    | Command::Eval(_)
+                    | Command::Guard => {
                         unreachable!("handled above")
                     }
                     Command::Upstream(command) => upstream::run(&global, command).await,

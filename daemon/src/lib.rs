@@ -26,4 +26,6 @@ mod poison;
 #[cfg(feature = "server")]
 pub mod proxy;
 #[cfg(feature = "server")]
+pub mod security;
+#[cfg(feature = "server")]
 pub mod upstream;

@@ -15,6 +15,7 @@
 mod activity;
 mod events;
 mod logs;
+mod review;
 mod servers;
 mod status;
 mod tools;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 pub use self::activity::{Activity, CallOutcome, CallVariant};
 pub use self::events::{Event, Goodbye, GoodbyeReason, ShutdownRequest, SseMessage};
 pub use self::logs::{LogLevel, LogLine, LogOrigin, LogTail};
+pub use self::review::{Finding, FindingCategory, Severity};
 pub use self::servers::{
     AddServer, ServerList, ServerSpec, ServerState, ServerView, TransportKind,
 };

@@ -1,0 +1,1 @@
+//! The scanner on whole items.
