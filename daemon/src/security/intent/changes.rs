@@ -127,11 +127,15 @@ pub(super) fn tool_manipulation(f: &FieldText<'_>, item: &ItemContext, hits: &mu
             other_tool().map(|j| (i, j))
         } else if matches!(word, "whenever" | "when" | "each" | "every") {
             // "whenever send_email is called, <an action>".
-            t.ahead(i, 5)
+            t.ahead(i, 7)
                 .find(|&j| t.list[j].is(CALLED))
                 .filter(|_| {
                     range.clone().any(|j| {
-                        t.list[j].is(SEND | MANIPULATE | ACCESS) || t.text_of(j) == "first"
+                        t.list[j].is(SEND | MANIPULATE | ACCESS)
+                            || matches!(
+                                t.text_of(j),
+                                "first" | "change" | "set" | "rewrite" | "add" | "remove"
+                            )
                     })
                 })
                 .and_then(|called| other_tool().map(|_| (i, called)))

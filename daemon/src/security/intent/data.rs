@@ -28,8 +28,10 @@ pub(super) enum Sink {
     Internal,
     /// "external", "remote", "third-party", "our".
     External,
-    /// A URL, IP address, e-mail address or domain written into the text.
+    /// A URL, e-mail address or domain written into the text.
     Address,
+    /// A bare IP address (in a URL or alone): nobody's named service.
+    RawAddress,
     /// "the attacker's collector".
     Hostile,
 }
@@ -115,9 +117,29 @@ pub(super) fn secret_at(t: &Tokens<'_>, j: usize) -> Option<(usize, Strength)> {
         "environment" | "env" if matches!(next_word, "variables" | "vars") => {
             next.map(|n| (n, Strength::Weak))
         }
+        // What the person said: their conversation, browsing or shell history.
+        "chat" | "conversation" | "browsing" | "browser" | "search" | "shell" | "command"
+            if next_word == "history" =>
+        {
+            next.map(|n| (n, Strength::Weak))
+        }
         _ if tok.is(SECRET) => Some((j, Strength::Weak)),
         _ => None,
     }
+}
+
+fn url_host_is_ip(url: &str) -> bool {
+    let host = url
+        .split("://")
+        .nth(1)
+        .unwrap_or("")
+        .split(['/', ':', '?'])
+        .next()
+        .unwrap_or("");
+    host.split('.').count() == 4
+        && host
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Where the words after a send verb at `i` point.
@@ -132,13 +154,15 @@ fn sink_after(t: &Tokens<'_>, i: usize) -> (Sink, usize) {
             continue;
         }
         let sink = match tok.kind {
-            Kind::Url | Kind::Ip | Kind::Email | Kind::Domain if destination || k < 3 => {
-                Sink::Address
-            }
+            Kind::Ip if destination || k < 3 => Sink::RawAddress,
+            Kind::Url if (destination || k < 3) && url_host_is_ip(t.text_of(j)) => Sink::RawAddress,
+            Kind::Url | Kind::Email | Kind::Domain if destination || k < 3 => Sink::Address,
             _ if !destination => continue,
             _ if tok.is(HOSTILE) => Sink::Hostile,
             _ if tok.is(EXTERNAL) => Sink::External,
-            _ if tok.is(INTERNAL) || (tok.is(PERSON) && word != "user's") => Sink::Internal,
+            _ if tok.is(INTERNAL) || word == "your" || (tok.is(PERSON) && word != "user's") => {
+                Sink::Internal
+            }
             _ => continue,
         };
         if sink > best.0 || best.0 == Sink::Internal && sink != Sink::Internal {
@@ -249,14 +273,57 @@ pub(super) fn exfiltration(f: &FieldText<'_>, item: &ItemContext, hits: &mut Vec
         } else {
             (i + 10).min(t.len())
         };
-        let secret = (i + 1..object_end).find_map(|j| secret_at(t, j));
-        let wholesale = (i + 1..object_end).any(|j| t.list[j].is(WHOLESALE));
+        let object = i + 1..object_end;
+        // "send it": the secret is what "it" stands for, earlier in the sentence.
+        let pronoun = object
+            .clone()
+            .any(|j| matches!(t.text_of(j), "it" | "them" | "this" | "that"));
+        let secret = object.clone().find_map(|j| secret_at(t, j)).or_else(|| {
+            pronoun
+                .then(|| {
+                    t.sentence_range(i)
+                        .take_while(|&j| j < i)
+                        .find_map(|j| secret_at(t, j))
+                })
+                .flatten()
+        });
+        let wholesale = object.clone().any(|j| t.list[j].is(WHOLESALE));
+        // What leaves is the item's own result or the person's data, not the request the
+        // tool exists to pass on ("forwards your request to the API").
+        let side_channel = object.clone().any(|j| {
+            matches!(
+                t.text_of(j),
+                "result"
+                    | "results"
+                    | "output"
+                    | "outputs"
+                    | "response"
+                    | "responses"
+                    | "answer"
+                    | "messages"
+                    | "conversation"
+                    | "history"
+                    | "transcript"
+                    | "contents"
+                    | "details"
+                    | "files"
+                    | "logs"
+                    | "summary"
+                    | "listing"
+                    | "list"
+            )
+        });
         let declared = f.in_purpose(i) || item.send_purpose;
         let severity = match sink {
             _ if explicit => Some(Severity::Critical),
             Sink::Hostile => Some(Severity::Critical),
-            Sink::Address | Sink::External if secret.is_some() => Some(Severity::Critical),
-            Sink::Address | Sink::External if wholesale || item.concealment || !declared => {
+            Sink::RawAddress | Sink::Address | Sink::External if secret.is_some() => {
+                Some(Severity::Critical)
+            }
+            Sink::RawAddress if !declared => Some(Severity::High),
+            Sink::RawAddress | Sink::Address | Sink::External
+                if wholesale || item.concealment || side_channel && !declared =>
+            {
                 Some(Severity::High)
             }
             _ => None,

@@ -82,7 +82,7 @@ pub(crate) fn frame(t: &Tokens<'_>, i: usize) -> Frame {
     // A label ending in ':' before `i` in the sentence: sample text when it says so.
     let sample = (sentence_start..i)
         .rev()
-        .find(|&j| list[j].kind == Kind::Punct && list[j].mark == b':')
+        .find(|&j| list[j].kind == Kind::Punct && list[j].mark == b':' && !list[j].quoted)
         .is_some_and(|colon| {
             let label = t.clause_start(colon);
             (label..colon).any(|j| list[j].is(SAMPLE | META))
