@@ -550,6 +550,8 @@ const WORDS: &[(&str, Class)] = &[
     ("before", DIRECT_CALL),
     // Acting on read content.
     ("obey", OBEY),
+    ("obeys", OBEY),
+    ("follows", OBEY),
     ("follow", OBEY),
     ("execute", OBEY | EXECUTE),
     ("executing", EXECUTE),

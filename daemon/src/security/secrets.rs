@@ -284,6 +284,9 @@ fn redact_value(value: &mut Value, kinds: &mut SecretKinds) {
 
 /// The kind of secret a key names, if its value looks like one.
 fn secret_by_key(key: &str, value: &str) -> Option<SecretKind> {
+    if value.contains("PRIVATE KEY-----") {
+        return Some(SecretKind::PrivateKey);
+    }
     let key: String = key
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
