@@ -17,5 +17,7 @@ mod lifecycle;
 mod peers;
 mod processes;
 mod proxy_surfaces;
+mod scan_catalogs;
+mod scan_eval;
 mod stdio_bridge;
 mod upstreams;

@@ -173,8 +173,11 @@ fn sink_after(t: &Tokens<'_>, i: usize) -> (Sink, usize) {
             break;
         }
     }
-    // `BCC'd` and other passives name the address before the verb.
-    if best.0 < Sink::Address
+    // "attacker@evil.example is BCC'd": a passive names the address before its verb.
+    let word = t.text_of(i);
+    let passive = word.ends_with("'d") || word.ends_with("ed") || word == "sent";
+    if passive
+        && best.0 < Sink::Address
         && let Some(j) = t
             .behind(i, 4)
             .find(|&j| matches!(t.list[j].kind, Kind::Email | Kind::Url))
