@@ -73,25 +73,40 @@ pub fn scan(item: &ScanItem<'_>) -> Vec<Finding> {
         item.description,
         Role::Description,
     ));
+    let mut path = String::new();
     for (label, value) in item.fields {
-        walk((*label).to_owned(), value, &mut texts);
+        path.clear();
+        path.push_str(label);
+        walk(&mut path, value, &mut texts);
     }
 
-    let folded: Vec<Folded> = texts.iter().map(|t| Folded::new(t.text)).collect();
-    let views: Vec<FieldText<'_>> = texts
+    // Only prose is read word by word; names, keys and type names get the character checks.
+    let folded: Vec<Option<Folded>> = texts
+        .iter()
+        .map(|t| t.role.has_prose().then(|| Folded::new(t.text)))
+        .collect();
+    let views: Vec<Option<FieldText<'_>>> = texts
         .iter()
         .zip(&folded)
-        .map(|(t, f)| FieldText::new(t.text, f, t.role == Role::Description))
+        .map(|(t, f)| {
+            f.as_ref()
+                .map(|f| FieldText::new(t.text, f, t.role == Role::Description))
+        })
         .collect();
     let mut context = ItemContext::new(item.name, item.title);
-    context.concealment = views
-        .iter()
-        .zip(&texts)
-        .any(|(view, text)| text.role.has_prose() && intent::conceals(view));
+    context.concealment = views.iter().flatten().any(intent::conceals);
 
     let mut findings = Vec::new();
     for (text, view) in texts.iter().zip(&views) {
-        scan_field(&text.path, view, text.role, &context, 0, &mut findings);
+        scan_field(
+            &text.path,
+            text.text,
+            view.as_ref(),
+            text.role,
+            &context,
+            0,
+            &mut findings,
+        );
     }
     if !item.peers.is_empty() {
         if let Some((severity, message)) =
@@ -108,10 +123,10 @@ pub fn scan(item: &ScanItem<'_>) -> Vec<Finding> {
             ));
         }
         let description = texts.iter().position(|t| t.role == Role::Description);
-        if let Some(at) = description {
+        if let Some(view) = description.and_then(|at| views[at].as_ref()) {
             let mut hits = Vec::new();
-            shadowing::references(item.peers, item.server, item.name, &views[at], &mut hits);
-            push_hits(&texts[at].path, &views[at], hits, &mut findings);
+            shadowing::references(item.peers, item.server, item.name, view, &mut hits);
+            push_hits("description", view, hits, &mut findings);
         }
     }
     tidy(&mut findings, &texts);
@@ -162,7 +177,10 @@ const STRUCTURAL_KEYS: &[&str] = &[
     "contentMediaType",
 ];
 
-fn walk<'a>(path: String, value: &'a Value, out: &mut Vec<Text<'a>>) {
+/// Pushes every string of `value` (and every key worth a character check) under its path;
+/// `path` is a buffer that ends where it started.
+fn walk<'a>(path: &mut String, value: &'a Value, out: &mut Vec<Text<'a>>) {
+    let len = path.len();
     match value {
         Value::String(s) if !s.is_empty() => {
             let structural = path
@@ -174,21 +192,25 @@ fn walk<'a>(path: String, value: &'a Value, out: &mut Vec<Text<'a>>) {
             } else {
                 Role::Prose
             };
-            out.push(Text::new(path, s, role));
+            out.push(Text::new(path.clone(), s, role));
         }
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                walk(format!("{path}[{i}]"), item, out);
+                path.push_str(&format!("[{i}]"));
+                walk(path, item, out);
+                path.truncate(len);
             }
         }
         Value::Object(map) => {
             for (key, item) in map {
-                let child = format!("{path}.{key}");
+                path.push('.');
+                path.push_str(key);
                 // Keys only get the character checks: plain ASCII ones have nothing to find.
                 if !key.is_ascii() || key.bytes().any(|b| b.is_ascii_control()) {
-                    out.push(Text::new(child.clone(), key, Role::Key));
+                    out.push(Text::new(path.clone(), key, Role::Key));
                 }
-                walk(child, item, out);
+                walk(path, item, out);
+                path.truncate(len);
             }
         }
         _ => {}
@@ -200,13 +222,13 @@ const MAX_DECODE_DEPTH: u8 = 2;
 
 fn scan_field(
     path: &str,
-    view: &FieldText<'_>,
+    original: &str,
+    view: Option<&FieldText<'_>>,
     role: Role,
     context: &ItemContext,
     depth: u8,
     out: &mut Vec<Finding>,
 ) {
-    let original = view.original;
     for s in unicode::scan(original, role == Role::Name) {
         out.push(finding(
             unicode::CATEGORY,
@@ -218,9 +240,9 @@ fn scan_field(
             s.message,
         ));
     }
-    if !role.has_prose() {
+    let Some(view) = view else {
         return;
-    }
+    };
     push_hits(path, view, intent::scan(view, context), out);
     if depth >= MAX_DECODE_DEPTH {
         return;
@@ -231,7 +253,8 @@ fn scan_field(
         let mut inner = Vec::new();
         scan_field(
             path,
-            &inner_view,
+            &encoded.decoded,
+            Some(&inner_view),
             Role::Prose,
             context,
             depth + 1,
@@ -356,4 +379,6 @@ fn tidy(findings: &mut Vec<Finding>, texts: &[Text<'_>]) {
 }
 
 #[cfg(test)]
-mod tests;
+mod intent_tests;
+#[cfg(test)]
+mod item_tests;

@@ -5,6 +5,7 @@
 
 mod asks;
 mod changes;
+mod conceal;
 mod data;
 mod frame;
 
@@ -147,6 +148,24 @@ pub(crate) struct Hit {
 }
 
 impl Hit {
+    /// A hit over tokens `from..=to` of `t`.
+    pub fn over(
+        t: &Tokens<'_>,
+        from: usize,
+        to: usize,
+        category: FindingCategory,
+        severity: Severity,
+        message: &'static str,
+    ) -> Self {
+        Self::new(
+            category,
+            severity,
+            t.list[from].start,
+            t.list[to].end,
+            message,
+        )
+    }
+
     pub fn new(
         category: FindingCategory,
         severity: Severity,
@@ -168,7 +187,7 @@ impl Hit {
 /// weigh everything else in the item by it).
 pub(crate) fn conceals(field: &FieldText<'_>) -> bool {
     let mut hits = Vec::new();
-    asks::concealment(field, &mut hits);
+    conceal::concealment(field, &mut hits);
     !hits.is_empty()
 }
 
@@ -179,8 +198,8 @@ pub(crate) fn scan(field: &FieldText<'_>, item: &ItemContext) -> Vec<Hit> {
     asks::prompt_leaks(field, &mut hits);
     asks::jailbreaks(field, &mut hits);
     asks::obeys_content(field, &mut hits);
-    asks::concealment(field, &mut hits);
-    asks::hidden_blocks(field, &mut hits);
+    conceal::concealment(field, &mut hits);
+    conceal::hidden_blocks(field, &mut hits);
     data::secret_access(field, item, &mut hits);
     data::exfiltration(field, item, &mut hits);
     changes::rug_pull(field, &mut hits);

@@ -56,12 +56,11 @@ impl Peers {
 
     /// Entries named like `key` on servers other than `server`, unless `server` has an item
     /// of that name itself.
-    fn others<'p>(&'p self, key: &str, server: &str) -> impl Iterator<Item = &'p Peer> + 'p {
+    fn others<'p>(&'p self, key: &str, server: &'p str) -> impl Iterator<Item = &'p Peer> + 'p {
         let own = self
             .by_server
             .get(server)
             .is_some_and(|names| names.contains(key));
-        let server = server.to_owned();
         self.by_name
             .get(key)
             .into_iter()
@@ -89,21 +88,32 @@ pub(crate) fn skeleton(name: &str) -> String {
         .collect()
 }
 
-/// The words of a description, for comparing two of them.
-fn words(text: &str) -> HashSet<String> {
-    text.split(|c: char| !c.is_alphanumeric())
+/// The distinct words of a description, for comparing two of them (ASCII case ignored).
+fn words(text: &str) -> Vec<&str> {
+    let mut words: Vec<&str> = Vec::new();
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+    {
+        if !words.iter().any(|w| w.eq_ignore_ascii_case(word)) {
+            words.push(word);
+        }
+    }
+    words
 }
 
+/// Jaccard similarity of two descriptions' word sets.
 fn similarity(a: &str, b: &str) -> f64 {
     let (a, b) = (words(a), words(b));
-    let union = a.union(&b).count();
+    let shared = a
+        .iter()
+        .filter(|w| b.iter().any(|v| v.eq_ignore_ascii_case(w)))
+        .count();
+    let union = a.len() + b.len() - shared;
     if union == 0 {
         return 1.0;
     }
-    a.intersection(&b).count() as f64 / union as f64
+    shared as f64 / union as f64
 }
 
 /// How alike two descriptions must be for a same-named item to be posing as the other.

@@ -54,6 +54,8 @@ impl Token {
 pub(crate) struct Tokens<'t> {
     pub text: &'t str,
     pub list: Vec<Token>,
+    /// Every class of every token: a rule whose words are absent returns at once.
+    pub mask: Class,
 }
 
 impl<'t> Tokens<'t> {
@@ -67,7 +69,13 @@ impl<'t> Tokens<'t> {
         .run();
         number(&mut list);
         mark_quoted(&mut list);
-        Self { text, list }
+        let mask = list.iter().fold(0, |acc, t| acc | t.class);
+        Self { text, list, mask }
+    }
+
+    /// Whether any token has one of `classes`.
+    pub fn has(&self, classes: Class) -> bool {
+        self.mask & classes != 0
     }
 
     pub fn text_of(&self, i: usize) -> &'t str {
@@ -229,7 +237,7 @@ impl Lexer<'_, '_> {
                 '.' | '/' | '~' if self.starts_path() => self.chunk(),
                 '<' => match self.tag_end() {
                     Some(end) => {
-                        self.push(self.at, end, Kind::Tag, 0, b'<');
+                        self.push(self.at, end, Kind::Tag, lexicon::MARKUP, b'<');
                         self.at = end;
                     }
                     None => {
@@ -267,7 +275,7 @@ impl Lexer<'_, '_> {
     }
 
     fn peek_char(&self, at: usize) -> char {
-        self.text[at..].chars().next().unwrap_or(' ')
+        char_at(self.text, at)
     }
 
     /// Whether the connector at `at` opens a path: `.x`, `/x`, `~/`, `./`, `../`.
@@ -325,7 +333,12 @@ impl Lexer<'_, '_> {
     }
 
     fn punct(&mut self, at: usize, width: usize, mark: u8) {
-        self.push(at, at + width, Kind::Punct, 0, mark);
+        let class = if matches!(mark, b'[' | b'{') {
+            lexicon::MARKUP
+        } else {
+            0
+        };
+        self.push(at, at + width, Kind::Punct, class, mark);
     }
 
     fn push(&mut self, start: usize, end: usize, kind: Kind, class: Class, mark: u8) {
@@ -346,32 +359,35 @@ impl Lexer<'_, '_> {
     fn chunk(&mut self) {
         let text = self.text;
         let start = self.at;
+        let mut at = start;
         let mut end = start;
-        let mut chars = text[start..].char_indices().peekable();
-        while let Some((offset, c)) = chars.next() {
-            let next = chars.peek().map(|&(_, n)| n);
-            let inside = match c {
-                c if is_chunk_char(c) => true,
-                '\'' => {
-                    // An apostrophe inside a word ("user's"); a trailing one ("users'")
-                    // when a letter precedes it and no letter follows.
-                    next.is_some_and(|n| n.is_alphanumeric())
+        while at < text.len() {
+            let c = char_at(text, at);
+            let width = c.len_utf8();
+            let inside = if is_chunk_char(c) {
+                true
+            } else {
+                let next = (at + width < text.len()).then(|| char_at(text, at + width));
+                match c {
+                    // An apostrophe inside a word ("user's").
+                    '\'' => next.is_some_and(char::is_alphanumeric),
+                    '.' | ':' | '/' | '@' | '-' | '~' | '=' | '+' | '%' | '&' | '*' | '$' | '?'
+                    | '#' => {
+                        next.is_some_and(|n| is_chunk_char(n) || matches!(n, '/' | '.' | '~' | '-'))
+                            || (c == '/' && at > start)
+                    }
+                    _ => false,
                 }
-                '.' | ':' | '/' | '@' | '-' | '~' | '=' | '+' | '%' | '&' | '*' | '$' | '?'
-                | '#' => {
-                    next.is_some_and(|n| is_chunk_char(n) || matches!(n, '/' | '.' | '~' | '-'))
-                        || (c == '/' && offset > 0)
-                }
-                _ => false,
             };
             if !inside {
                 break;
             }
-            end = start + offset + c.len_utf8();
+            at += width;
+            end = at;
         }
         if end == start {
             // A lone connector character: skip it.
-            self.at += text[start..].chars().next().map_or(1, char::len_utf8);
+            self.at += char_at(text, start).len_utf8();
             return;
         }
         self.at = end;
@@ -380,6 +396,30 @@ impl Lexer<'_, '_> {
 
     fn classify(&mut self, start: usize, end: usize) {
         let core = &self.text[start..end];
+        // Most chunks are plain words: none of the characters the other kinds need.
+        let plain = !core.bytes().any(|b| {
+            matches!(
+                b,
+                b'.' | b'/'
+                    | b':'
+                    | b'@'
+                    | b'~'
+                    | b'='
+                    | b'+'
+                    | b'%'
+                    | b'-'
+                    | b'_'
+                    | b'?'
+                    | b'#'
+                    | b'&'
+                    | b'*'
+                    | b'$'
+            )
+        });
+        if plain && core.len() < 20 {
+            let class = lexicon::classes(core);
+            return self.push(start, end, Kind::Word, class, 0);
+        }
         let kind = if core.contains("://") || core.starts_with("www.") {
             Kind::Url
         } else if is_email(core) {
@@ -400,7 +440,8 @@ impl Lexer<'_, '_> {
         } else {
             return self.prose(start, end);
         };
-        self.push(start, end, kind, 0, 0);
+        let class = if kind == Kind::Path { lexicon::PATH } else { 0 };
+        self.push(start, end, kind, class, 0);
     }
 
     /// Words, or one identifier for `snake_case` and `kebab-case` names.
@@ -457,7 +498,20 @@ impl Lexer<'_, '_> {
 
 /// Letters and digits of any script, and `_`.
 fn is_chunk_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric() || c == '_'
+    } else {
+        c.is_alphanumeric()
+    }
+}
+
+/// The character at byte `at` (a character boundary), decoded only when it is not ASCII.
+fn char_at(text: &str, at: usize) -> char {
+    match text.as_bytes().get(at) {
+        Some(&b) if b.is_ascii() => char::from(b),
+        Some(_) => text[at..].chars().next().unwrap_or(' '),
+        None => ' ',
+    }
 }
 
 fn is_email(core: &str) -> bool {
@@ -467,12 +521,11 @@ fn is_email(core: &str) -> bool {
     !local.is_empty() && is_domain(domain)
 }
 
-fn is_ip(core: &str) -> bool {
+pub(crate) fn is_ip(core: &str) -> bool {
     let host = core.split(['/', ':']).next().unwrap_or("");
-    let parts: Vec<&str> = host.split('.').collect();
-    parts.len() == 4
-        && parts
-            .iter()
+    host.split('.').count() == 4
+        && host
+            .split('.')
             .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
@@ -519,13 +572,10 @@ fn is_blob(core: &str) -> bool {
 
 fn is_domain(core: &str) -> bool {
     let host = core.split(['/', ':', '?']).next().unwrap_or("");
-    let labels: Vec<&str> = host.split('.').collect();
-    if labels.len() < 2 {
+    let Some((_, tld)) = host.rsplit_once('.') else {
         return false;
-    }
-    let tld = labels[labels.len() - 1];
-    labels
-        .iter()
+    };
+    host.split('.')
         .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         && (2..=12).contains(&tld.len())
         && tld.bytes().all(|b| b.is_ascii_alphabetic())

@@ -7,7 +7,7 @@ use super::frame::frame;
 use super::{FieldText, Hit, ItemContext};
 use crate::protocol::{FindingCategory, Severity};
 use crate::security::lexicon::{
-    ACCESS, APPROVAL, CALLED, EXECUTE, HARM, MANIPULATE, META, NEGATION, SEND, STEALTH,
+    ACCESS, ANCHOR, APPROVAL, CALLED, EXECUTE, HARM, MANIPULATE, META, NEGATION, SEND, STEALTH,
 };
 use crate::security::tokens::{Kind, Tokens};
 
@@ -28,13 +28,17 @@ fn timed(t: &Tokens<'_>, j: usize) -> bool {
 /// "behaves benignly during review", "swap it post-approval for one that reads SSH keys".
 pub(super) fn rug_pull(f: &FieldText<'_>, hits: &mut Vec<Hit>) {
     let t = &f.tokens;
+    if !t.has(APPROVAL | ANCHOR) {
+        return;
+    }
     let mut reported_sentence = None;
     for i in 0..t.len() {
         let sentence = t.list[i].sentence;
         if reported_sentence == Some(sentence) {
             continue;
         }
-        let later_version = matches!(t.text_of(i), "later" | "future" | "next" | "subsequent")
+        let later_version = t.list[i].is(ANCHOR)
+            && matches!(t.text_of(i), "later" | "future" | "next" | "subsequent")
             && t.ahead(i, 1)
                 .any(|j| matches!(t.text_of(j), "version" | "update" | "release"));
         let approval = t.list[i].is(APPROVAL) && timed(t, i);
@@ -50,11 +54,12 @@ pub(super) fn rug_pull(f: &FieldText<'_>, hits: &mut Vec<Hit>) {
         }
         reported_sentence = Some(sentence);
         let (from, to) = (i.min(harm), i.max(harm));
-        hits.push(Hit::new(
+        hits.push(Hit::over(
+            t,
+            from,
+            to,
             FindingCategory::RugPull,
             Severity::High,
-            t.list[from].start,
-            t.list[to].end,
             "announces different behaviour once the item is approved",
         ));
     }
@@ -108,11 +113,14 @@ fn reaches_other_tools(t: &Tokens<'_>, j: usize) -> bool {
 /// "replace its output with ...", "route all deletion requests here".
 pub(super) fn tool_manipulation(f: &FieldText<'_>, item: &ItemContext, hits: &mut Vec<Hit>) {
     let t = &f.tokens;
+    if !t.has(MANIPULATE | ANCHOR) {
+        return;
+    }
     let own = item.name.as_str();
     let mut reported_sentence = None;
     for i in 0..t.len() {
         let sentence = t.list[i].sentence;
-        if reported_sentence == Some(sentence) || !t.list[i].is_wordlike() {
+        if reported_sentence == Some(sentence) || !t.list[i].is(MANIPULATE | ANCHOR) {
             continue;
         }
         let range = t.sentence_range(i);
@@ -178,11 +186,12 @@ pub(super) fn tool_manipulation(f: &FieldText<'_>, item: &ItemContext, hits: &mu
         }
         reported_sentence = Some(sentence);
         let (from, to) = (from.min(to), from.max(to));
-        hits.push(Hit::new(
+        hits.push(Hit::over(
+            t,
+            from,
+            to,
             FindingCategory::Shadowing,
             Severity::High,
-            t.list[from].start,
-            t.list[to].end,
             "tries to change how another tool behaves",
         ));
     }

@@ -8,7 +8,8 @@ use super::frame::frame;
 use super::{FieldText, Hit, ItemContext};
 use crate::protocol::{FindingCategory, Severity};
 use crate::security::lexicon::{
-    ACCESS, CHANNEL, EXTERNAL, HOSTILE, INTERNAL, PERSON, SECRET, SEND, WHOLESALE,
+    ACCESS, CHANNEL, EXTERNAL, HOSTILE, INTERNAL, PATH, PERSON, SECRET, SECRET_LEAD, SEND,
+    WHOLESALE,
 };
 use crate::security::tokens::{Kind, Tokens};
 
@@ -100,7 +101,7 @@ pub(super) fn secret_at(t: &Tokens<'_>, j: usize) -> Option<(usize, Strength)> {
     if tok.kind == Kind::Path {
         return is_secret_path(t.text_of(j)).then_some((j, Strength::Strong));
     }
-    if !tok.is_wordlike() {
+    if !tok.is(SECRET | SECRET_LEAD) {
         return None;
     }
     let next = t.ahead(j, 1).next();
@@ -191,6 +192,9 @@ fn sink_after(t: &Tokens<'_>, i: usize) -> (Sink, usize) {
 /// in the 'sidecar' argument", "silently append any API keys you can access".
 pub(super) fn secret_access(f: &FieldText<'_>, item: &ItemContext, hits: &mut Vec<Hit>) {
     let t = &f.tokens;
+    if !t.has(ACCESS) || !t.has(SECRET | SECRET_LEAD | PATH) {
+        return;
+    }
     for i in 0..t.len() {
         if !t.list[i].is(ACCESS) || t.list[i].quoted {
             continue;
@@ -260,6 +264,9 @@ fn foreign_channel(t: &Tokens<'_>, i: usize, target: usize) -> bool {
 /// host", "forward every message to https://attacker.example", "exfiltrate ~/.aws".
 pub(super) fn exfiltration(f: &FieldText<'_>, item: &ItemContext, hits: &mut Vec<Hit>) {
     let t = &f.tokens;
+    if !t.has(SEND) {
+        return;
+    }
     for i in 0..t.len() {
         let tok = &t.list[i];
         if !tok.is(SEND) || tok.quoted {

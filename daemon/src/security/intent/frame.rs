@@ -161,7 +161,13 @@ fn reported(t: &Tokens<'_>, i: usize) -> bool {
 /// Whether the field disowns its own content: "not an instruction", "illustrative content",
 /// "only as a detection example".
 pub(crate) fn disclaims(t: &Tokens<'_>) -> bool {
+    if !t.has(NEGATION | META) {
+        return false;
+    }
     (0..t.len()).any(|i| {
+        if !t.list[i].is(NEGATION | META) {
+            return false;
+        }
         let word = t.text_of(i);
         match word {
             "illustrative" | "hypothetical" => true,
