@@ -72,7 +72,7 @@ fn decode_run(run: &str) -> Option<(&'static str, String)> {
     {
         return None;
     }
-    if body.len() % 2 == 0
+    if body.len().is_multiple_of(2)
         && body.bytes().all(|b| b.is_ascii_hexdigit())
         && let Some(text) = readable(&hex(body)?)
     {

@@ -91,8 +91,7 @@ fn names_other_tool(t: &Tokens<'_>, j: usize, own: &str) -> bool {
     let next_is_tool = t
         .ahead(j, 1)
         .any(|k| matches!(t.text_of(k), "tool" | "tool's" | "function" | "tools"));
-    tok.kind == Kind::Ident && next_is_tool
-        || tok.kind == Kind::Ident && t.list[j].quoted
+    tok.kind == Kind::Ident && (next_is_tool || tok.quoted)
         || (tok.kind == Kind::Word
             && next_is_tool
             && t.behind(j, 1).any(|k| t.text_of(k) == "the")
