@@ -164,7 +164,7 @@ fn escaped_runs(text: &str, lead: u8, min: usize, scheme: &'static str) -> Vec<E
         let mut decoded = Vec::new();
         let mut escapes = 0;
         let mut last_end = i;
-        while i < bytes.len() && !bytes[i].is_ascii_whitespace() || escape_at(i).is_some() {
+        while i < bytes.len() && bytes[i].is_ascii_graphic() || escape_at(i).is_some() {
             if let Some((value, width)) = escape_at(i) {
                 decoded.push(value);
                 escapes += 1;

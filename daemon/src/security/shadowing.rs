@@ -88,27 +88,33 @@ pub(crate) fn skeleton(name: &str) -> String {
         .collect()
 }
 
-/// The distinct words of a description, for comparing two of them (ASCII case ignored).
-fn words(text: &str) -> Vec<&str> {
-    let mut words: Vec<&str> = Vec::new();
-    for word in text
+/// The distinct words of a description, lowercase and sorted, for comparing two of them.
+fn words(text: &str) -> Vec<String> {
+    let mut words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-    {
-        if !words.iter().any(|w| w.eq_ignore_ascii_case(word)) {
-            words.push(word);
-        }
-    }
+        .map(str::to_lowercase)
+        .collect();
+    words.sort_unstable();
+    words.dedup();
     words
 }
 
 /// Jaccard similarity of two descriptions' word sets.
 fn similarity(a: &str, b: &str) -> f64 {
     let (a, b) = (words(a), words(b));
-    let shared = a
-        .iter()
-        .filter(|w| b.iter().any(|v| v.eq_ignore_ascii_case(w)))
-        .count();
+    let (mut i, mut j, mut shared) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
     let union = a.len() + b.len() - shared;
     if union == 0 {
         return 1.0;

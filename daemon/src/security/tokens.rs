@@ -165,14 +165,22 @@ fn ends_clause(mark: u8) -> bool {
         )
 }
 
+/// The longest run of tokens read as one sentence. Rules walk sentences and clauses, so a
+/// text without punctuation (a huge description, by accident or on purpose) is cut into
+/// pieces of this size to keep the work linear.
+const MAX_SENTENCE: u32 = 200;
+
 /// Numbers sentences and clauses: a boundary token belongs to what it ends; a tag is a
 /// clause of its own and ends a sentence.
 fn number(list: &mut [Token]) {
     let (mut sentence, mut clause) = (0, 0);
+    let mut length = 0;
     for t in list.iter_mut() {
-        if t.kind == Kind::Tag {
+        length += 1;
+        if t.kind == Kind::Tag || length > MAX_SENTENCE {
             sentence += 1;
             clause += 1;
+            length = 0;
         }
         t.sentence = sentence;
         t.clause = clause;
@@ -180,11 +188,13 @@ fn number(list: &mut [Token]) {
             Kind::Punct if ends_sentence(t.mark) => {
                 sentence += 1;
                 clause += 1;
+                length = 0;
             }
             Kind::Punct if ends_clause(t.mark) => clause += 1,
             Kind::Tag => {
                 sentence += 1;
                 clause += 1;
+                length = 0;
             }
             _ => {}
         }
@@ -621,6 +631,15 @@ mod tests {
             .collect();
         assert_eq!(quoted, ["ignore", "previous", "instructions"]);
         assert!(tokens.word_is(1, "user's"));
+    }
+
+    #[test]
+    fn a_text_without_punctuation_is_read_in_bounded_sentences() {
+        let text = "word ".repeat(1000);
+        let tokens = Tokens::new(&text);
+        let last = tokens.list.last().unwrap().sentence;
+        assert!(last >= 4, "{last}");
+        assert!(tokens.sentence_range(999).len() <= MAX_SENTENCE as usize + 1);
     }
 
     #[test]
