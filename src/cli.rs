@@ -121,7 +121,7 @@ pub enum Command {
     /// Install the tool-search model, or show whether it is installed
     #[command(subcommand)]
     Model(model::ModelCommand),
-    /// Measure mcpproxy against evaluation sets (tool search rankings)
+    /// Measure the tool search and the poisoning scanner offline on evaluation sets
     #[command(subcommand)]
     Eval(eval::EvalCommand),
     /// Run the built-in demo MCP server on stdio (what `builtin = "demo"` starts)

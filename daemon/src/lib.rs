@@ -39,6 +39,8 @@ pub mod oauth;
 #[cfg(feature = "server")]
 pub mod proxy;
 #[cfg(feature = "server")]
+pub mod security;
+#[cfg(feature = "server")]
 pub mod serve;
 #[cfg(feature = "server")]
 mod sync;

@@ -16,6 +16,7 @@ mod activity;
 mod events;
 mod logs;
 mod oauth;
+mod review;
 mod servers;
 mod status;
 mod tools;
@@ -26,6 +27,7 @@ pub use self::activity::{Activity, CallOutcome, CallVariant};
 pub use self::events::{Event, Goodbye, GoodbyeReason, ShutdownRequest, SseMessage};
 pub use self::logs::{LogLevel, LogLine, LogOrigin, LogTail};
 pub use self::oauth::{AuthList, AuthStatus, OAuthChange, OAuthEvent, ServerAuth};
+pub use self::review::{Finding, FindingCategory, Severity};
 pub use self::servers::{
     AddServer, ServerList, ServerSpec, ServerState, ServerView, TransportKind,
 };

@@ -14,7 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["exit_code", "sse", "config"],
     &["client", "secrets"],
     // The engine.
-    &["sync", "catalog", "http", "index"],
+    &["sync", "catalog", "http", "index", "security"],
     &["gate"],
     &["events"],
     &["logs"],

@@ -220,6 +220,61 @@ fn tool() -> ToolView {
     }
 }
 
+fn findings() -> Vec<Finding> {
+    vec![
+        Finding {
+            category: FindingCategory::SecretAccess,
+            severity: Severity::Critical,
+            field: "description".into(),
+            start: 54,
+            end: 72,
+            evidence: "read ~/.ssh/id_rsa".into(),
+            message: "asks to read a secret file or key the tool has no need for".into(),
+        },
+        Finding {
+            category: FindingCategory::UnicodeSmuggling,
+            severity: Severity::High,
+            field: "input_schema.properties.mode.enum[1]".into(),
+            start: 4,
+            end: 7,
+            evidence: "<U+200B>".into(),
+            message: "1 zero-width or invisible character(s)".into(),
+        },
+    ]
+}
+
+#[test]
+fn findings_json() {
+    insta::assert_json_snapshot!(findings());
+}
+
+/// Severities order from `unknown` to `critical`; `medium` and above hold an item.
+#[test]
+fn severities_order_and_hold() {
+    let order = [
+        Severity::Unknown,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]));
+    let holding: Vec<bool> = order.iter().map(|s| s.holds()).collect();
+    assert_eq!(holding, [false, false, true, true, true]);
+    for category in [
+        FindingCategory::InstructionOverride,
+        FindingCategory::HiddenInstructions,
+        FindingCategory::SecretAccess,
+        FindingCategory::Exfiltration,
+        FindingCategory::Shadowing,
+        FindingCategory::UnicodeSmuggling,
+        FindingCategory::EncodedPayload,
+        FindingCategory::RugPull,
+    ] {
+        assert_eq!(serde_json::to_value(category).unwrap(), category.as_str());
+    }
+}
+
 #[test]
 fn tool_list_json() {
     insta::assert_json_snapshot!(ToolList {
@@ -339,6 +394,14 @@ fn what_a_newer_daemon_adds_is_skipped() {
         serde_json::from_str(r#"{"error": {"code": "too_sunny", "message": "m", "extra": 1}}"#)
             .unwrap();
     assert_eq!(error.error.code, ErrorCode::Unknown);
+
+    let finding: Finding = serde_json::from_value(serde_json::json!({
+        "category": "telepathy", "severity": "apocalyptic", "field": "name", "start": 0, "end": 1,
+        "evidence": "x", "message": "m", "confidence": 0.5
+    }))
+    .unwrap();
+    assert_eq!(finding.category, FindingCategory::Unknown);
+    assert_eq!(finding.severity, Severity::Unknown);
 
     let goodbye = SseMessage {
         event: "goodbye".into(),

@@ -22,5 +22,7 @@ mod oauth;
 mod peers;
 mod processes;
 mod proxy_surfaces;
+mod scan_catalogs;
+mod scan_eval;
 mod stdio_bridge;
 mod upstreams;
