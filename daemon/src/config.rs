@@ -14,5 +14,8 @@ pub use load::{
     check_url, expand, load, parse, parse_unexpanded, parse_with_env,
 };
 pub use locate::{LocatedProblem, nearest};
-pub use model::{Builtin, Config, DEFAULT_LISTEN, Routing, ServerConfig, TransportSetting};
+pub use model::{
+    Builtin, Config, DEFAULT_LISTEN, KeyChord, KeyList, KeyName, Routing, ServerConfig, ThemeName,
+    TransportSetting, TuiCommand, TuiConfig,
+};
 pub use spec::SpecError;
