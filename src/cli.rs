@@ -7,6 +7,7 @@ mod output;
 mod serve;
 mod status;
 mod stdio;
+mod tui;
 mod upstream;
 
 use std::path::PathBuf;
@@ -88,6 +89,9 @@ impl Global {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The terminal control center: servers, logs, tools and calls, live (starts the daemon
+    /// in the background if none runs)
+    Tui(tui::TuiArgs),
     /// Run the daemon in the foreground
     Serve(serve::ServeArgs),
     /// Start, stop or restart the daemon in the background
@@ -117,6 +121,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     let Cli { global, command } = cli;
     match command {
         Command::Serve(args) => serve::run(&global, args),
+        Command::Tui(args) => tui::run(&global, args),
         Command::DemoServer(args) => demo::run(args),
         Command::Guard => std::process::exit(mcpproxy_daemon::upstream::guard::run()),
         command => {
@@ -127,7 +132,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 .map_err(|e| Failure::new(1, format!("cannot start the async runtime: {e}")))?;
             runtime.block_on(async {
                 match command {
-                    Command::Serve(_) | Command::DemoServer(_) | Command::Guard => {
+                    Command::Serve(_)
+                    | Command::Tui(_)
+                    | Command::DemoServer(_)
+                    | Command::Guard => {
                         unreachable!("handled above")
                     }
                     Command::Upstream(command) => upstream::run(&global, command).await,
