@@ -2,6 +2,7 @@
 //! when none answers) and owns the terminal until the person quits; it logs to
 //! `DATA_DIR/logs/tui.log`, never to the terminal.
 
+use std::io::Write as _;
 use std::sync::Mutex;
 
 use clap::Args;
@@ -44,7 +45,9 @@ pub fn run(global: &Global, args: TuiArgs) -> Result<(), Failure> {
     // The attach tasks may still wait on the socket; they have nothing left to do.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     if let Some(pid) = exit.daemon_pid {
-        println!(
+        // The terminal may be gone (SIGHUP): then there is nobody to tell.
+        let _ = writeln!(
+            std::io::stdout(),
             "The mcpproxy daemon (pid {pid}) keeps running in the background; `mcpproxy daemon stop` stops it."
         );
     }

@@ -18,4 +18,5 @@ mod peers;
 mod processes;
 mod proxy_surfaces;
 mod stdio_bridge;
+mod tui;
 mod upstreams;

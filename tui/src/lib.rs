@@ -143,7 +143,7 @@ pub async fn run(options: Options) -> Result<Exit, TuiError> {
     let link = Arc::new(Link::new(options.paths.clone(), options.exe.clone()));
     let shutdown = shutdown_signal()?;
     let (mut terminal, guard) = TerminalGuard::enter()?;
-    let input = crossterm::event::EventStream::new();
+    let input = terminal::Input::start();
     let result = run::run_loop(
         &mut terminal,
         &mut app,

@@ -21,13 +21,19 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 fn key(c: char) -> std::io::Result<TerminalEvent> {
-    Ok(TerminalEvent::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)))
+    Ok(TerminalEvent::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::NONE,
+    )))
 }
 
 fn nowhere() -> (tempfile::TempDir, Arc<Link>) {
     let dir = tempfile::tempdir().unwrap();
     let paths = Paths::new(dir.path().to_path_buf(), None, None);
-    (dir, Arc::new(Link::new(paths, "/nonexistent/mcpproxy".into())))
+    (
+        dir,
+        Arc::new(Link::new(paths, "/nonexistent/mcpproxy".into())),
+    )
 }
 
 #[tokio::test]
@@ -35,7 +41,8 @@ async fn keys_redraw_and_q_quits() {
     let (_dir, link) = nowhere();
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
     let mut app = fixture::attached();
-    let input = futures_util::stream::iter([key('3'), key('q')]).chain(futures_util::stream::pending());
+    let input =
+        futures_util::stream::iter([key('3'), key('q')]).chain(futures_util::stream::pending());
     let mut frames = Vec::new();
     run_loop(
         &mut terminal,
@@ -50,7 +57,11 @@ async fn keys_redraw_and_q_quits() {
     .await
     .unwrap();
     assert!(app.quit);
-    assert_eq!(frames.len(), 2, "the first frame, then one for the key that changed the screen");
+    assert_eq!(
+        frames.len(),
+        2,
+        "the first frame, then one for the key that changed the screen"
+    );
     assert!(frames[1].contains("Tools (4)"), "{}", frames[1]);
 }
 
@@ -108,6 +119,10 @@ async fn with_no_daemon_and_no_start_it_keeps_trying_and_says_so() {
     .await
     .unwrap();
     assert!(seen, "{last}");
-    assert!(matches!(app.connection, Connection::Reattaching { .. }), "{:?}", app.connection);
+    assert!(
+        matches!(app.connection, Connection::Reattaching { .. }),
+        "{:?}",
+        app.connection
+    );
     assert!(last.contains("no daemon answers on the socket"), "{last}");
 }

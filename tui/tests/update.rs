@@ -34,11 +34,17 @@ fn typed(app: &mut App, text: &str) {
 }
 
 fn ctrl(app: &mut App, c: char) -> Option<Effect> {
-    update(app, Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)))
+    update(
+        app,
+        Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
+    )
 }
 
 fn visible_servers(app: &App) -> Vec<String> {
-    servers::visible(app).iter().map(|s| s.name.clone()).collect()
+    servers::visible(app)
+        .iter()
+        .map(|s| s.name.clone())
+        .collect()
 }
 
 fn screen_name(app: &App) -> &'static str {
@@ -54,7 +60,10 @@ fn number_keys_and_tab_switch_screens() {
     assert_eq!(screen_name(&app), "activity");
     press(&mut app, KeyCode::Tab);
     assert_eq!(screen_name(&app), "servers");
-    update(&mut app, Action::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)));
+    update(
+        &mut app,
+        Action::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)),
+    );
     assert_eq!(screen_name(&app), "activity");
     assert_eq!(press(&mut app, KeyCode::Char('9')), None, "no ninth screen");
     assert_eq!(screen_name(&app), "activity");
@@ -112,14 +121,28 @@ fn sorting_cycles_columns_and_reverses() {
     assert_eq!(app.servers.list.sort.column, 1, "by state");
     assert_eq!(
         visible_servers(&app),
-        ["github", "time", "legacy-sse", "fetcher", "demo", "everything"]
+        [
+            "github",
+            "time",
+            "legacy-sse",
+            "fetcher",
+            "demo",
+            "everything"
+        ]
     );
     press(&mut app, KeyCode::Char('S'));
     assert!(app.servers.list.sort.descending);
     // Stable both ways: equal states keep their order.
     assert_eq!(
         visible_servers(&app),
-        ["demo", "everything", "fetcher", "legacy-sse", "time", "github"]
+        [
+            "demo",
+            "everything",
+            "fetcher",
+            "legacy-sse",
+            "time",
+            "github"
+        ]
     );
 }
 
@@ -143,7 +166,11 @@ fn text_and_facet_filters_combine_and_clear() {
     let Some(Modal::Picker(picker)) = &app.modal else {
         panic!("no picker: {:?}", app.modal)
     };
-    let ready = picker.items.iter().position(|i| i.label == "state: ready").unwrap();
+    let ready = picker
+        .items
+        .iter()
+        .position(|i| i.label == "state: ready")
+        .unwrap();
     for _ in 0..ready {
         press(&mut app, KeyCode::Char('j'));
     }
@@ -184,7 +211,11 @@ fn the_add_form_checks_itself_then_sends_a_quarantined_server() {
     assert_eq!(request.server.command.as_deref(), Some("npx"));
     let added = mcpproxy_daemon::protocol::ServerView {
         quarantined: true,
-        ..fixture::server("everything2", TransportKind::Stdio, ServerState::Quarantined)
+        ..fixture::server(
+            "everything2",
+            TransportKind::Stdio,
+            ServerState::Quarantined,
+        )
     };
     update(
         &mut app,
@@ -246,7 +277,13 @@ fn the_argument_editor_is_prefilled_checked_and_sends_the_call() {
     let Some(Modal::Arguments(editor)) = &app.modal else {
         panic!("the editor closed")
     };
-    assert!(editor.error.as_deref().unwrap().starts_with("not valid JSON"));
+    assert!(
+        editor
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("not valid JSON")
+    );
     press(&mut app, KeyCode::Backspace);
     let Some(Effect::Call(call)) = ctrl(&mut app, 's') else {
         panic!("no call")
@@ -262,7 +299,10 @@ fn the_argument_editor_is_prefilled_checked_and_sends_the_call() {
         }),
     );
     let outcome = app.tools.call.as_ref().unwrap().outcome.as_ref().unwrap();
-    assert_eq!(outcome.as_ref().unwrap_err().message, "server demo is not ready");
+    assert_eq!(
+        outcome.as_ref().unwrap_err().message,
+        "server demo is not ready"
+    );
 }
 
 #[test]
@@ -306,7 +346,10 @@ fn every_error_an_action_returns_becomes_a_toast() {
     assert_eq!(toast.level, ToastLevel::Error);
     assert!(toast.hint.is_some());
     // Toasts go away by themselves.
-    update(&mut app, Action::Tick(fixture::now() + Duration::from_secs(11)));
+    update(
+        &mut app,
+        Action::Tick(fixture::now() + Duration::from_secs(11)),
+    );
     assert!(app.toasts.is_empty());
 }
 
@@ -346,10 +389,19 @@ fn a_requested_shutdown_waits_for_a_person_to_start_a_daemon() {
         })]),
     );
     let effect = update(&mut app, Action::Link(LinkEvent::Ended { error: None }));
-    assert!(matches!(app.connection, Connection::Stopped { starting: false, .. }));
+    assert!(matches!(
+        app.connection,
+        Connection::Stopped {
+            starting: false,
+            ..
+        }
+    ));
     // It only watches the socket; it never starts one by itself.
     assert!(matches!(effect, Some(Effect::AttachAfter { .. })));
-    let effect = update(&mut app, Action::Link(LinkEvent::Failed(LinkFailure::NotRunning)));
+    let effect = update(
+        &mut app,
+        Action::Link(LinkEvent::Failed(LinkFailure::NotRunning)),
+    );
     assert!(matches!(effect, Some(Effect::AttachAfter { .. })));
     // Screen keys do nothing without a daemon; `s` starts one.
     assert_eq!(press(&mut app, KeyCode::Char('d')), None);
@@ -362,7 +414,11 @@ fn a_requested_shutdown_waits_for_a_person_to_start_a_daemon() {
         })
     );
     assert!(app.connection.is_starting());
-    assert_eq!(press(&mut app, KeyCode::Char('s')), None, "one start at a time");
+    assert_eq!(
+        press(&mut app, KeyCode::Char('s')),
+        None,
+        "one start at a time"
+    );
     update(
         &mut app,
         Action::Link(LinkEvent::Attached {
@@ -391,7 +447,10 @@ fn a_restart_or_a_lost_connection_reattaches_with_backoff() {
             delay: Duration::from_millis(100)
         })
     );
-    let second = update(&mut app, Action::Link(LinkEvent::Failed(LinkFailure::NotRunning)));
+    let second = update(
+        &mut app,
+        Action::Link(LinkEvent::Failed(LinkFailure::NotRunning)),
+    );
     assert_eq!(
         second,
         Some(Effect::AttachAfter {
@@ -413,7 +472,10 @@ fn a_restart_or_a_lost_connection_reattaches_with_backoff() {
             started: None,
         }),
     );
-    let effect = update(&mut app, Action::Daemon(vec![Event::Snapshot(fixture::state())]));
+    let effect = update(
+        &mut app,
+        Action::Daemon(vec![Event::Snapshot(fixture::state())]),
+    );
     assert!(matches!(effect, Some(Effect::FetchLog { .. })));
     assert_eq!(app.daemon.servers.len(), 6);
 }
@@ -429,7 +491,13 @@ fn a_version_mismatch_says_both_versions() {
             client_protocol: 1,
         })),
     );
-    assert!(matches!(app.connection, Connection::Mismatch { daemon_protocol: 0, .. }));
+    assert!(matches!(
+        app.connection,
+        Connection::Mismatch {
+            daemon_protocol: 0,
+            ..
+        }
+    ));
     assert!(matches!(effect, Some(Effect::AttachAfter { .. })));
     let text = fixture::render(&app, 100, 30).to_string();
     assert!(text.contains("mcpproxy daemon restart"), "{text}");
@@ -452,7 +520,10 @@ fn only_the_watched_logs_lines_are_kept_and_only_its_screen_redraws() {
     assert!(!app.dirty, "the servers screen does not show log lines");
     press(&mut app, KeyCode::Char('2'));
     app.dirty = false;
-    update(&mut app, Action::Daemon(vec![Event::Log(line("demo", "again"))]));
+    update(
+        &mut app,
+        Action::Daemon(vec![Event::Log(line("demo", "again"))]),
+    );
     assert!(app.dirty);
     // Level and text filters.
     press(&mut app, KeyCode::Char('v'));
