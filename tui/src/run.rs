@@ -30,7 +30,7 @@ use crate::update::update;
 /// Shortest time between two frames that no key asked for.
 pub const FRAME: Duration = Duration::from_millis(16);
 /// Longest time spent applying waiting actions before input is looked at again.
-const DRAIN: Duration = Duration::from_millis(8);
+const DRAIN: Duration = Duration::from_millis(4);
 /// Actions waiting at most: a daemon that sends faster than the TUI applies waits (and its
 /// stream reports `lagged`, then a fresh snapshot).
 const CHANNEL: usize = 256;

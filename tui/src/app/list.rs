@@ -2,6 +2,7 @@
 //! by key, so a row stays selected while others come and go), the sort (any column, stable,
 //! either way), the text filter and the facet filters.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
@@ -40,7 +41,7 @@ pub struct Column<T> {
 
 /// A row of a list: a stable key and the facet values it can be filtered by.
 pub trait Row {
-    fn key(&self) -> String;
+    fn key(&self) -> Cow<'_, str>;
     fn facets(&self) -> Vec<(Facet, String)>;
 }
 
@@ -124,29 +125,26 @@ impl ListState {
         })
     }
 
-    /// The selected row's index among `keys` (the visible rows, in order).
-    pub fn selected_index(&self, keys: &[String]) -> Option<usize> {
-        if keys.is_empty() {
-            return None;
-        }
+    /// The selected row's index among `rows` (the visible rows, in order).
+    pub fn selected_in<T: Row>(&self, rows: &[&T]) -> Option<usize> {
+        let last = rows.len().checked_sub(1)?;
         self.selected
-            .as_ref()
-            .and_then(|selected| keys.iter().position(|k| k == selected))
-            .or(Some(self.index.min(keys.len() - 1)))
+            .as_deref()
+            .and_then(|selected| rows.iter().position(|r| r.key() == selected))
+            .or(Some(self.index.min(last)))
     }
 
-    pub fn select_index(&mut self, keys: &[String], index: usize) {
-        if let Some(last) = keys.len().checked_sub(1) {
+    pub fn select_at<T: Row>(&mut self, rows: &[&T], index: usize) {
+        if let Some(last) = rows.len().checked_sub(1) {
             self.index = index.min(last);
-            self.selected = Some(keys[self.index].clone());
+            self.selected = Some(rows[self.index].key().into_owned());
         }
     }
 
     /// Moves the selection by `delta` rows, stopping at the ends.
-    pub fn move_by(&mut self, keys: &[String], delta: isize) {
-        let current = self.selected_index(keys).unwrap_or(0);
-        let target = current.saturating_add_signed(delta);
-        self.select_index(keys, target);
+    pub fn move_by<T: Row>(&mut self, rows: &[&T], delta: isize) {
+        let current = self.selected_in(rows).unwrap_or(0);
+        self.select_at(rows, current.saturating_add_signed(delta));
     }
 
     pub fn page(&self) -> isize {
@@ -221,8 +219,8 @@ mod tests {
     struct Item(&'static str, i64, &'static str);
 
     impl Row for Item {
-        fn key(&self) -> String {
-            self.0.to_owned()
+        fn key(&self) -> Cow<'_, str> {
+            Cow::Borrowed(self.0)
         }
         fn facets(&self) -> Vec<(Facet, String)> {
             vec![(Facet::State, self.2.to_owned())]
@@ -277,13 +275,25 @@ mod tests {
 
     #[test]
     fn the_selection_follows_its_row() {
+        let items = |names: &[&'static str]| -> Vec<Item> {
+            names.iter().map(|n| Item(n, 0, "ready")).collect()
+        };
+        let (abc, xab, x) = (
+            items(&["a", "b", "c"]),
+            items(&["x", "a", "b"]),
+            items(&["x"]),
+        );
+        let (abc, xab, x): (Vec<&Item>, Vec<&Item>, Vec<&Item>) = (
+            abc.iter().collect(),
+            xab.iter().collect(),
+            x.iter().collect(),
+        );
         let mut list = ListState::default();
-        let keys = |k: &[&str]| k.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        list.move_by(&keys(&["a", "b", "c"]), 1);
+        list.move_by(&abc, 1);
         assert_eq!(list.selected.as_deref(), Some("b"));
-        assert_eq!(list.selected_index(&keys(&["x", "a", "b"])), Some(2));
-        assert_eq!(list.selected_index(&keys(&["x"])), Some(0));
-        list.move_by(&keys(&["a", "b", "c"]), 10);
+        assert_eq!(list.selected_in(&xab), Some(2));
+        assert_eq!(list.selected_in(&x), Some(0));
+        list.move_by(&abc, 10);
         assert_eq!(list.selected.as_deref(), Some("c"));
     }
 }

@@ -102,12 +102,48 @@ impl LogsView {
     }
 
     pub fn passes(&self, line: &StoredLine) -> bool {
-        line.level >= self.min_level
-            && (self.filter.is_empty()
-                || line
-                    .text
-                    .to_lowercase()
-                    .contains(&self.filter.text().to_lowercase()))
+        self.passes_with(line, &self.filter.text().to_lowercase())
+    }
+
+    fn passes_with(&self, line: &StoredLine, needle: &str) -> bool {
+        line.level >= self.min_level && contains_ignore_case(&line.text, needle)
+    }
+
+    /// Lines that pass the filters, counted.
+    pub fn passing(&self) -> usize {
+        if self.min_level == LogLevel::Trace && self.filter.is_empty() {
+            return self.lines.len();
+        }
+        let needle = self.filter.text().to_lowercase();
+        self.lines
+            .iter()
+            .filter(|l| self.passes_with(l, &needle))
+            .count()
+    }
+
+    /// What `height` rows show: the passing lines that end `back` lines above the newest
+    /// (the top page when there are fewer), oldest first; and how many lines pass.
+    pub fn window(&self, height: usize) -> (usize, Vec<&StoredLine>) {
+        let total = self.passing();
+        let back = if self.follow { 0 } else { self.back };
+        let end = total.saturating_sub(back).max(height.min(total));
+        let start = end.saturating_sub(height);
+        let shown = if total == self.lines.len() {
+            self.lines.range(start..end).collect()
+        } else {
+            let needle = self.filter.text().to_lowercase();
+            let mut shown: Vec<&StoredLine> = self
+                .lines
+                .iter()
+                .rev()
+                .filter(|l| self.passes_with(l, &needle))
+                .skip(total - end)
+                .take(end - start)
+                .collect();
+            shown.reverse();
+            shown
+        };
+        (total, shown)
     }
 
     /// Appends live lines of the watched source. Returns whether the view changed.
@@ -176,7 +212,7 @@ impl LogsView {
     /// Scrolls by `delta` lines (negative: up, toward older lines). Reaching the bottom
     /// resumes following.
     pub fn scroll(&mut self, delta: isize) {
-        let total = self.visible().len();
+        let total = self.passing();
         let page = self.height.get().max(1);
         let max_back = total.saturating_sub(page);
         let back = if self.follow { 0 } else { self.back };
@@ -224,6 +260,21 @@ impl LogsView {
     }
 }
 
+/// Whether `text` contains `needle` (already lowercase), ignoring case; without allocating
+/// when both are ASCII, as log lines mostly are.
+pub fn contains_ignore_case(text: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if text.is_ascii() && needle.is_ascii() {
+        let (text, needle) = (text.as_bytes(), needle.as_bytes());
+        return text
+            .windows(needle.len())
+            .any(|window| window.eq_ignore_ascii_case(needle));
+    }
+    text.to_lowercase().contains(needle)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,6 +312,28 @@ mod tests {
         assert!(!view.append([line(2, "b").into(), line(3, "c").into()]));
         view.tail_arrived(vec![line(1, "a"), line(2, "b")]);
         assert_eq!(texts(&view), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn the_window_shows_the_passing_lines_above_the_scroll_position() {
+        let mut view = LogsView::default();
+        view.open(LogSource::Daemon);
+        view.tail_arrived((0..10).map(|i| line(i, &format!("Line {i}"))).collect());
+        let texts =
+            |lines: Vec<&StoredLine>| lines.iter().map(|l| l.text.to_string()).collect::<Vec<_>>();
+        let (total, shown) = view.window(3);
+        assert_eq!(
+            (total, texts(shown)),
+            (10, vec!["Line 7".into(), "Line 8".into(), "Line 9".into()])
+        );
+        view.filter = LineInput::new("line 1");
+        view.follow = false;
+        view.back = 0;
+        assert_eq!(texts(view.window(3).1), ["Line 1"]);
+        view.filter = LineInput::new("LINE");
+        view.back = 8;
+        assert_eq!(texts(view.window(3).1), ["Line 0", "Line 1", "Line 2"]);
+        assert!(contains_ignore_case("Ünïcode LINE", "ünïcode l"));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Activity: tool calls live from the event stream (client, server, tool, variant,
 //! duration, outcome, sizes), with a detail view.
 
+use std::borrow::Cow;
+
 use mcpproxy_daemon::protocol::{Activity, CallOutcome, CallVariant};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -76,8 +78,8 @@ pub fn variant_name(variant: CallVariant) -> &'static str {
 }
 
 impl Row for Activity {
-    fn key(&self) -> String {
-        self.id.to_string()
+    fn key(&self) -> Cow<'_, str> {
+        Cow::Owned(self.id.to_string())
     }
 
     fn facets(&self) -> Vec<(Facet, String)> {
@@ -175,14 +177,14 @@ fn visible(app: &App) -> Vec<&Activity> {
 
 fn selected(app: &App) -> Option<&Activity> {
     let rows = visible(app);
-    let keys: Vec<String> = rows.iter().map(|a| a.key()).collect();
-    let index = app.activity.list.selected_index(&keys)?;
+    let index = app.activity.list.selected_in(&rows)?;
     rows.get(index).copied()
 }
 
 fn command(app: &mut App, command: Command) -> Option<Effect> {
-    let keys: Vec<String> = visible(app).iter().map(|a| a.key()).collect();
-    if lists::navigate(&mut app.activity.list, &keys, command, COLUMNS.len()) {
+    let moved = lists::navigate(&app.activity.list, &visible(app), command, COLUMNS.len());
+    if let Some(list) = moved {
+        app.activity.list = list;
         return None;
     }
     match command {

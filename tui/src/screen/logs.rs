@@ -161,7 +161,8 @@ fn level_role(level: LogLevel) -> Role {
 fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let logs = &app.logs;
     let source = logs.source.as_ref().map_or("", LogSource::label);
-    let visible = logs.visible();
+    let block_height = usize::from(area.height.saturating_sub(2));
+    let (total, shown) = logs.window(block_height);
     let state = if logs.follow {
         "following".to_owned()
     } else {
@@ -170,7 +171,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let title = Line::from(vec![
         Span::styled(format!(" Log of {source} "), theme.style(Role::Title)),
         Span::styled(
-            format!("({} lines, {state}) ", visible.len()),
+            format!("({total} lines, {state}) "),
             theme.style(Role::Muted),
         ),
     ]);
@@ -179,11 +180,10 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let height = usize::from(inner.height);
-    logs.height.set(height);
+    logs.height.set(usize::from(inner.height));
     let message = if logs.loading {
         Some(("reading the log…".to_owned(), Role::Muted))
-    } else if visible.is_empty() {
+    } else if total == 0 {
         match &logs.unavailable {
             Some(why) => Some((why.clone(), Role::Error)),
             None if !logs.filter.is_empty() || logs.min_level != LogLevel::Trace => Some((
@@ -199,15 +199,9 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(Paragraph::new(text).style(theme.style(role)), inner);
         return;
     }
-    let back = if logs.follow { 0 } else { logs.back };
-    let end = visible
-        .len()
-        .saturating_sub(back)
-        .max(height.min(visible.len()));
-    let start = end.saturating_sub(height);
     let needle = logs.filter.text().to_lowercase();
-    let lines: Vec<Line> = visible[start..end]
-        .iter()
+    let lines: Vec<Line> = shown
+        .into_iter()
         .map(|line| log_line(line, app, theme, &needle))
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
@@ -261,6 +255,9 @@ pub fn highlight<'a>(
     while let Some(found) = lower[at..].find(needle) {
         let start = at + found;
         let end = start + needle.len();
+        if !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            return vec![Span::styled(text, style)];
+        }
         if start > at {
             spans.push(Span::styled(&text[at..start], style));
         }

@@ -1,6 +1,8 @@
 //! Servers: every upstream with its state, transport, tools, MCP version, uptime, backoff
 //! countdown and last error; enable, disable, restart, remove, approve, add.
 
+use std::borrow::Cow;
+
 use mcpproxy_daemon::client::ServerAction;
 use mcpproxy_daemon::protocol::{ServerState, ServerView};
 use ratatui::Frame;
@@ -89,8 +91,8 @@ const BINDINGS: &[Binding] = &[
 const FACETS: &[Facet] = &[Facet::State, Facet::Transport];
 
 impl Row for ServerView {
-    fn key(&self) -> String {
-        self.name.clone()
+    fn key(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.name)
     }
 
     fn facets(&self) -> Vec<(Facet, String)> {
@@ -218,20 +220,17 @@ pub fn visible(app: &App) -> Vec<&ServerView> {
         .visible(app.daemon.servers.values(), COLUMNS, app)
 }
 
-fn keys(app: &App) -> Vec<String> {
-    visible(app).iter().map(|s| s.key()).collect()
-}
-
 /// The selected server's name.
 pub fn selected(app: &App) -> Option<String> {
-    let keys = keys(app);
-    let index = app.servers.list.selected_index(&keys)?;
-    keys.into_iter().nth(index)
+    let rows = visible(app);
+    let index = app.servers.list.selected_in(&rows)?;
+    Some(rows[index].name.clone())
 }
 
 fn command(app: &mut App, command: Command) -> Option<Effect> {
-    let keys = keys(app);
-    if lists::navigate(&mut app.servers.list, &keys, command, COLUMNS.len()) {
+    let moved = lists::navigate(&app.servers.list, &visible(app), command, COLUMNS.len());
+    if let Some(list) = moved {
+        app.servers.list = list;
         return None;
     }
     match command {

@@ -1,6 +1,8 @@
 //! Tools: every tool of every ready server, filtered as you type, with a preview of its
 //! schema, annotations and `call_tool_*` variant; a call from a JSON argument editor.
 
+use std::borrow::Cow;
+
 use mcpproxy_daemon::protocol::{Intent, ToolView};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -47,8 +49,8 @@ pub const SCREEN: Screen = Screen {
 const FACETS: &[Facet] = &[Facet::Server];
 
 impl Row for ToolView {
-    fn key(&self) -> String {
-        self.id.clone()
+    fn key(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.id)
     }
 
     fn facets(&self) -> Vec<(Facet, String)> {
@@ -109,8 +111,11 @@ pub fn visible(app: &App) -> Vec<&ToolView> {
 
 fn selected(app: &App) -> Option<&ToolView> {
     let rows = visible(app);
-    let keys: Vec<String> = rows.iter().map(|t| t.key()).collect();
-    let index = app.tools.list.selected_index(&keys)?;
+    selected_in(app, &rows)
+}
+
+fn selected_in<'a>(app: &App, rows: &[&'a ToolView]) -> Option<&'a ToolView> {
+    let index = app.tools.list.selected_in(rows)?;
     rows.get(index).copied()
 }
 
@@ -127,8 +132,9 @@ pub fn show_server(app: &mut App, server: &str) -> Option<Effect> {
 }
 
 fn command(app: &mut App, command: Command) -> Option<Effect> {
-    let keys: Vec<String> = visible(app).iter().map(|t| t.key()).collect();
-    if lists::navigate(&mut app.tools.list, &keys, command, COLUMNS.len()) {
+    let moved = lists::navigate(&app.tools.list, &visible(app), command, COLUMNS.len());
+    if let Some(list) = moved {
+        app.tools.list = list;
         return None;
     }
     match command {
@@ -177,7 +183,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let block = Block::bordered()
         .border_style(theme.style(Role::Border))
         .title(Span::styled(" Preview ", theme.style(Role::Title)));
-    let lines = selected(app)
+    let lines = selected_in(app, &rows)
         .map(|tool| preview(tool, theme))
         .unwrap_or_default();
     frame.render_widget(

@@ -43,8 +43,7 @@ pub fn draw<T: Row>(
     .style(theme.style(Role::Header));
     let height = usize::from(inner.height.saturating_sub(1));
     list.height.set(height);
-    let keys: Vec<String> = rows.iter().map(|r| r.key()).collect();
-    let selected = list.selected_index(&keys);
+    let selected = list.selected_in(rows);
     let mut offset = list.offset.get();
     if let Some(selected) = selected {
         if selected < offset {

@@ -192,6 +192,9 @@ pub fn on_events(app: &mut App, events: Vec<Event>) -> Option<Effect> {
                         }),
                     );
                 }
+                // The first screen (`--screen NAME`) is entered once there is something to
+                // show; entering is idempotent for the others.
+                effect = Effect::and(effect, (SCREENS[app.screen].enter)(app));
                 app.dirty = true;
             }
             Event::Server(view) => {

@@ -1,26 +1,32 @@
 //! What every list screen does with the list commands.
 
-use crate::app::list::{Facet, ListState};
+use crate::app::list::{Facet, ListState, Row};
 use crate::app::{PickItem, PickValue, Picker};
 use crate::keymap::Command;
 
-/// Moves, sorts or clears filters when `command` is one of the list commands; returns
-/// whether it was. `keys` are the visible rows' keys, in order.
-pub fn navigate(list: &mut ListState, keys: &[String], command: Command, columns: usize) -> bool {
+/// The list after `command` when it is one of the list commands (moving, sorting,
+/// clearing filters); `None` for any other. `rows` are the visible rows, in order.
+pub fn navigate<T: Row>(
+    list: &ListState,
+    rows: &[&T],
+    command: Command,
+    columns: usize,
+) -> Option<ListState> {
+    let mut list = list.clone();
     match command {
-        Command::Up => list.move_by(keys, -1),
-        Command::Down => list.move_by(keys, 1),
-        Command::PageUp => list.move_by(keys, -list.page()),
-        Command::PageDown => list.move_by(keys, list.page()),
-        Command::Top => list.select_index(keys, 0),
-        Command::Bottom => list.select_index(keys, usize::MAX),
+        Command::Up => list.move_by(rows, -1),
+        Command::Down => list.move_by(rows, 1),
+        Command::PageUp => list.move_by(rows, -list.page()),
+        Command::PageDown => list.move_by(rows, list.page()),
+        Command::Top => list.select_at(rows, 0),
+        Command::Bottom => list.select_at(rows, usize::MAX),
         Command::Sort => list.next_sort(columns),
         Command::SortReverse => list.sort.descending = !list.sort.descending,
         Command::ClearFilters => list.clear_filters(),
         Command::Back => list.filter.clear(),
-        _ => return false,
+        _ => return None,
     }
-    true
+    Some(list)
 }
 
 /// A picker of the facet values in `values`, those in force ticked.
