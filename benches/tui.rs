@@ -28,6 +28,8 @@ mod daemon;
 mod fixture;
 #[path = "common/pty.rs"]
 mod pty;
+#[path = "common/stats.rs"]
+mod stats;
 
 use std::path::Path;
 use std::process::Command;
@@ -46,6 +48,7 @@ use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 
 use crate::pty::Pty;
+use crate::stats::percentile;
 
 const LAUNCH_BOUND: Duration = Duration::from_millis(100);
 const STATE_BOUND: Duration = Duration::from_millis(50);
@@ -57,16 +60,6 @@ const FLOOD_RATE: u32 = 10_000;
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[index]
 }
 
 /// Prints a line of figures; returns the chosen percentile.

@@ -12,7 +12,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::app::daemon::Connection;
+use crate::app::call::Parameter;
 use crate::app::{App, Modal};
 use crate::keymap::{self, Command};
 use crate::screen::SCREENS;
@@ -231,6 +231,34 @@ fn screen_key_label(app: &App, command: Command) -> String {
         .unwrap_or_default()
 }
 
+/// One argument of a tool: name, type, whether it is required, what it is.
+pub fn parameter_line(param: &Parameter, indent: &str, theme: &Theme) -> Line<'static> {
+    let mut spans = vec![
+        Span::styled(format!("{indent}{}", param.name), theme.style(Role::Text)),
+        Span::styled(format!(" {}", param.kind), theme.style(Role::Info)),
+    ];
+    if param.required {
+        spans.push(Span::styled(" required", theme.style(Role::Warn)));
+    }
+    if !param.description.is_empty() {
+        spans.push(Span::styled(
+            format!(" — {}", param.description),
+            theme.style(Role::Muted),
+        ));
+    }
+    Line::from(spans)
+}
+
+/// `lines` in `area`, or `empty` (muted) when there are none.
+pub fn lines_or(frame: &mut Frame, area: Rect, lines: Vec<Line<'_>>, empty: &str, theme: &Theme) {
+    let paragraph = if lines.is_empty() {
+        Paragraph::new(empty.to_owned()).style(theme.style(Role::Muted))
+    } else {
+        Paragraph::new(lines)
+    };
+    frame.render_widget(paragraph, area);
+}
+
 /// A rectangle of at most `width` × `height` in the middle of `area`.
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let width = width.min(area.width);
@@ -240,17 +268,5 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
         y: area.y + (area.height - height) / 2,
         width,
         height,
-    }
-}
-
-/// What the disconnected panel says, for the panel and for tests.
-pub fn connection_text(connection: &Connection) -> &'static str {
-    match connection {
-        Connection::Attached => "attached",
-        Connection::Connecting { .. } => "connecting",
-        Connection::Reattaching { .. } => "re-attaching",
-        Connection::Stopped { .. } => "stopped",
-        Connection::Mismatch { .. } => "version mismatch",
-        Connection::StartFailed { .. } => "start failed",
     }
 }

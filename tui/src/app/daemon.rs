@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use mcpproxy_daemon::protocol::{
-    ConfigProblem, Goodbye, HeldItem, ServerState, ServerView, State, Status, ToolView,
+    ConfigProblem, HeldItem, ServerState, ServerView, State, Status, ToolView,
 };
 
 /// The daemon's state as the event stream told it.
@@ -144,7 +144,3 @@ impl Connection {
         )
     }
 }
-
-/// What the daemon said as it went, until the stream ends.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Farewell(pub Goodbye);

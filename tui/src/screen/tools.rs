@@ -17,7 +17,7 @@ use crate::app::{App, Modal};
 use crate::effect::Effect;
 use crate::keymap::{Binding, Command};
 use crate::theme::{Role, Theme};
-use crate::ui::{format, table};
+use crate::ui::{self, format, table};
 use crate::update::lists;
 
 pub const SCREEN: Screen = Screen {
@@ -243,22 +243,7 @@ fn preview(tool: &ToolView, theme: &Theme) -> Vec<Line<'static>> {
     } else {
         lines.push(Line::styled("arguments", theme.style(Role::Header)));
     }
-    for param in params {
-        let mut spans = vec![
-            Span::styled(format!("  {}", param.name), theme.style(Role::Text)),
-            Span::styled(format!(" {}", param.kind), theme.style(Role::Info)),
-        ];
-        if param.required {
-            spans.push(Span::styled(" required", theme.style(Role::Warn)));
-        }
-        if !param.description.is_empty() {
-            spans.push(Span::styled(
-                format!(" — {}", param.description),
-                theme.style(Role::Muted),
-            ));
-        }
-        lines.push(Line::from(spans));
-    }
+    lines.extend(params.iter().map(|p| ui::parameter_line(p, "  ", theme)));
     if tool.output_schema.is_some() {
         lines.push(Line::styled(
             "returns structured content",

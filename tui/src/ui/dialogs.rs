@@ -176,22 +176,12 @@ pub fn arguments(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, editor
         hint_lines.push(Line::styled(format!("✗ {error}"), theme.style(Role::Error)));
         hint_lines.push(Line::default());
     }
-    for param in params.iter().take(6) {
-        let mut spans = vec![
-            Span::styled(param.name.clone(), theme.style(Role::Text)),
-            Span::styled(format!(" {}", param.kind), theme.style(Role::Info)),
-        ];
-        if param.required {
-            spans.push(Span::styled(" required", theme.style(Role::Warn)));
-        }
-        if !param.description.is_empty() {
-            spans.push(Span::styled(
-                format!(" — {}", param.description),
-                theme.style(Role::Muted),
-            ));
-        }
-        hint_lines.push(Line::from(spans));
-    }
+    hint_lines.extend(
+        params
+            .iter()
+            .take(6)
+            .map(|p| super::parameter_line(p, "", theme)),
+    );
     frame.render_widget(Paragraph::new(hint_lines), hints);
 }
 

@@ -276,14 +276,7 @@ pub fn palette(
             ])
         })
         .collect();
-    if lines.is_empty() {
-        frame.render_widget(
-            Paragraph::new("no command matches").style(theme.style(Role::Muted)),
-            list,
-        );
-    } else {
-        frame.render_widget(Paragraph::new(lines), list);
-    }
+    super::lines_or(frame, list, lines, "no command matches", theme);
 }
 
 pub fn confirm(frame: &mut Frame, area: Rect, theme: &Theme, question: &str) {
@@ -325,14 +318,7 @@ pub fn picker(frame: &mut Frame, area: Rect, theme: &Theme, picker: &Picker) {
             Line::styled(format!("{mark}{}", item.label), style)
         })
         .collect();
-    if lines.is_empty() {
-        frame.render_widget(
-            Paragraph::new("nothing to choose").style(theme.style(Role::Muted)),
-            inner,
-        );
-    } else {
-        frame.render_widget(Paragraph::new(lines), inner);
-    }
+    super::lines_or(frame, inner, lines, "nothing to choose", theme);
 }
 
 /// The selected item of the current screen in full.
