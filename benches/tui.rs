@@ -58,6 +58,15 @@ const RSS_BOUND_MIB: f64 = 25.0;
 const WAIT: Duration = Duration::from_secs(20);
 const FLOOD_RATE: u32 = 10_000;
 
+/// A daemon under measurement, stopped however the bench ends (a failed wait panics).
+struct Daemon(std::process::Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        daemon::stop(&mut self.0);
+    }
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -410,7 +419,7 @@ fn main() {
         "listen = \"127.0.0.1:0\"\n[servers.demo]\nbuiltin = \"demo\"\n",
     )
     .unwrap();
-    let mut daemon = daemon::spawn(dir.path());
+    let demo_daemon = Daemon(daemon::spawn(dir.path()));
     let client = Client::socket(dir.path().join("mcpproxy.sock"));
     runtime.block_on(wait_ready(&client, "demo"));
     // The first launch warms the page cache; it is not counted.
@@ -427,7 +436,7 @@ fn main() {
         0.9,
     );
     check("state change p90", value, STATE_BOUND);
-    daemon::stop(&mut daemon);
+    drop(demo_daemon);
 
     for (width, height) in [(160, 48), (80, 24)] {
         let (wall, cpu) = render(width, height, 250);
@@ -446,7 +455,7 @@ fn main() {
         flood_config(flood_dir.path()),
     )
     .unwrap();
-    let mut daemon = daemon::spawn(flood_dir.path());
+    let flood_daemon = Daemon(daemon::spawn(flood_dir.path()));
     let client = Client::socket(flood_dir.path().join("mcpproxy.sock"));
     runtime.block_on(wait_ready(&client, "flood"));
     let (times, rate, peak) = runtime.block_on(flood(flood_dir.path(), &client, runs * 5));
@@ -459,7 +468,7 @@ fn main() {
     if rate < f64::from(FLOOD_RATE) * 0.8 {
         failed.push(format!("the flood reached only {rate:.0} lines/s"));
     }
-    daemon::stop(&mut daemon);
+    drop(flood_daemon);
 
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
