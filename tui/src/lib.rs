@@ -67,7 +67,7 @@ pub enum TuiError {
     UnknownScreen { name: String },
     #[error(transparent)]
     Theme(#[from] ThemeError),
-    #[error("the terminal: {0}")]
+    #[error("cannot use this terminal: {0}")]
     Terminal(#[from] std::io::Error),
     #[error(transparent)]
     Keymap(#[from] keymap::BadDefault),
