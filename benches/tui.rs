@@ -478,6 +478,8 @@ fn main() {
             .collect::<Vec<_>>()
             .join(" ")
     );
+    // `exit` runs no destructors: the temp dirs go first.
+    drop((dir, flood_dir));
     if !failed.is_empty() {
         println!("bounds exceeded: {}", failed.join("; "));
         std::process::exit(1);
