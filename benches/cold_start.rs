@@ -14,7 +14,10 @@ use mcpproxy_daemon::client::Client;
 
 #[path = "common/daemon.rs"]
 mod daemon;
+#[path = "common/stats.rs"]
+mod stats;
 use daemon::{spawn, stop};
+use stats::percentile;
 
 const CONFIG: &str = "listen = \"127.0.0.1:0\"\n";
 /// The acceptance bound on the median.
@@ -41,11 +44,6 @@ async fn one_start(data_dir: &Path) -> Duration {
     };
     stop(&mut child);
     answered
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[index]
 }
 
 fn main() {

@@ -13,6 +13,7 @@ mod secret;
 mod serve;
 mod status;
 mod stdio;
+mod tui;
 mod upstream;
 
 use std::path::PathBuf;
@@ -94,6 +95,9 @@ impl Global {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The terminal control center: servers, logs, tools and calls, live (starts the daemon
+    /// in the background if none runs)
+    Tui(tui::TuiArgs),
     /// Run the daemon in the foreground
     Serve(serve::ServeArgs),
     /// Start, stop or restart the daemon in the background
@@ -139,6 +143,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     }
     match command {
         Command::Serve(args) => serve::run(&global, args),
+        Command::Tui(args) => tui::run(&global, args),
         Command::DemoServer(args) => demo::run(args),
         Command::Guard => std::process::exit(mcpproxy_daemon::upstream::guard::run()),
         Command::Model(command) => {
@@ -158,6 +163,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             runtime.block_on(async {
                 match command {
                     Command::Serve(_)
+                    | Command::Tui(_)
                     | Command::DemoServer(_)
                     | Command::Guard
                     | Command::Model(_)

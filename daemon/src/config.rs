@@ -16,6 +16,7 @@ pub use load::{
 };
 pub use locate::{LocatedProblem, nearest};
 pub use model::{
-    Builtin, Config, DEFAULT_LISTEN, OAuthConfig, Routing, ServerConfig, TransportSetting,
+    Builtin, Config, DEFAULT_LISTEN, KeyChord, KeyList, KeyName, OAuthConfig, Routing,
+    ServerConfig, ThemeName, TransportSetting, TuiCommand, TuiConfig,
 };
 pub use spec::SpecError;

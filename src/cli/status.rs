@@ -32,7 +32,7 @@ fn render(status: &Status) -> String {
             "mcpproxy {} (pid {}), up {}",
             status.version,
             status.pid,
-            uptime(status.uptime_s)
+            mcpproxy_tui::ui::format::duration(status.uptime_s)
         ),
         format!("  data dir  {}", status.data_dir.display()),
         format!("  config    {}", status.config_path.display()),
@@ -53,19 +53,4 @@ fn render(status: &Status) -> String {
         lines.push(format!("  api key   {key}"));
     }
     lines.join("\n")
-}
-
-fn uptime(seconds: u64) -> String {
-    let (d, h, m, s) = (
-        seconds / 86_400,
-        seconds / 3600 % 24,
-        seconds / 60 % 60,
-        seconds % 60,
-    );
-    match (d, h, m) {
-        (0, 0, 0) => format!("{s}s"),
-        (0, 0, _) => format!("{m}m {s}s"),
-        (0, _, _) => format!("{h}h {m}m"),
-        _ => format!("{d}d {h}h"),
-    }
 }

@@ -25,4 +25,5 @@ mod proxy_surfaces;
 mod scan_catalogs;
 mod scan_eval;
 mod stdio_bridge;
+mod tui;
 mod upstreams;

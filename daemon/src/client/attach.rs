@@ -72,7 +72,12 @@ pub enum AttachError {
     #[error("no mcpproxy daemon is running (nothing answers on {})", socket.display())]
     NotRunning { socket: PathBuf },
     #[error("the daemon speaks protocol {daemon}, this client {client}")]
-    ProtocolMismatch { daemon: u32, client: u32 },
+    ProtocolMismatch {
+        daemon: u32,
+        client: u32,
+        /// The daemon's mcpproxy version.
+        daemon_version: String,
+    },
     #[error("cannot find the mcpproxy executable: {0}")]
     NoExecutable(#[source] std::io::Error),
     #[error("cannot start the daemon: {0}")]
@@ -83,11 +88,12 @@ pub enum AttachError {
         #[source]
         source: std::io::Error,
     },
-    /// The new daemon exited during start-up; `message` is what it printed.
+    /// The new daemon exited during start-up; `message` and `hint` are what it printed.
     #[error("{message}")]
     StartFailed {
         code: ExitCode,
         message: String,
+        hint: Option<String>,
         log: PathBuf,
     },
     #[error("the daemon did not answer within {}s of starting", START_TIMEOUT.as_secs())]
@@ -112,9 +118,10 @@ impl AttachError {
             Self::StderrFile { .. } => {
                 Some("the data dir must be yours and writable; pass another --data-dir".to_owned())
             }
-            Self::StartFailed { message, log, .. } if message == EXITED_DURING_START => {
-                Some(format!("see {}", log.display()))
-            }
+            Self::StartFailed {
+                hint: Some(hint), ..
+            } => Some(hint.clone()),
+            Self::StartFailed { log, .. } => Some(format!("see {}", log.display())),
             Self::StartTimeout { log } => Some(format!("see {}", log.display())),
             Self::StopTimeout { pid, log } => Some(format!(
                 "see {}; `kill -9 {pid}` ends it at once",
@@ -257,6 +264,7 @@ pub fn handshake(status: &Status) -> Result<(), AttachError> {
         Err(AttachError::ProtocolMismatch {
             daemon: status.protocol_version,
             client: PROTOCOL_VERSION,
+            daemon_version: status.version.clone(),
         })
     }
 }
@@ -329,20 +337,34 @@ fn open_stderr_file(path: &Path) -> std::io::Result<std::fs::File> {
     std::fs::File::create(path)
 }
 
-/// The daemon exited during start-up: its exit code and what it printed.
+/// The daemon exited during start-up: its exit code and what it printed (`error: ...` and
+/// `hint: ...`, which the caller prints again its own way).
 fn start_failure(paths: &Paths, code: ExitCode) -> AttachError {
     let printed = std::fs::read_to_string(paths.daemon_stderr()).unwrap_or_default();
-    // It formatted its error and hint already; keep them as they are, minus the prefix
-    // the caller adds again.
-    let message = match printed.trim().trim_start_matches("error: ") {
-        "" => EXITED_DURING_START.to_owned(),
-        printed => printed.to_owned(),
-    };
+    let (message, hint) = split_printed_error(&printed);
     AttachError::StartFailed {
         code,
-        message,
+        message: if message.is_empty() {
+            EXITED_DURING_START.to_owned()
+        } else {
+            message
+        },
+        hint,
         log: paths.daemon_log(),
     }
+}
+
+/// An error as mcpproxy prints it on stderr, back into its message and hint.
+fn split_printed_error(printed: &str) -> (String, Option<String>) {
+    let mut message = Vec::new();
+    let mut hint = None;
+    for line in printed.trim().lines() {
+        match line.strip_prefix("hint: ") {
+            Some(rest) => hint = Some(rest.to_owned()),
+            None => message.push(line.strip_prefix("error: ").unwrap_or(line)),
+        }
+    }
+    (message.join("\n").trim().to_owned(), hint)
 }
 
 /// Whether a process runs (a zombie does not count: it has exited, only its entry is left).
@@ -365,5 +387,19 @@ pub fn process_exists(pid: u32) -> bool {
     {
         rustix::process::Pid::from_raw(pid)
             .is_some_and(|pid| rustix::process::test_kill_process(pid).is_ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_printed_error_splits_into_message_and_hint() {
+        let (message, hint) =
+            split_printed_error("error: config.toml:1:10: bad listen\n  --> here\nhint: fix it\n");
+        assert_eq!(message, "config.toml:1:10: bad listen\n  --> here");
+        assert_eq!(hint.as_deref(), Some("fix it"));
+        assert_eq!(split_printed_error("").0, "");
     }
 }

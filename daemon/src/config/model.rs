@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use self::tui::{KeyChord, KeyList, KeyName, ThemeName, TuiCommand, TuiConfig};
 use crate::protocol::TransportKind;
+
+mod tui;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
@@ -27,6 +30,9 @@ pub struct Config {
     /// Upstream servers by name.
     #[serde(default)]
     pub servers: BTreeMap<String, ServerConfig>,
+    /// How `mcpproxy tui` looks and which keys it answers to.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub tui: TuiConfig,
 }
 
 impl Default for Config {
@@ -36,6 +42,7 @@ impl Default for Config {
             routing: Routing::default(),
             require_mcp_auth: false,
             servers: BTreeMap::new(),
+            tui: TuiConfig::default(),
         }
     }
 }

@@ -1,0 +1,231 @@
+//! `mcpproxy tui` in a real terminal (tmux), on the real binary and a temp data dir: it
+//! starts a daemon when none runs, shows the demo server ready, calls a tool, manages
+//! servers, shows config problems, survives the daemon going away, and gives the terminal
+//! back when it is told to stop.
+
+use mcpproxy_daemon::protocol::Status;
+use rustix::process::Signal;
+
+use crate::support::tmux::{SCREEN_TIMEOUT, TuiSession};
+use crate::support::wait::wait_until_blocking;
+
+fn status(tui: &TuiSession) -> Option<Status> {
+    let output = tui.cli(&["status", "--json"]);
+    output
+        .status
+        .success()
+        .then(|| serde_json::from_slice(&output.stdout).unwrap())
+}
+
+/// Launches the TUI on a fresh data dir and waits for the demo server to be ready.
+fn ready(args: &[&str]) -> TuiSession {
+    let tui = TuiSession::launch(args);
+    tui.wait_for_attached();
+    tui.wait_for_line(&["demo", "ready"]);
+    tui
+}
+
+#[test]
+fn with_no_daemon_running_it_starts_one_and_the_demo_server_becomes_ready() {
+    let tui = TuiSession::launch(&[]);
+    assert!(status(&tui).is_none() || tui.screen().contains("Starting"));
+    let screen = tui.wait_for_line(&["demo", "ready", "stdio"]);
+    assert!(
+        screen.contains("The daemon keeps running in the background"),
+        "{screen}"
+    );
+    assert!(screen.contains("mcpproxy daemon stop"), "{screen}");
+    let daemon = status(&tui).expect("a daemon answers");
+
+    // Quitting leaves the daemon running, and says so.
+    tui.press(&["q"]);
+    tui.wait_for_exit();
+    let screen = tui.wait_for_text("keeps running in the background;");
+    assert!(
+        screen.contains(&format!(
+            "mcpproxy daemon (pid {}) keeps running",
+            daemon.pid
+        )),
+        "{screen}"
+    );
+    assert_eq!(status(&tui).map(|s| s.pid), Some(daemon.pid));
+}
+
+#[test]
+fn a_tool_is_found_by_filtering_and_called_from_the_argument_editor() {
+    let tui = TuiSession::launch(&["--screen", "tools"]);
+    tui.wait_for_line(&["demo", "calculate", "read"]);
+    tui.press(&["/"]);
+    tui.type_text("calc");
+    tui.press(&["Enter"]);
+    tui.wait_for_text("Tools (1 of");
+    tui.press(&["c"]);
+    tui.wait_for_line(&["\"expression\": \"\""]);
+    tui.type_text("6*7");
+    tui.press(&["C-s"]);
+    let screen = tui.wait_for_line(&["\"result\": 42"]);
+    assert!(screen.contains("demo:calculate ok in"), "{screen}");
+    // The call is on the activity screen too.
+    // Escape and the next key would read as alt-4 if sent together.
+    tui.press(&["Escape"]);
+    tui.wait_for("the result to close", |s| !s.contains("esc closes"));
+    tui.press(&["4"]);
+    tui.wait_for_line(&["demo", "calculate", "api", "ok"]);
+}
+
+#[test]
+fn a_server_is_disabled_and_enabled() {
+    let tui = ready(&[]);
+    tui.press(&["d"]);
+    tui.wait_for_line(&["demo", "disabled"]);
+    let config = std::fs::read_to_string(tui.data_dir().join("config.toml")).unwrap();
+    assert!(config.contains("enabled = false"), "{config}");
+    tui.press(&["e"]);
+    tui.wait_for_line(&["demo", "ready"]);
+}
+
+#[test]
+fn a_server_added_through_the_form_waits_for_approval_then_runs() {
+    let tui = ready(&[]);
+    tui.press(&["n"]);
+    tui.wait_for_text("Add a server");
+    // The form's own check: a name and nothing to run.
+    tui.type_text("second");
+    tui.press(&["C-s"]);
+    tui.wait_for_text("give a command (a local server) or a URL");
+    let program = env!("CARGO_BIN_EXE_mcpproxy");
+    tui.type_text(&format!("'{program}' demo-server"));
+    tui.press(&["C-s"]);
+    tui.wait_for_line(&["second", "quarantined"]);
+    let config = std::fs::read_to_string(tui.data_dir().join("config.toml")).unwrap();
+    assert!(config.contains("[servers.second]"), "{config}");
+    assert!(config.contains("quarantined = true"), "{config}");
+    // The new server is selected: approving it is one key.
+    tui.press(&["a"]);
+    tui.wait_for_line(&["second", "ready"]);
+}
+
+#[test]
+fn a_broken_config_shows_the_banner_until_it_is_fixed() {
+    let tui = ready(&[]);
+    let path = tui.data_dir().join("config.toml");
+    let good = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("lisen = \"127.0.0.1:0\"\n{good}")).unwrap();
+    let screen = tui.wait_for_text("The config file is broken");
+    assert!(
+        screen.contains("config.toml:1:1: unknown key `lisen`"),
+        "{screen}"
+    );
+    // The servers keep running on the last good config.
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("demo") && l.contains("ready")),
+        "{screen}"
+    );
+    // Fixed (with a change, so the daemon sees a new file to apply).
+    std::fs::write(&path, format!("{good}\n# fixed\n")).unwrap();
+    tui.wait_for("the banner to go", |s| {
+        !s.contains("The config file is broken")
+    });
+}
+
+/// The attempt number the disconnected panel shows.
+fn attempts(screen: &str) -> u32 {
+    screen
+        .split("(attempt ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_daemon_stopped_elsewhere_is_reported_and_a_key_starts_a_new_one() {
+    let tui = ready(&[]);
+    let first = status(&tui).unwrap();
+    let stop = tui.cli(&["daemon", "stop"]);
+    assert!(
+        stop.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stop.stderr)
+    );
+    tui.wait_for_text("Press s to start a new daemon");
+    // It keeps looking, but never starts one by itself.
+    tui.wait_for("a few attempts to attach", |screen| attempts(screen) >= 3);
+    assert!(status(&tui).is_none(), "the TUI undid the stop");
+    tui.press(&["s"]);
+    tui.wait_for_attached();
+    tui.wait_for_line(&["demo", "ready"]);
+    let second = status(&tui).expect("a new daemon answers");
+    assert_ne!(second.pid, first.pid);
+}
+
+#[test]
+fn after_a_daemon_restart_it_reattaches_by_itself() {
+    let tui = ready(&[]);
+    let first = status(&tui).unwrap();
+    let restart = tui.cli(&["daemon", "restart"]);
+    assert!(
+        restart.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restart.stderr)
+    );
+    let second = status(&tui).unwrap();
+    assert_ne!(second.pid, first.pid);
+    tui.wait_for_attached();
+    // What the new daemon does reaches the screen: the TUI is attached to it.
+    let disable = tui.cli(&["upstream", "disable", "demo"]);
+    assert!(
+        disable.status.success(),
+        "{}",
+        String::from_utf8_lossy(&disable.stderr)
+    );
+    tui.wait_for_line(&["demo", "disabled"]);
+}
+
+#[test]
+fn sigterm_and_sighup_give_the_terminal_back() {
+    for signal in [Signal::TERM, Signal::HUP] {
+        let tui = ready(&[]);
+        assert_eq!(
+            tui.pane("#{alternate_on}"),
+            "1",
+            "the TUI uses the alternate screen"
+        );
+        let pid = tui.tui_pid();
+        rustix::process::kill_process(rustix::process::Pid::from_raw(pid as i32).unwrap(), signal)
+            .unwrap();
+        tui.wait_for_exit();
+        tui.wait_for("the normal screen", |_| tui.pane("#{alternate_on}") == "0");
+        assert_eq!(tui.pane("#{mouse_any_flag}"), "0", "mouse reporting is off");
+        assert_eq!(tui.pane("#{cursor_flag}"), "1", "the cursor shows");
+        // The shell reads lines again: cooked mode with echo.
+        let stty = tui.data_dir().join("stty.txt");
+        tui.type_text(&format!("stty -a > '{}'", stty.display()));
+        tui.press(&["Enter"]);
+        let modes = wait_until_blocking(SCREEN_TIMEOUT, "stty to run", || {
+            std::fs::read_to_string(&stty)
+                .ok()
+                .filter(|t| t.contains("icanon"))
+        });
+        for mode in ["icanon", "echo", "icrnl", "opost"] {
+            assert!(
+                modes.split_whitespace().any(|m| m == mode),
+                "{mode} is off after {signal:?}:\n{modes}"
+            );
+        }
+    }
+}
+
+#[test]
+fn when_its_terminal_goes_away_it_exits() {
+    let tui = ready(&[]);
+    let pid = tui.tui_pid();
+    tui.close_terminal();
+    wait_until_blocking(
+        SCREEN_TIMEOUT,
+        "the TUI to exit after its terminal closed",
+        || (!crate::support::process_alive(pid)).then_some(()),
+    );
+}

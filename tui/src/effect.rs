@@ -1,0 +1,51 @@
+//! What `update` asks the outside world to do. The run loop performs each as a task and
+//! feeds its result back as an [`crate::action::Action`]; `update` itself does no I/O.
+
+use std::time::Duration;
+
+use mcpproxy_daemon::client::ServerAction;
+use mcpproxy_daemon::protocol::{AddServer, ToolCall};
+
+use crate::app::logs::LogSource;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Find the daemon and open its event stream; with `start_if_absent`, start one when
+    /// none answers (only at launch, or when a person asks).
+    Attach {
+        start_if_absent: bool,
+    },
+    /// Try to attach again after `delay` (never starts a daemon).
+    AttachAfter {
+        delay: Duration,
+    },
+    Server {
+        name: String,
+        action: ServerAction,
+    },
+    Remove {
+        name: String,
+    },
+    Add(Box<AddServer>),
+    Call(ToolCall),
+    FetchLog {
+        source: LogSource,
+        tail: usize,
+    },
+    /// Several at once.
+    Batch(Vec<Effect>),
+}
+
+impl Effect {
+    /// Joins two optional effects into one.
+    pub fn and(first: Option<Self>, second: Option<Self>) -> Option<Self> {
+        match (first, second) {
+            (None, other) | (other, None) => other,
+            (Some(Self::Batch(mut list)), Some(other)) => {
+                list.push(other);
+                Some(Self::Batch(list))
+            }
+            (Some(one), Some(other)) => Some(Self::Batch(vec![one, other])),
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! Tools: every tool of every ready server, filtered as you type, with a preview of its
+//! schema, annotations and `call_tool_*` variant; a call from a JSON argument editor.
+
+use std::borrow::Cow;
+
+use mcpproxy_daemon::protocol::{Intent, ToolView};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use super::Detail;
+use super::{SCREENS, Screen};
+use crate::app::call::{ArgumentEditor, parameters};
+use crate::app::list::{Column, Facet, Row, SortKey, facet_values};
+use crate::app::{App, Modal};
+use crate::effect::Effect;
+use crate::keymap::{Binding, Command};
+use crate::theme::{Role, Theme};
+use crate::ui::{self, format, table};
+use crate::update::lists;
+
+pub const SCREEN: Screen = Screen {
+    name: "tools",
+    title: "Tools",
+    bindings: &[Binding {
+        command: Command::Call,
+        keys: &["c"],
+        help: "call the tool (a JSON editor, prefilled from its schema)",
+    }],
+    list: true,
+    footer: &[
+        Command::Filter,
+        Command::Call,
+        Command::Open,
+        Command::Facets,
+        Command::Sort,
+    ],
+    enter: |_| None,
+    command,
+    draw,
+    detail,
+    badges: |app| app.tools.list.badges(),
+    filter: |app| Some(&mut app.tools.list.filter),
+    filter_text: |app| Some(&app.tools.list.filter),
+    toggle_facet: |app, facet, value| app.tools.list.toggle_facet(facet, value),
+};
+
+const FACETS: &[Facet] = &[Facet::Server];
+
+impl Row for ToolView {
+    fn key(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.id)
+    }
+
+    fn facets(&self) -> Vec<(Facet, String)> {
+        vec![(Facet::Server, self.server.clone())]
+    }
+}
+
+fn intent(tool: &ToolView) -> Intent {
+    Intent::required_by(&tool.annotations)
+}
+
+fn intent_role(intent: Intent) -> Role {
+    match intent {
+        Intent::Read => Role::Ok,
+        Intent::Write => Role::Warn,
+        Intent::Destructive => Role::Error,
+    }
+}
+
+const COLUMNS: &[Column<ToolView>] = &[
+    Column {
+        title: "SERVER",
+        width: Constraint::Length(12),
+        min_area: 0,
+        text: |t, _| t.server.clone(),
+        sort: |t, _| SortKey::text(&t.server),
+        role: |_, _| Role::Muted,
+    },
+    Column {
+        title: "TOOL",
+        width: Constraint::Length(22),
+        min_area: 0,
+        text: |t, _| t.name.clone(),
+        sort: |t, _| SortKey::text(&t.name),
+        role: |_, _| Role::Text,
+    },
+    Column {
+        title: "INTENT",
+        width: Constraint::Length(11),
+        min_area: 50,
+        text: |t, _| intent(t).as_str().to_owned(),
+        sort: |t, _| SortKey::Number(intent(t) as i64),
+        role: |t, _| intent_role(intent(t)),
+    },
+    Column {
+        title: "DESCRIPTION",
+        width: Constraint::Fill(1),
+        min_area: 0,
+        text: |t, _| format::first_line(&t.description).to_owned(),
+        sort: |t, _| SortKey::text(&t.description),
+        role: |_, _| Role::Text,
+    },
+];
+
+pub fn visible(app: &App) -> Vec<&ToolView> {
+    app.tools.list.visible(app.daemon.all_tools(), COLUMNS, app)
+}
+
+fn selected(app: &App) -> Option<&ToolView> {
+    let rows = visible(app);
+    selected_in(app, &rows)
+}
+
+fn selected_in<'a>(app: &App, rows: &[&'a ToolView]) -> Option<&'a ToolView> {
+    let index = app.tools.list.selected_in(rows)?;
+    rows.get(index).copied()
+}
+
+/// Shows the tools screen with only `server`'s tools.
+pub fn show_server(app: &mut App, server: &str) -> Option<Effect> {
+    if let Some(index) = SCREENS.iter().position(|s| s.name == SCREEN.name) {
+        app.screen = index;
+    }
+    let list = &mut app.tools.list;
+    list.facets.clear();
+    list.toggle_facet(Facet::Server, server);
+    app.dirty = true;
+    None
+}
+
+fn command(app: &mut App, command: Command) -> Option<Effect> {
+    let moved = lists::navigate(&app.tools.list, &visible(app), command, COLUMNS.len());
+    if let Some(list) = moved {
+        app.tools.list = list;
+        return None;
+    }
+    match command {
+        Command::Facets => {
+            let values = facet_values(app.daemon.all_tools(), FACETS);
+            app.modal = Some(Modal::Picker(lists::facet_picker(&app.tools.list, values)));
+        }
+        Command::Open if selected(app).is_some() => {
+            app.modal = Some(Modal::Detail { scroll: 0 });
+        }
+        Command::Call => {
+            let editor = selected(app)
+                .map(|tool| Box::new(ArgumentEditor::new(&tool.id, &tool.input_schema)));
+            if let Some(editor) = editor {
+                app.modal = Some(Modal::Arguments(editor));
+            }
+        }
+        _ => {}
+    }
+    None
+}
+
+fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let rows = visible(app);
+    let [list_area, preview_area] = if area.width >= 120 {
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area)
+    } else {
+        // Stacked: the list takes what its rows need, up to a little over half.
+        let rows_height = u16::try_from(rows.len() + 3).unwrap_or(u16::MAX);
+        let list_height = rows_height.clamp(5, area.height.saturating_mul(11) / 20);
+        Layout::vertical([Constraint::Length(list_height), Constraint::Fill(1)]).areas(area)
+    };
+    let total = app.daemon.all_tools().count();
+    let title = table::title(theme, "Tools", rows.len(), total);
+    table::draw(
+        frame,
+        list_area,
+        theme,
+        app,
+        title,
+        &app.tools.list,
+        COLUMNS,
+        &rows,
+        "no tools: none of the servers is ready",
+    );
+    let block = Block::bordered()
+        .border_style(theme.style(Role::Border))
+        .title(Span::styled(" Preview ", theme.style(Role::Title)));
+    let lines = selected_in(app, &rows)
+        .map(|tool| preview(tool, theme))
+        .unwrap_or_default();
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        preview_area,
+    );
+}
+
+/// What a tool is, how it is called, and what it takes.
+fn preview(tool: &ToolView, theme: &Theme) -> Vec<Line<'static>> {
+    let intent = intent(tool);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(tool.id.clone(), theme.style(Role::Accent)),
+            Span::styled(
+                tool.title
+                    .as_ref()
+                    .map(|t| format!("  {t}"))
+                    .unwrap_or_default(),
+                theme.style(Role::Muted),
+            ),
+        ]),
+        Line::from(vec![
+            Span::styled("agents call it with ", theme.style(Role::Muted)),
+            Span::styled(intent.call_tool(), theme.style(intent_role(intent))),
+        ]),
+    ];
+    let hints = &tool.annotations;
+    let flags: Vec<&str> = [
+        (hints.read_only, "read-only"),
+        (hints.destructive, "destructive"),
+        (hints.idempotent, "idempotent"),
+        (hints.open_world, "open-world"),
+    ]
+    .into_iter()
+    .filter_map(|(set, name)| set.map(|on| if on { name } else { "" }))
+    .filter(|n| !n.is_empty())
+    .collect();
+    if !flags.is_empty() {
+        lines.push(Line::styled(
+            format!("hints: {}", flags.join(", ")),
+            theme.style(Role::Muted),
+        ));
+    }
+    lines.push(Line::default());
+    lines.extend(
+        tool.description
+            .lines()
+            .map(|l| Line::styled(l.to_owned(), theme.style(Role::Text))),
+    );
+    let params = parameters(&tool.input_schema);
+    lines.push(Line::default());
+    if params.is_empty() {
+        lines.push(Line::styled("no arguments", theme.style(Role::Muted)));
+    } else {
+        lines.push(Line::styled("arguments", theme.style(Role::Header)));
+    }
+    lines.extend(params.iter().map(|p| ui::parameter_line(p, "  ", theme)));
+    if tool.output_schema.is_some() {
+        lines.push(Line::styled(
+            "returns structured content",
+            theme.style(Role::Muted),
+        ));
+    }
+    lines
+}
+
+fn detail(app: &App, theme: &Theme) -> Option<Detail> {
+    let tool = selected(app)?;
+    let mut lines = preview(tool, theme);
+    lines.push(Line::default());
+    lines.push(Line::styled("input schema", theme.style(Role::Header)));
+    let schema = serde_json::to_string_pretty(&tool.input_schema).unwrap_or_default();
+    lines.extend(
+        schema
+            .lines()
+            .map(|l| Line::styled(l.to_owned(), theme.style(Role::Text))),
+    );
+    if let Some(output) = &tool.output_schema {
+        lines.push(Line::styled("output schema", theme.style(Role::Header)));
+        let schema = serde_json::to_string_pretty(output).unwrap_or_default();
+        lines.extend(
+            schema
+                .lines()
+                .map(|l| Line::styled(l.to_owned(), theme.style(Role::Text))),
+        );
+    }
+    Some((format!("Tool {}", tool.id), lines))
+}

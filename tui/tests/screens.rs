@@ -1,0 +1,197 @@
+//! Whole-screen snapshots through ratatui's `TestBackend`: every screen, the dialogs, the
+//! config-problem banner and the disconnected states, at 80×24 and at 160×48, in the default
+//! theme. `cargo insta review` shows a change.
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/fixture.rs"]
+mod fixture;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use mcpproxy_daemon::protocol::{Event, Goodbye, GoodbyeReason, ToolCallResult};
+use mcpproxy_tui::action::{Action, Failure, LinkEvent, Outcome};
+use mcpproxy_tui::app::App;
+use mcpproxy_tui::screen;
+use serde_json::json;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+
+/// Times, pids and temp paths vary between runs of real daemons; the snapshots name them.
+macro_rules! filters {
+    () => {
+        let mut settings = insta::Settings::clone_current();
+        settings.add_filter(r"\b\d{2}:\d{2}:\d{2}\b", "[TIME]");
+        settings.add_filter(r"pid \d+", "pid [PID]");
+        settings.add_filter(r"/tmp/[^\s│]+", "[TEMP]");
+        let _bound = settings.bind_to_scope();
+    };
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    fixture::apply(app, [Action::Key(KeyEvent::new(code, KeyModifiers::NONE))]);
+}
+
+fn chars(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn ctrl(app: &mut App, c: char) {
+    fixture::apply(
+        app,
+        [Action::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::CONTROL,
+        ))],
+    );
+}
+
+/// Snapshots `app` at both sizes as `NAME_WxH`.
+fn snapshot(name: &str, app: &App) {
+    for (width, height) in SIZES {
+        insta::assert_snapshot!(
+            format!("{name}_{width}x{height}"),
+            fixture::render(app, width, height)
+        );
+    }
+}
+
+fn on_screen(name: &str) -> App {
+    let mut app = fixture::attached();
+    app.screen = screen::by_name(name).unwrap();
+    app
+}
+
+#[test]
+fn every_screen() {
+    filters!();
+    for screen in screen::SCREENS {
+        snapshot(screen.name, &on_screen(screen.name));
+    }
+}
+
+#[test]
+fn the_help_overlay() {
+    filters!();
+    let mut app = on_screen("servers");
+    key(&mut app, KeyCode::Char('?'));
+    snapshot("help", &app);
+}
+
+#[test]
+fn the_command_palette() {
+    filters!();
+    let mut app = on_screen("servers");
+    key(&mut app, KeyCode::Char(':'));
+    chars(&mut app, "dis");
+    snapshot("palette", &app);
+}
+
+#[test]
+fn the_add_form_with_the_forms_own_error() {
+    filters!();
+    let mut app = on_screen("servers");
+    key(&mut app, KeyCode::Char('n'));
+    chars(&mut app, "everything");
+    ctrl(&mut app, 's');
+    snapshot("add_form_own_error", &app);
+}
+
+#[test]
+fn the_add_form_with_the_daemons_error() {
+    filters!();
+    let mut app = on_screen("servers");
+    key(&mut app, KeyCode::Char('n'));
+    chars(&mut app, "remote");
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    chars(&mut app, "ftp://example.com/mcp");
+    ctrl(&mut app, 's');
+    let refusal = "the change was refused, and /home/ada/.mcpproxy/config.toml was left as it was:\n\
+        error: server \"remote\": the url must start with http:// or https://\n  \
+        --> /home/ada/.mcpproxy/config.toml:9:7\n   = key: servers.remote.url\n";
+    fixture::apply(
+        &mut app,
+        [Action::Done(Outcome::Added {
+            name: "remote".into(),
+            result: Err(Failure::new(refusal)),
+        })],
+    );
+    snapshot("add_form_daemon_error", &app);
+}
+
+#[test]
+fn the_config_problem_banner() {
+    filters!();
+    let mut app = on_screen("servers");
+    fixture::apply(
+        &mut app,
+        [Action::Daemon(vec![Event::ConfigError {
+            problems: vec![fixture::problem()],
+        }])],
+    );
+    snapshot("config_problem", &app);
+}
+
+#[test]
+fn a_server_in_detail() {
+    filters!();
+    let mut app = on_screen("servers");
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Enter);
+    snapshot("server_detail", &app);
+}
+
+#[test]
+fn a_tool_call_from_editor_to_result() {
+    filters!();
+    let mut app = on_screen("tools");
+    key(&mut app, KeyCode::Char('c'));
+    chars(&mut app, "6*7");
+    snapshot("arguments", &app);
+    ctrl(&mut app, 's');
+    fixture::apply(
+        &mut app,
+        [Action::Done(Outcome::Called {
+            tool: "demo:calculate".into(),
+            result: Ok(ToolCallResult {
+                tool: "demo:calculate".into(),
+                is_error: false,
+                content: vec![
+                    json!({"type": "text", "text": "{\"expression\":\"6*7\",\"result\":42}"}),
+                    json!({"type": "image", "data": "iVBORw0KGgoAAAANSUhEUg==", "mimeType": "image/png"}),
+                ],
+                structured_content: None,
+                duration_ms: 3,
+            }),
+        })],
+    );
+    snapshot("call_result", &app);
+}
+
+#[test]
+fn the_daemon_stopped_on_purpose() {
+    filters!();
+    let mut app = on_screen("servers");
+    fixture::apply(
+        &mut app,
+        [
+            Action::Daemon(vec![Event::Goodbye(Goodbye {
+                reason: GoodbyeReason::Shutdown,
+                message: "stopped by `mcpproxy daemon stop`".into(),
+            })]),
+            Action::Link(LinkEvent::Ended { error: None }),
+        ],
+    );
+    snapshot("disconnected_stopped", &app);
+}
+
+#[test]
+fn the_connection_lost_and_reattaching() {
+    filters!();
+    let mut app = on_screen("logs");
+    fixture::apply(&mut app, [Action::Link(LinkEvent::Ended { error: None })]);
+    snapshot("disconnected_reattaching", &app);
+}
