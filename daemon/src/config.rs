@@ -10,9 +10,13 @@ mod spec;
 
 pub use edit::{ConfigFile, DEFAULT_CONFIG, EditError, ServerFlag, write_atomically};
 pub use load::{
-    ConfigError, ExpandError, InvalidConfig, LoadedConfig, check_listen, check_server_name,
-    check_url, expand, load, parse, parse_unexpanded, parse_with_env,
+    ConfigError, ExpandError, InvalidConfig, LoadedConfig, check_header, check_listen,
+    check_server_name, check_url, expand, load, load_private, parse, parse_unexpanded,
+    parse_with_env,
 };
 pub use locate::{LocatedProblem, nearest};
-pub use model::{Builtin, Config, DEFAULT_LISTEN, Routing, ServerConfig, TransportSetting};
+pub use model::{
+    Builtin, Config, DEFAULT_LISTEN, Limits, MAX_DURATION, MAX_DURATION_TEXT, MAX_MCP_SESSIONS,
+    Routing, ServerConfig, TransportSetting,
+};
 pub use spec::SpecError;

@@ -9,6 +9,7 @@ pub mod config;
 pub mod exit_code;
 pub mod paths;
 pub mod protocol;
+pub mod redact;
 pub mod sse;
 
 #[cfg(feature = "server")]
@@ -19,6 +20,8 @@ pub mod bridge;
 pub mod catalog;
 #[cfg(feature = "server")]
 pub mod daemon;
+#[cfg(feature = "server")]
+pub mod deadline;
 #[cfg(feature = "server")]
 pub mod demo;
 #[cfg(feature = "server")]

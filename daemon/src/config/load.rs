@@ -6,8 +6,10 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use super::locate::{LocatedProblem, Locator, Seg, nearest, render};
-use super::model::{Config, ServerConfig, TransportSetting};
+use super::locate::{LocatedProblem, Locator, Seg, hide_quoted, nearest, render};
+use super::model::{
+    Config, MAX_DURATION, MAX_DURATION_TEXT, MAX_MCP_SESSIONS, ServerConfig, TransportSetting,
+};
 use crate::protocol::ConfigProblem;
 
 /// Looks up an environment variable (the process's own, or a test's).
@@ -35,6 +37,8 @@ pub enum ConfigError {
     },
     #[error("{0}")]
     Invalid(InvalidConfig),
+    #[error(transparent)]
+    NotPrivate(crate::paths::NotPrivate),
 }
 
 impl ConfigError {
@@ -47,19 +51,23 @@ impl ConfigError {
             Self::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
                 Some("check the file's owner and mode".to_owned())
             }
+            Self::NotPrivate(e) => Some(e.hint()),
             _ => None,
         }
     }
 
     pub fn is_permission_denied(&self) -> bool {
         matches!(self, Self::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied)
+            || matches!(self, Self::NotPrivate(_))
     }
 
     /// The located problems, for a `config_error` event.
     pub fn problems(&self) -> Vec<ConfigProblem> {
         match self {
             Self::Invalid(invalid) => invalid.problems(),
-            Self::NotFound { path } | Self::Io { path, .. } => vec![ConfigProblem {
+            Self::NotFound { path }
+            | Self::Io { path, .. }
+            | Self::NotPrivate(crate::paths::NotPrivate { path, .. }) => vec![ConfigProblem {
                 file: path.clone(),
                 line: 0,
                 column: 0,
@@ -81,6 +89,11 @@ pub struct InvalidConfig {
 impl InvalidConfig {
     pub fn problems(&self) -> Vec<ConfigProblem> {
         self.located.iter().map(|l| l.problem.clone()).collect()
+    }
+
+    /// The text that was refused.
+    pub fn text(&self) -> &str {
+        &self.text
     }
 }
 
@@ -109,6 +122,13 @@ pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
         config,
         text,
     })
+}
+
+/// [`load`] for a config that lives in the data dir: refused, before it is read, when
+/// another user could write it.
+pub fn load_private(path: &Path) -> Result<LoadedConfig, ConfigError> {
+    crate::paths::check_private(path, "config file").map_err(ConfigError::NotPrivate)?;
+    load(path)
 }
 
 /// Parses and checks config text; `file` is only used in messages.
@@ -190,7 +210,12 @@ fn parse_problem(locator: &Locator<'_>, error: &toml::de::Error) -> LocatedProbl
     } else {
         (message, None)
     };
-    locator.at_span(span, key, message, hint)
+    let mut located = locator.at_span(span, key, message, hint);
+    if located.secret {
+        // The parser may quote the value it could not take: a credential, under env/headers.
+        located.problem.message = hide_quoted(&located.problem.message);
+    }
+    located
 }
 
 /// Picks apart serde's "unknown field `x`, expected one of `a`, `b`" message.
@@ -216,10 +241,71 @@ fn validate(config: &Config, locator: &Locator<'_>) -> Vec<LocatedProblem> {
             Some("write host:port, such as \"127.0.0.1:8080\" (port 0 picks a free port; \"\" turns TCP off)".to_owned()),
         ));
     }
+    let limits = |key: &'static str| [Seg::Key("limits"), Seg::Key(key)];
+    if !(1..=MAX_MCP_SESSIONS).contains(&config.limits.mcp_sessions) {
+        problems.push(locator.at(
+            &limits("mcp_sessions"),
+            format!(
+                "`limits.mcp_sessions` must be between 1 and {MAX_MCP_SESSIONS}, not {}",
+                config.limits.mcp_sessions
+            ),
+            Some("the default, 256, is plenty for a person's clients".to_owned()),
+        ));
+    }
+    if let Err((message, hint)) =
+        check_duration("limits.mcp_session_idle", config.limits.mcp_session_idle)
+    {
+        problems.push(locator.at(&limits("mcp_session_idle"), message, Some(hint)));
+    }
     for (name, server) in &config.servers {
         validate_server(name, server, locator, &mut problems);
     }
     problems
+}
+
+/// A duration setting must be longer than zero and at most [`MAX_DURATION`], so that every
+/// deadline computed from it is a real point in time.
+fn check_duration(key: &str, value: std::time::Duration) -> Result<(), (String, String)> {
+    if value.is_zero() {
+        Err((
+            format!("`{key}` must be longer than 0s"),
+            "write a duration such as \"30s\" or \"2m\"".to_owned(),
+        ))
+    } else if value > MAX_DURATION {
+        Err((
+            format!("`{key}` is longer than the maximum of {MAX_DURATION_TEXT}"),
+            format!(
+                "write a duration of at most \"{MAX_DURATION_TEXT}\", such as \"30s\" or \"2m\""
+            ),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// An HTTP header as the config may give it: a token for the name, and a value without line
+/// breaks or other control characters (they would split or smuggle headers). The value is
+/// never quoted back: it is often a credential.
+pub fn check_header(name: &str, value: &str) -> Result<(), String> {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(token) {
+        return Err(format!(
+            "header name \"{}\" is not a valid HTTP header name",
+            name.escape_debug()
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| (c.is_control() && c != '\t') || c == '\u{7f}')
+    {
+        let what = if value.contains(['\n', '\r']) {
+            "a line break"
+        } else {
+            "a control character"
+        };
+        return Err(format!("the value of header `{name}` contains {what}"));
+    }
+    Ok(())
 }
 
 /// Checks a `listen` value: `""`, or `host:port` with an IP address or `localhost`.
@@ -320,6 +406,7 @@ fn validate_server(
         && !url.contains("${")
         && let Err(message) = check_url(url)
     {
+        let message = crate::redact::mask_url_secrets(&message).into_owned();
         push(
             &at("url"),
             format!("server \"{name}\": {message}"),
@@ -362,16 +449,33 @@ fn validate_server(
             "remove them, or pass values to a local server through `env`",
         );
     }
-    for (key, value) in [
-        ("connect_timeout", server.connect_timeout),
-        ("call_timeout", server.call_timeout),
-    ] {
-        if value.is_zero() {
+    for (key, value) in &server.headers {
+        if let Err(message) = check_header(key, value) {
             push(
-                &at(key),
-                format!("server \"{name}\": `{key}` must be longer than 0s"),
-                "write a duration such as \"30s\" or \"2m\"",
+                &[
+                    Seg::Key("servers"),
+                    Seg::Key(name),
+                    Seg::Key("headers"),
+                    Seg::Key(key),
+                ],
+                format!("server \"{name}\": {message}"),
+                "write the value on one line; put each header in a key of its own",
             );
+        }
+    }
+    let durations = [
+        ("connect_timeout", server.connect_timeout, true),
+        ("call_timeout", server.call_timeout, true),
+        ("shutdown_grace", server.shutdown_grace, false),
+        ("kill_grace", server.kill_grace, false),
+        ("ping_interval", server.ping_interval, false),
+    ];
+    for (key, value, must_be_positive) in durations {
+        if value.is_zero() && !must_be_positive {
+            continue;
+        }
+        if let Err((message, hint)) = check_duration(key, value) {
+            push(&at(key), format!("server \"{name}\": {message}"), &hint);
         }
     }
 }
@@ -401,35 +505,58 @@ fn expand_env(
     let mut problems = Vec::new();
     for (name, server) in &mut config.servers {
         let runs = server.should_run();
-        let mut expand_at = |value: &mut String, path: &[Seg<'_>]| match expand(value, env) {
-            Ok(expanded) => *value = expanded,
-            Err(ExpandError::Unset(var)) if !runs => {
-                let _ = var;
+        // Expands one value; a problem is reported at `path` (never with the value itself).
+        let expand_at = |value: &mut String, path: &[Seg<'_>]| match expand(value, env) {
+            Ok(expanded) => {
+                *value = expanded;
+                None
             }
-            Err(error) => problems.push(locator.at(path, error.to_string(), Some(error.hint()))),
+            Err(ExpandError::Unset(_)) if !runs => None,
+            Err(error) => Some(locator.at(path, error.to_string(), Some(error.hint()))),
         };
         let servers = Seg::Key("servers");
         let this = Seg::Key(name.as_str());
         if let Some(command) = &mut server.command {
-            expand_at(command, &[servers, this, Seg::Key("command")]);
+            problems.extend(expand_at(command, &[servers, this, Seg::Key("command")]));
         }
         for (i, arg) in server.args.iter_mut().enumerate() {
-            expand_at(arg, &[servers, this, Seg::Key("args"), Seg::Index(i)]);
+            problems.extend(expand_at(
+                arg,
+                &[servers, this, Seg::Key("args"), Seg::Index(i)],
+            ));
         }
         if let Some(url) = &mut server.url {
-            expand_at(url, &[servers, this, Seg::Key("url")]);
+            problems.extend(expand_at(url, &[servers, this, Seg::Key("url")]));
         }
         for (key, value) in &mut server.env {
-            expand_at(value, &[servers, this, Seg::Key("env"), Seg::Key(key)]);
+            problems.extend(expand_at(
+                value,
+                &[servers, this, Seg::Key("env"), Seg::Key(key)],
+            ));
         }
         for (key, value) in &mut server.headers {
-            expand_at(value, &[servers, this, Seg::Key("headers"), Seg::Key(key)]);
+            let path = [servers, this, Seg::Key("headers"), Seg::Key(key)];
+            let written = value.contains("${");
+            let failed = expand_at(value, &path);
+            let expanded_ok = failed.is_none();
+            problems.extend(failed);
+            // A variable may bring the line break the file itself does not have.
+            if written
+                && expanded_ok
+                && let Err(message) = check_header(key, value)
+            {
+                problems.push(locator.at(
+                    &path,
+                    format!("server \"{name}\": {message} (after expanding its variables)"),
+                    Some("the environment variable must hold a one-line value".to_owned()),
+                ));
+            }
         }
         if let Some(cwd) = &mut server.cwd
             && let Some(text) = cwd.to_str()
         {
             let mut text = text.to_owned();
-            expand_at(&mut text, &[servers, this, Seg::Key("cwd")]);
+            problems.extend(expand_at(&mut text, &[servers, this, Seg::Key("cwd")]));
             *cwd = crate::paths::expand_tilde(Path::new(&text));
         }
     }
@@ -565,6 +692,72 @@ quarantined = true
         let p = problems(text);
         assert_eq!(p[0].message, "environment variable TOKEN is not set");
         assert_eq!(p[0].key.as_deref(), Some("servers.a.headers.Authorization"));
+    }
+
+    #[test]
+    fn durations_have_a_maximum() {
+        let p = problems("[servers.a]\ncommand = \"x\"\ncall_timeout = \"200000000000000d\"\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!((p[0].line, p[0].column), (3, 16));
+        assert_eq!(p[0].key.as_deref(), Some("servers.a.call_timeout"));
+        assert!(
+            p[0].message.contains("longer than the maximum of 24h"),
+            "{p:?}"
+        );
+        assert!(problems("[servers.a]\ncommand = \"x\"\nkill_grace = \"24h\"\n").is_empty());
+        let p = problems("[limits]\nmcp_session_idle = \"2d\"\nmcp_sessions = 0\n");
+        assert_eq!(p.len(), 2, "{p:?}");
+    }
+
+    #[test]
+    fn a_header_value_with_a_line_break_is_refused_without_showing_it() {
+        let text = "[servers.a]\nurl = \"https://h/mcp\"\nheaders = { Authorization = \"Bearer s3cret\\nX-Evil: 1\" }\n";
+        let error = parse_with_env(Path::new("c.toml"), text, &no_env).unwrap_err();
+        let p = error.problems();
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].key.as_deref(), Some("servers.a.headers.Authorization"));
+        assert_eq!(p[0].line, 3);
+        assert!(p[0].message.contains("line break"), "{p:?}");
+        let rendered = error.to_string();
+        assert!(!rendered.contains("s3cret"), "{rendered}");
+        assert!(rendered.contains("c.toml:3:"), "{rendered}");
+        // Brought in by a variable: refused after expansion, still located at the key.
+        let env = |name: &str| (name == "T").then(|| "a\nb".to_owned());
+        let text = "[servers.a]\nurl = \"https://h/mcp\"\nheaders = { X = \"${env:T}\" }\n";
+        let p = parse_with_env(Path::new("c.toml"), text, &env)
+            .unwrap_err()
+            .problems();
+        assert!(p[0].message.contains("after expanding"), "{p:?}");
+    }
+
+    #[test]
+    fn errors_never_show_env_or_header_values() {
+        let cases = [
+            // The parser quotes the value it could not take.
+            "[servers.a]\ncommand = \"x\"\nenv = { TOKEN = [\"s3cret\"] }\n",
+            "[servers.a]\ncommand = \"x\"\n[servers.a.env]\nTOKEN = 12345s3cret\n",
+            "[servers.a]\nurl = \"https://h/mcp\"\nheaders.Authorization = \"Bearer s3cret\nx = 1\n",
+            "[servers.a]\ncommand = \"x\"\nenv = { TOKEN = \"s3cret\", A = }\n",
+            // Unset variables are named, never expanded values.
+            "[servers.a]\ncommand = \"x\"\nenv = { TOKEN = \"s3cret${env:NOPE}\" }\n",
+        ];
+        for text in cases {
+            let error = parse_with_env(Path::new("c.toml"), text, &no_env).unwrap_err();
+            let rendered = error.to_string();
+            assert!(!rendered.contains("s3cret"), "{text}\n{rendered}");
+            assert!(!rendered.contains("12345"), "{text}\n{rendered}");
+            assert!(rendered.contains("c.toml:"), "{rendered}");
+            for problem in error.problems() {
+                assert!(!problem.message.contains("s3cret"), "{problem:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_url_with_a_token_is_masked_in_its_error() {
+        let p = problems("[servers.a]\nurl = \"ftp://h/mcp?token=s3cret\"\n");
+        assert!(!p[0].message.contains("s3cret"), "{p:?}");
+        assert!(p[0].message.contains("token=***"), "{p:?}");
     }
 
     #[test]
