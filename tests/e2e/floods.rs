@@ -243,7 +243,8 @@ async fn a_silent_connection_is_closed_but_an_open_stream_is_not() {
     let address = listen(&daemon).await;
     let key = std::fs::read_to_string(daemon.data_dir().join("api_key")).unwrap();
     tokio::task::spawn_blocking(move || {
-        // Connects and says nothing, or half a request line: closed after the header timeout.
+        // Connects and says nothing, half a request line, or a tenth of a body: closed after
+        // the header (or body) timeout.
         let closed_within = |first_bytes: &[u8]| {
             let mut stream = std::net::TcpStream::connect(&address).unwrap();
             stream
@@ -255,7 +256,8 @@ async fn a_silent_connection_is_closed_but_an_open_stream_is_not() {
             let _ = stream.read_to_end(&mut rest);
             started.elapsed()
         };
-        for first_bytes in [b"".as_slice(), b"GET /api/v1/status HT"] {
+        let stalled_body = b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\"";
+        for first_bytes in [b"".as_slice(), b"GET /api/v1/status HT", stalled_body] {
             let took = closed_within(first_bytes);
             assert!(
                 took >= Duration::from_secs(8) && took < Duration::from_secs(20),

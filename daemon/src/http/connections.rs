@@ -85,18 +85,16 @@ pub async fn serve(mut acceptor: impl Acceptor, router: Router, stop: Cancellati
 }
 
 /// A request body that fails when the client sends nothing for [`BODY_STALL_TIMEOUT`]
-/// while its handler waits for more.
+/// while its handler waits for more. The timer only starts once the handler has to wait:
+/// a small body that came with its headers costs none.
 struct StallGuard<B> {
     inner: B,
-    stall: Pin<Box<tokio::time::Sleep>>,
+    stall: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl<B> StallGuard<B> {
     fn new(inner: B) -> Self {
-        Self {
-            inner,
-            stall: Box::pin(tokio::time::sleep(BODY_STALL_TIMEOUT)),
-        }
+        Self { inner, stall: None }
     }
 }
 
@@ -114,17 +112,22 @@ where
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         match Pin::new(&mut self.inner).poll_frame(cx) {
             Poll::Ready(frame) => {
-                let next = tokio::time::Instant::now() + BODY_STALL_TIMEOUT;
-                self.stall.as_mut().reset(next);
+                // The client sent something: the next wait starts afresh.
+                self.stall = None;
                 Poll::Ready(frame.map(|f| f.map_err(Into::into)))
             }
-            Poll::Pending => match self.stall.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Some(Err(format!(
-                    "the request body stalled for {BODY_STALL_TIMEOUT:?}"
-                )
-                .into()))),
-                Poll::Pending => Poll::Pending,
-            },
+            Poll::Pending => {
+                let stall = self
+                    .stall
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(BODY_STALL_TIMEOUT)));
+                match stall.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err(format!(
+                        "the request body stalled for {BODY_STALL_TIMEOUT:?}"
+                    )
+                    .into()))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
         }
     }
 
