@@ -78,7 +78,7 @@ impl CallRecord {
         self.activity.duration_ms =
             Some(u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX));
         self.activity.bytes_out = bytes_out;
-        self.activity.error = error;
+        self.activity.error = error.map(crate::redact::masked);
         self.daemon.emit(DaemonEvent::Activity(self.activity));
     }
 }

@@ -48,6 +48,8 @@ struct Inner {
     config: RwLock<Arc<LoadedConfig>>,
     /// Why the file on disk is not the running config, while it is broken.
     config_problems: Mutex<Vec<ConfigProblem>>,
+    /// The broken text last refused, so the same text is refused (and reported) once.
+    refused_text: Mutex<Option<String>>,
     /// Serialises config edits and reloads, so each applies to the one before it.
     config_edits: tokio::sync::Mutex<()>,
     bus: EventBus,
@@ -88,6 +90,7 @@ impl DaemonBuilder {
                 api_key: self.api_key,
                 config: RwLock::new(Arc::new(self.config)),
                 config_problems: Mutex::new(Vec::new()),
+                refused_text: Mutex::new(None),
                 config_edits: tokio::sync::Mutex::new(()),
                 bus,
                 upstreams,
@@ -135,9 +138,10 @@ impl Daemon {
         let previous = self.config();
         if previous.config.listen != loaded.config.listen
             || previous.config.require_mcp_auth != loaded.config.require_mcp_auth
+            || previous.config.limits != loaded.config.limits
         {
             tracing::warn!(
-                "`listen` and `require_mcp_auth` changes take effect when the daemon restarts"
+                "`listen`, `require_mcp_auth` and `[limits]` changes take effect when the daemon restarts"
             );
         }
         self.inner.upstreams.apply(&loaded.config.servers);
@@ -147,17 +151,37 @@ impl Daemon {
             Err(poisoned) => *poisoned.into_inner() = Arc::new(loaded),
         }
         lock(&self.inner.config_problems).clear();
+        *lock(&self.inner.refused_text) = None;
         self.emit(DaemonEvent::ConfigApplied { path });
     }
 
     /// Re-reads the config file and applies it when it changed. A broken file is refused
-    /// (the running config stays), kept as the standing config error and reported.
+    /// (the running config stays), kept as the standing config error and reported, once:
+    /// reading the same broken text again reports nothing new.
     pub async fn reload_config(&self) -> Result<bool, crate::config::ConfigError> {
         let _edits = self.lock_config_edits().await;
         let path = self.config().path.clone();
-        match crate::config::load(&path) {
+        let path_for_load = path.clone();
+        let private = self.inner.paths.config_is_default;
+        // Reads a file (and, for the default config, its access rights): off the runtime.
+        let loaded = tokio::task::spawn_blocking(move || {
+            if private {
+                crate::config::load_private(&path_for_load)
+            } else {
+                crate::config::load(&path_for_load)
+            }
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(crate::config::ConfigError::Io {
+                path: path.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })
+        });
+        match loaded {
             Ok(loaded) if loaded.text == self.config().text => {
                 // Back to the running text after a broken edit: the error is gone.
+                *lock(&self.inner.refused_text) = None;
                 if !std::mem::take(&mut *lock(&self.inner.config_problems)).is_empty() {
                     self.emit(DaemonEvent::ConfigApplied { path });
                 }
@@ -169,10 +193,22 @@ impl Daemon {
                 Ok(true)
             }
             Err(error) => {
+                let problems = error.problems();
+                let already_refused = match &error {
+                    crate::config::ConfigError::Invalid(invalid) => {
+                        let mut refused = lock(&self.inner.refused_text);
+                        let same = refused.as_deref() == Some(invalid.text());
+                        *refused = Some(invalid.text().to_owned());
+                        same
+                    }
+                    _ => *lock(&self.inner.config_problems) == problems,
+                };
+                if already_refused {
+                    return Err(error);
+                }
                 tracing::warn!(
                     "the changed config was refused; still running the previous one:\n{error}"
                 );
-                let problems = error.problems();
                 *lock(&self.inner.config_problems) = problems.clone();
                 self.emit(DaemonEvent::ConfigRefused { problems });
                 Err(error)

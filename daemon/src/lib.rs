@@ -9,6 +9,7 @@ pub mod config;
 pub mod exit_code;
 pub mod paths;
 pub mod protocol;
+pub mod redact;
 pub mod secrets;
 pub mod sse;
 
@@ -22,6 +23,8 @@ pub mod bridge;
 pub mod catalog;
 #[cfg(feature = "server")]
 pub mod daemon;
+#[cfg(feature = "server")]
+pub mod deadline;
 #[cfg(feature = "server")]
 pub mod events;
 #[cfg(feature = "server")]

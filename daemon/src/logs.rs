@@ -98,6 +98,26 @@ pub fn rotated(path: &Path, n: usize) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// A writer that masks URL credentials in what passes through it. Each log line arrives in
+/// one write, so a URL is never split between two.
+struct Masked<W>(W);
+
+impl<W: Write> Write for Masked<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match std::str::from_utf8(buf) {
+            Ok(text) => self
+                .0
+                .write_all(crate::redact::mask_url_secrets(text).as_bytes())?,
+            Err(_) => self.0.write_all(buf)?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// Keeps the non-blocking writer alive; dropping it flushes what is queued.
 #[must_use = "dropping the guard stops log writing"]
 #[derive(Debug)]
@@ -135,7 +155,7 @@ pub fn init_daemon_logging(
     also_stderr: bool,
 ) -> io::Result<LogGuard> {
     let file = RotatingFile::open(log_file, ROTATE_BYTES, KEEP_ROTATED)?;
-    let (writer, worker) = tracing_appender::non_blocking(file);
+    let (writer, worker) = tracing_appender::non_blocking(Masked(file));
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| daemon_filter(level));
     let feed = Arc::new(OnceLock::new());
     let file_layer = tracing_subscriber::fmt::layer()
@@ -144,7 +164,7 @@ pub fn init_daemon_logging(
     let stderr_layer = also_stderr.then(|| {
         tracing_subscriber::fmt::layer()
             .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
-            .with_writer(io::stderr)
+            .with_writer(|| Masked(io::stderr()))
     });
     // A subscriber may already be set (tests run several daemons in one process); keep it.
     let _ = tracing_subscriber::registry()
@@ -159,6 +179,42 @@ pub fn init_daemon_logging(
         _worker: worker,
         feed,
     })
+}
+
+/// Makes every panic a line in the daemon's log (with where it happened), and then does
+/// what the previous hook did (print it to stderr). A panic in a task does not stop the
+/// daemon, so without this its only trace would be on a stderr nobody reads.
+pub fn install_panic_hook() {
+    on_panic(|line| tracing::error!(target: "mcpproxy_daemon::panic", "{line}"));
+}
+
+/// Calls `report` with one line for each panic, before the previous hook runs.
+fn on_panic(report: impl Fn(&str) + Send + Sync + 'static) {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report(&panic_line(info));
+        previous(info);
+    }));
+}
+
+/// `panicked at FILE:LINE:COL in thread NAME: MESSAGE`, with URL secrets masked.
+fn panic_line(info: &std::panic::PanicHookInfo<'_>) -> String {
+    let payload = info.payload();
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    let location = info.location().map_or_else(
+        || "an unknown place".to_owned(),
+        |l| format!("{}:{}:{}", l.file(), l.line(), l.column()),
+    );
+    let thread = std::thread::current();
+    let line = format!(
+        "panicked at {location} in thread {}: {message}",
+        thread.name().unwrap_or("unnamed")
+    );
+    crate::redact::mask_url_secrets(&line).into_owned()
 }
 
 /// Turns each log event into a `log` event on the daemon's bus, once it has one.
@@ -190,7 +246,13 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for BusLayer {
             at: jiff::Timestamp::now(),
             level,
             origin: LogOrigin::Daemon,
-            text: format!("{}: {}{}", metadata.target(), text.message, text.fields),
+            text: crate::redact::mask_url_secrets(&format!(
+                "{}: {}{}",
+                metadata.target(),
+                text.message,
+                text.fields
+            ))
+            .into_owned(),
         }));
     }
 }
@@ -304,6 +366,35 @@ mod tests {
             "mcpproxy_daemon::daemon: refused:\nerror: unknown key"
         );
         assert_eq!(tail(&path, 1).unwrap_or_default().len(), 1);
+    }
+
+    #[test]
+    fn a_panic_is_reported_with_its_place() {
+        let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = Arc::clone(&lines);
+        on_panic(move |line| {
+            if line.contains("deliberate") {
+                sink.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(line.to_owned());
+            }
+        });
+        let thread = std::thread::Builder::new()
+            .name("doomed".to_owned())
+            .spawn(|| panic!("deliberate, with https://h/x?token=s3cret"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(thread.join().is_err());
+        let lines = lines.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with("panicked at daemon/src/logs.rs:"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[0].contains("in thread doomed: deliberate"),
+            "{lines:?}"
+        );
+        assert!(!lines[0].contains("s3cret"), "{lines:?}");
     }
 
     #[test]

@@ -3,7 +3,11 @@
 //! `DATA_DIR` is `--data-dir`, else `MCPPROXY_HOME`, else `~/.mcpproxy` (the callers resolve
 //! the flag and the variable; [`default_data_dir`] is the last resort).
 
+mod access;
+
 use std::path::{Path, PathBuf};
+
+pub use self::access::{NotPrivate, check_private};
 
 /// The longest socket path the platform accepts (`sun_path` minus its terminating NUL).
 #[cfg(target_os = "linux")]

@@ -21,6 +21,7 @@ mod parked;
 mod passthrough;
 mod ranking;
 mod reverse;
+mod session_limits;
 mod sessions;
 mod upstream_request;
 
@@ -32,7 +33,6 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tower::ServiceExt as _;
 
@@ -41,13 +41,14 @@ use self::direct_surface::DirectSurface;
 pub use self::names::direct_name;
 use self::parked::ParkedCalls;
 use self::passthrough::Passthrough;
+use self::session_limits::{BoundedSessions, SessionTable};
 use self::sessions::Sessions;
 use crate::config::Routing;
 use crate::daemon::Daemon;
 use crate::http::ApiFailure;
 use crate::protocol::{ErrorCode, ServerState, TransportKind};
 
-type Service<S> = StreamableHttpService<S, LocalSessionManager>;
+type Service<S> = StreamableHttpService<S, BoundedSessions>;
 
 /// The MCP endpoints' shared state: one set of sessions for both doors.
 pub struct Proxy {
@@ -55,6 +56,8 @@ pub struct Proxy {
     sessions: Arc<Sessions>,
     /// Upstream calls waiting for a 2026-07-28 client's answers, whichever surface began them.
     parked: Arc<ParkedCalls>,
+    /// Every surface's live sessions, bounded together.
+    table: Arc<SessionTable>,
     call: Service<CallSurface>,
     all: Service<DirectSurface>,
     servers: Mutex<HashMap<String, Service<Passthrough>>>,
@@ -70,17 +73,22 @@ impl Proxy {
     pub fn new(daemon: &Daemon) -> Arc<Self> {
         let sessions = Arc::new(Sessions::default());
         let parked = Arc::new(ParkedCalls::default());
+        let limits = daemon.config().config.limits;
+        let table = SessionTable::new(
+            usize::try_from(limits.mcp_sessions).unwrap_or(usize::MAX),
+            limits.mcp_session_idle,
+        );
         let call = {
             let (daemon, sessions, parked) =
                 (daemon.clone(), Arc::clone(&sessions), Arc::clone(&parked));
-            service(daemon.clone(), move || {
+            service(daemon.clone(), &table, move || {
                 CallSurface::new(daemon.clone(), Arc::clone(&sessions), Arc::clone(&parked))
             })
         };
         let all = {
             let (daemon, sessions, parked) =
                 (daemon.clone(), Arc::clone(&sessions), Arc::clone(&parked));
-            service(daemon.clone(), move || {
+            service(daemon.clone(), &table, move || {
                 DirectSurface::new(daemon.clone(), Arc::clone(&sessions), Arc::clone(&parked))
             })
         };
@@ -88,6 +96,7 @@ impl Proxy {
             daemon: daemon.clone(),
             sessions,
             parked,
+            table,
             call,
             all,
             servers: Mutex::new(HashMap::new()),
@@ -97,6 +106,11 @@ impl Proxy {
     /// Tells MCP sessions about tool list changes until `stop`.
     pub async fn forward_changes(&self, stop: tokio_util::sync::CancellationToken) {
         sessions::forward_list_changes(self.daemon.clone(), Arc::clone(&self.sessions), stop).await;
+    }
+
+    /// Closes MCP sessions left idle too long, until `stop`.
+    pub async fn expire_idle_sessions(&self, stop: tokio_util::sync::CancellationToken) {
+        self.table.expire_idle_until(stop).await;
     }
 
     /// The passthrough service of one server, made on first use.
@@ -111,7 +125,7 @@ impl Proxy {
                     Arc::clone(&self.parked),
                     name.to_owned(),
                 );
-                service(self.daemon.clone(), move || {
+                service(self.daemon.clone(), &self.table, move || {
                     Passthrough::new(
                         daemon.clone(),
                         &name,
@@ -125,8 +139,9 @@ impl Proxy {
 }
 
 /// A streamable HTTP service for one surface. Host checks come from rmcp (loopback only);
-/// Origin checks are on too, for browsers on localhost pages. Sessions end at shutdown.
-fn service<S, F>(daemon: Daemon, factory: F) -> Service<S>
+/// Origin checks are on too, for browsers on localhost pages. Sessions are counted in
+/// `table` and end at shutdown.
+fn service<S, F>(daemon: Daemon, table: &Arc<SessionTable>, factory: F) -> Service<S>
 where
     S: rmcp::ServerHandler + Send + 'static,
     F: Fn() -> S + Send + Sync + 'static,
@@ -136,25 +151,30 @@ where
     config.allowed_origins = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
         .map(str::to_owned)
         .to_vec();
-    StreamableHttpService::new(move || Ok(factory()), Arc::default(), config)
+    StreamableHttpService::new(move || Ok(factory()), BoundedSessions::new(table), config)
 }
 
-/// The `/mcp*` routes. With `require_key`, every request needs the API key.
-pub fn routes(proxy: &Arc<Proxy>, require_key: bool) -> Router<Daemon> {
+/// The `/mcp*` routes. With a `policy` (the TCP door), a request must come from the daemon's
+/// user or carry the API key, as it says.
+pub fn routes(proxy: &Arc<Proxy>, policy: Option<crate::http::McpDoorPolicy>) -> Router<Daemon> {
+    let admit =
+        axum::middleware::from_fn_with_state(Arc::clone(&proxy.table), session_limits::admit);
+    let call = tower::Layer::layer(&admit, proxy.call.clone());
+    let all = tower::Layer::layer(&admit, proxy.all.clone());
     let default: Router<Daemon> = match proxy.daemon.config().config.routing {
-        Routing::RetrieveTools => Router::new().route_service("/mcp", proxy.call.clone()),
-        Routing::Direct => Router::new().route_service("/mcp", proxy.all.clone()),
+        Routing::RetrieveTools => Router::new().route_service("/mcp", call.clone()),
+        Routing::Direct => Router::new().route_service("/mcp", all.clone()),
     };
     let mut router = default
-        .route_service("/mcp/call", proxy.call.clone())
-        .route_service("/mcp/all", proxy.all.clone())
+        .route_service("/mcp/call", call)
+        .route_service("/mcp/all", all)
         .route("/mcp/server/{name}", axum::routing::any(one_server))
         .layer(axum::Extension(Arc::clone(proxy)))
         .layer(axum::middleware::from_fn(check_origin));
-    if require_key {
+    if let Some(policy) = policy {
         router = router.layer(axum::middleware::from_fn_with_state(
-            proxy.daemon.api_key().clone(),
-            crate::http::require_api_key,
+            policy,
+            crate::http::require_owner_or_key,
         ));
     }
     router
@@ -197,54 +217,62 @@ async fn one_server(
     if streamable && server.transport != crate::config::TransportSetting::Sse {
         return reverse::forward(&daemon, &name, &server, request).await;
     }
-    match proxy.passthrough(&name).oneshot(request).await {
-        Ok(response) => response.map(axum::body::Body::new),
-        Err(never) => match never {},
-    }
+    let passthrough = proxy.passthrough(&name);
+    session_limits::admitted(&proxy.table, request, |request| async move {
+        match passthrough.oneshot(request).await {
+            Ok(response) => response.map(axum::body::Body::new),
+            Err(never) => match never {},
+        }
+    })
+    .await
 }
 
 /// Refuses requests whose `Origin` is not a local page: a web page must not reach the
 /// proxy through the user's browser (DNS rebinding). `Host` is checked by rmcp for the
-/// surfaces and here for the reverse proxy.
+/// surfaces and here for the reverse proxy. Every value of either header counts, and one
+/// that is not plain text is refused: it cannot be shown to be local.
 async fn check_origin(headers: HeaderMap, request: Request, next: Next) -> Response {
-    let local = |value: &str| {
-        let host = value
-            .split("://")
-            .nth(1)
-            .unwrap_or(value)
-            .split('/')
-            .next()
-            .unwrap_or("");
-        let host = host.rsplit_once(':').map_or(host, |(h, port)| {
-            if port.chars().all(|c| c.is_ascii_digit()) {
-                h
-            } else {
-                host
-            }
-        });
-        matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "::1")
-    };
-    if let Some(origin) = headers.get("origin").and_then(|o| o.to_str().ok())
-        && !local(origin)
-    {
-        return ApiFailure::new(
-            StatusCode::FORBIDDEN,
-            ErrorCode::Forbidden,
-            format!("Origin {origin} may not use this MCP endpoint"),
-        )
-        .hint("only pages on localhost may; MCP clients send no Origin")
-        .into_response();
-    }
-    if let Some(host) = headers.get("host").and_then(|h| h.to_str().ok())
-        && !local(host)
-    {
-        return ApiFailure::new(
-            StatusCode::FORBIDDEN,
-            ErrorCode::Forbidden,
-            format!("Host {host} is not this machine"),
-        )
-        .hint("connect to 127.0.0.1 or localhost")
-        .into_response();
+    for (header, what, hint) in [
+        (
+            "origin",
+            "Origin",
+            "only pages on localhost may; MCP clients send no Origin",
+        ),
+        ("host", "Host", "connect to 127.0.0.1 or localhost"),
+    ] {
+        for value in headers.get_all(header) {
+            let refusal = match value.to_str() {
+                Ok(text) if is_local(text) => continue,
+                Ok(text) if header == "origin" => {
+                    format!("Origin {text} may not use this MCP endpoint")
+                }
+                Ok(text) => format!("Host {text} is not this machine"),
+                Err(_) => format!("the {what} header is not plain text"),
+            };
+            return ApiFailure::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, refusal)
+                .hint(hint)
+                .into_response();
+        }
     }
     next.run(request).await
+}
+
+/// Whether an Origin or Host value names this machine: `localhost`, `127.0.0.1` or `[::1]`,
+/// with any port and scheme.
+fn is_local(value: &str) -> bool {
+    let host = value
+        .split("://")
+        .nth(1)
+        .unwrap_or(value)
+        .split('/')
+        .next()
+        .unwrap_or("");
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "::1")
 }

@@ -69,6 +69,8 @@ pub enum StartError {
     ListenValue(String),
     #[error(transparent)]
     Paths(#[from] PathsError),
+    #[error(transparent)]
+    NotPrivate(crate::paths::NotPrivate),
     #[error("permission denied: cannot {what} {}: {source}", path.display())]
     Permission {
         what: &'static str,
@@ -94,7 +96,7 @@ impl StartError {
             }
             Self::Config(e) if e.is_permission_denied() => ExitCode::PermissionDenied,
             Self::Config(_) | Self::ListenValue(_) => ExitCode::ConfigInvalid,
-            Self::Permission { .. } => ExitCode::PermissionDenied,
+            Self::Permission { .. } | Self::NotPrivate(_) => ExitCode::PermissionDenied,
             Self::Bind(BindError::Listen { source, .. } | BindError::Socket { source, .. })
                 if source.kind() == std::io::ErrorKind::PermissionDenied =>
             {
@@ -118,6 +120,7 @@ impl StartError {
             Self::Config(e) => e.hint(),
             Self::ListenValue(_) => Some("write host:port, such as 127.0.0.1:8080".into()),
             Self::Paths(e) => Some(e.hint().into()),
+            Self::NotPrivate(e) => Some(e.hint()),
             Self::Permission { .. } => Some(
                 "the data dir must belong to you; fix its owner or mode, or pass another --data-dir".into(),
             ),
@@ -142,6 +145,7 @@ pub async fn serve_with_stages(
         // Fails only when already a session leader, which is fine.
         let _ = rustix::process::setsid();
     }
+    let mut signals = ShutdownSignals::listen();
     let paths = options.paths.clone();
     paths.check_socket_path()?;
     prepare_data_dir(&paths.data_dir)?;
@@ -168,6 +172,7 @@ pub async fn serve_with_stages(
         options.log_to_stderr,
     )
     .map_err(|source| io_error("open the log file", &paths.daemon_log(), source))?;
+    logs::install_panic_hook();
     let api_key = api_key::load_or_create(&paths.api_key)
         .map_err(|source| io_error("read or create the API key file", &paths.api_key, source))?;
 
@@ -179,6 +184,8 @@ pub async fn serve_with_stages(
     let socket = listeners::bind_socket(&paths.socket).await?;
     let tcp_addr: Option<SocketAddr> = tcp.as_ref().and_then(|l| l.local_addr().ok());
 
+    // Orphans of upstream servers become ours to reap (see `upstream::reaper`).
+    crate::upstream::reaper::become_subreaper();
     // Usually nothing to do; when there is, it waits for SIGTERM to work: off the runtime.
     let record = paths.upstream_pids();
     let _ = tokio::task::spawn_blocking(move || guard::reap_leftovers(&record)).await;
@@ -204,6 +211,7 @@ pub async fn serve_with_stages(
 
     // The parts, in start order; they stop in reverse (the doors first).
     let mut parts = Components::default();
+    parts.start("orphan reaper", QUICK_STOP, crate::upstream::reaper::run);
     {
         let daemon = daemon.clone();
         daemon.start_servers();
@@ -225,24 +233,16 @@ pub async fn serve_with_stages(
         let proxy = Arc::clone(&proxy);
         |stop| async move { proxy.forward_changes(stop).await }
     });
-    parts.start("socket listener", DRAIN_TIMEOUT, {
-        let router = door_router(&daemon, Door::Socket, &proxy);
-        |stop| async move {
-            if let Err(e) = http::serve_socket(socket, router, stop).await {
-                warn!(error = %e, "the control socket failed");
-            }
-        }
+    parts.start("mcp session expiry", QUICK_STOP, {
+        let proxy = Arc::clone(&proxy);
+        |stop| async move { proxy.expire_idle_sessions(stop).await }
     });
-    if let Some(tcp) = tcp {
-        parts.start("tcp listener", DRAIN_TIMEOUT, {
-            let router = door_router(&daemon, Door::Tcp, &proxy);
-            |stop| async move {
-                if let Err(e) = http::serve_tcp(tcp, router, stop).await {
-                    warn!(error = %e, "the TCP listener failed");
-                }
-            }
-        });
-    }
+    // The doors last, and only once everything behind them runs: the listeners are bound
+    // already, so connections wait in the kernel until they accept.
+    let socket_router = door_router(&daemon, Door::Socket, &proxy);
+    let tcp_router = tcp
+        .as_ref()
+        .map(|_| door_router(&daemon, Door::Tcp, &proxy));
     info!(
         pid = std::process::id(),
         socket = %paths.socket.display(),
@@ -250,9 +250,17 @@ pub async fn serve_with_stages(
         config = %paths.config.display(),
         "mcpproxy daemon ready"
     );
+    parts.start("socket listener", DRAIN_TIMEOUT, |stop| {
+        http::serve_socket(socket, socket_router, stop)
+    });
+    if let (Some(tcp), Some(router)) = (tcp, tcp_router) {
+        parts.start("tcp listener", DRAIN_TIMEOUT, |stop| {
+            http::serve_tcp(tcp, router, stop)
+        });
+    }
 
     tokio::select! {
-        signal = shutdown_signal() => {
+        signal = signals.recv() => {
             info!(signal, "shutting down");
             daemon.shutdown(GoodbyeReason::Shutdown, format!("the daemon was stopped ({signal})"));
         }
@@ -272,20 +280,26 @@ pub async fn serve_with_stages(
 
 /// What one door serves: the control API under `/api/v1` and the MCP endpoints.
 fn door_router(daemon: &Daemon, door: Door, proxy: &Arc<Proxy>) -> Router {
-    let mcp_needs_key = door == Door::Tcp && daemon.config().config.require_mcp_auth;
+    let mcp_policy = (door == Door::Tcp).then(|| {
+        http::McpDoorPolicy::new(
+            daemon.api_key().clone(),
+            daemon.config().config.require_mcp_auth,
+        )
+    });
     Router::new()
         .nest(
             crate::protocol::API_PREFIX,
             crate::api::routes(daemon, door),
         )
-        .merge(crate::proxy::routes(proxy, mcp_needs_key))
+        .merge(crate::proxy::routes(proxy, mcp_policy))
         .fallback(http::no_such_route)
         .method_not_allowed_fallback(http::wrong_method)
         .layer(axum::Extension(door))
         .with_state(daemon.clone())
 }
 
-/// Creates the data dir private to its owner, and refuses one that belongs to someone else.
+/// Creates the data dir private to its owner, and refuses one that belongs to someone else
+/// or that others could write.
 fn prepare_data_dir(dir: &Path) -> Result<(), StartError> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
@@ -306,6 +320,9 @@ fn prepare_data_dir(dir: &Path) -> Result<(), StartError> {
                 source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
             });
         }
+        // Another user who can write the dir can replace config.toml, and the daemon would
+        // run their commands.
+        crate::paths::check_private(dir, "data dir").map_err(StartError::NotPrivate)?;
     }
     for sub in ["logs", "logs/servers"] {
         let path = dir.join(sub);
@@ -322,7 +339,11 @@ fn load_or_create_config(paths: &Paths) -> Result<LoadedConfig, StartError> {
         config::write_atomically(&paths.config, config::DEFAULT_CONFIG)
             .map_err(|source| io_error("write the default config", &paths.config, source))?;
     }
-    config::load(&paths.config).map_err(StartError::Config)
+    if paths.config_is_default {
+        config::load_private(&paths.config).map_err(StartError::Config)
+    } else {
+        config::load(&paths.config).map_err(StartError::Config)
+    }
 }
 
 /// An I/O failure during start-up; "permission denied" gets its own exit code.
@@ -350,26 +371,38 @@ fn remove_socket(path: &Path) {
     }
 }
 
-#[cfg(unix)]
-async fn shutdown_signal() -> &'static str {
-    use tokio::signal::unix::{SignalKind, signal};
-    match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
-        (Ok(mut term), Ok(mut int)) => tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = int.recv() => "SIGINT",
-        },
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
-            "ctrl-c"
-        }
-    }
+/// SIGTERM and SIGINT, listened for from the start, so one that comes while the daemon is
+/// still starting (its socket may already answer) stops it gracefully too.
+struct ShutdownSignals {
+    #[cfg(unix)]
+    unix: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
 }
 
-#[cfg(not(unix))]
-async fn shutdown_signal() -> &'static str {
-    let _ = tokio::signal::ctrl_c().await;
-    "ctrl-c"
+impl ShutdownSignals {
+    fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Self {
+                unix: signal(SignalKind::terminate())
+                    .ok()
+                    .zip(signal(SignalKind::interrupt()).ok()),
+            }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// The name of the first signal that comes.
+    async fn recv(&mut self) -> &'static str {
+        #[cfg(unix)]
+        if let Some((term, int)) = &mut self.unix {
+            return tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            };
+        }
+        let _ = tokio::signal::ctrl_c().await;
+        "ctrl-c"
+    }
 }

@@ -14,6 +14,7 @@ pub mod http_client;
 pub mod probe;
 mod process;
 pub mod procfs;
+pub mod reaper;
 pub mod routes;
 pub mod server_log;
 pub mod sse;
@@ -122,6 +123,8 @@ impl ServerShared {
         let view = {
             let mut view = lock(&self.view);
             change(&mut view);
+            // Library errors quote the URL they failed on, credentials included.
+            view.last_error = view.last_error.take().map(crate::redact::masked);
             view.tool_count = u32::try_from(tools).unwrap_or(u32::MAX);
             view.pending_review = u32::try_from(held).unwrap_or(u32::MAX);
             view.clone()

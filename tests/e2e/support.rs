@@ -1,16 +1,22 @@
 //! Test helpers: a daemon under test, deadline-bound waiting and reading, and provisioning of
 //! real peer servers.
 
+pub mod cli;
 pub mod daemon;
+pub mod memory;
+pub mod other_user;
 pub mod peers;
 pub mod pipes;
 pub mod procs;
+pub mod raw_http;
 pub mod tmux;
 pub mod wait;
 
 // Shared with the daemon crate's tests (std only).
 #[path = "../shared/helpers.rs"]
 mod helpers;
+#[path = "../shared/mutate.rs"]
+pub mod mutate;
 #[path = "../shared/provision.rs"]
 mod provision;
 #[path = "../shared/sandbox.rs"]

@@ -7,8 +7,10 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use super::locate::{LocatedProblem, Locator, Seg, nearest, render};
-use super::model::{Config, ServerConfig, TransportSetting};
+use super::locate::{LocatedProblem, Locator, Seg, hide_quoted, nearest, render};
+use super::model::{
+    Config, MAX_DURATION, MAX_DURATION_TEXT, MAX_MCP_SESSIONS, ServerConfig, TransportSetting,
+};
 use crate::protocol::ConfigProblem;
 
 /// Looks up an environment variable (the process's own, or a test's).
@@ -60,6 +62,8 @@ pub enum ConfigError {
     },
     #[error("{0}")]
     Invalid(InvalidConfig),
+    #[error(transparent)]
+    NotPrivate(crate::paths::NotPrivate),
 }
 
 impl ConfigError {
@@ -72,19 +76,23 @@ impl ConfigError {
             Self::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
                 Some("check the file's owner and mode".to_owned())
             }
+            Self::NotPrivate(e) => Some(e.hint()),
             _ => None,
         }
     }
 
     pub fn is_permission_denied(&self) -> bool {
         matches!(self, Self::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied)
+            || matches!(self, Self::NotPrivate(_))
     }
 
     /// The located problems, for a `config_error` event.
     pub fn problems(&self) -> Vec<ConfigProblem> {
         match self {
             Self::Invalid(invalid) => invalid.problems(),
-            Self::NotFound { path } | Self::Io { path, .. } => vec![ConfigProblem {
+            Self::NotFound { path }
+            | Self::Io { path, .. }
+            | Self::NotPrivate(crate::paths::NotPrivate { path, .. }) => vec![ConfigProblem {
                 file: path.clone(),
                 line: 0,
                 column: 0,
@@ -106,6 +114,11 @@ pub struct InvalidConfig {
 impl InvalidConfig {
     pub fn problems(&self) -> Vec<ConfigProblem> {
         self.located.iter().map(|l| l.problem.clone()).collect()
+    }
+
+    /// The text that was refused.
+    pub fn text(&self) -> &str {
+        &self.text
     }
 }
 
@@ -134,6 +147,13 @@ pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
         config,
         text,
     })
+}
+
+/// [`load`] for a config that lives in the data dir: refused, before it is read, when
+/// another user could write it.
+pub fn load_private(path: &Path) -> Result<LoadedConfig, ConfigError> {
+    crate::paths::check_private(path, "config file").map_err(ConfigError::NotPrivate)?;
+    load(path)
 }
 
 /// Parses and checks config text; `file` is only used in messages.
@@ -225,7 +245,12 @@ fn parse_problem(locator: &Locator<'_>, error: &toml::de::Error) -> LocatedProbl
     } else {
         (message, None)
     };
-    locator.at_span(span, key, message, hint)
+    let mut located = locator.at_span(span, key, message, hint);
+    if located.secret {
+        // The parser may quote the value it could not take: a credential, under env/headers.
+        located.problem.message = hide_quoted(&located.problem.message);
+    }
+    located
 }
 
 /// Picks apart serde's "unknown field `x`, expected one of `a`, `b`" message.
@@ -251,10 +276,71 @@ fn validate(config: &Config, locator: &Locator<'_>) -> Vec<LocatedProblem> {
             Some("write host:port, such as \"127.0.0.1:8080\" (port 0 picks a free port; \"\" turns TCP off)".to_owned()),
         ));
     }
+    let limits = |key: &'static str| [Seg::Key("limits"), Seg::Key(key)];
+    if !(1..=MAX_MCP_SESSIONS).contains(&config.limits.mcp_sessions) {
+        problems.push(locator.at(
+            &limits("mcp_sessions"),
+            format!(
+                "`limits.mcp_sessions` must be between 1 and {MAX_MCP_SESSIONS}, not {}",
+                config.limits.mcp_sessions
+            ),
+            Some("the default, 256, is plenty for a person's clients".to_owned()),
+        ));
+    }
+    if let Err((message, hint)) =
+        check_duration("limits.mcp_session_idle", config.limits.mcp_session_idle)
+    {
+        problems.push(locator.at(&limits("mcp_session_idle"), message, Some(hint)));
+    }
     for (name, server) in &config.servers {
         validate_server(name, server, locator, &mut problems);
     }
     problems
+}
+
+/// A duration setting must be longer than zero and at most [`MAX_DURATION`], so that every
+/// deadline computed from it is a real point in time.
+fn check_duration(key: &str, value: std::time::Duration) -> Result<(), (String, String)> {
+    if value.is_zero() {
+        Err((
+            format!("`{key}` must be longer than 0s"),
+            "write a duration such as \"30s\" or \"2m\"".to_owned(),
+        ))
+    } else if value > MAX_DURATION {
+        Err((
+            format!("`{key}` is longer than the maximum of {MAX_DURATION_TEXT}"),
+            format!(
+                "write a duration of at most \"{MAX_DURATION_TEXT}\", such as \"30s\" or \"2m\""
+            ),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// An HTTP header as the config may give it: a token for the name, and a value without line
+/// breaks or other control characters (they would split or smuggle headers). The value is
+/// never quoted back: it is often a credential.
+pub fn check_header(name: &str, value: &str) -> Result<(), String> {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(token) {
+        return Err(format!(
+            "header name \"{}\" is not a valid HTTP header name",
+            name.escape_debug()
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| (c.is_control() && c != '\t') || c == '\u{7f}')
+    {
+        let what = if value.contains(['\n', '\r']) {
+            "a line break"
+        } else {
+            "a control character"
+        };
+        return Err(format!("the value of header `{name}` contains {what}"));
+    }
+    Ok(())
 }
 
 /// Checks a `listen` value: `""`, or `host:port` with an IP address or `localhost`.
@@ -355,6 +441,7 @@ fn validate_server(
         && !url.contains("${")
         && let Err(message) = check_url(url)
     {
+        let message = crate::redact::mask_url_secrets(&message).into_owned();
         push(
             &at("url"),
             format!("server \"{name}\": {message}"),
@@ -397,16 +484,33 @@ fn validate_server(
             "remove them, or pass values to a local server through `env`",
         );
     }
-    for (key, value) in [
-        ("connect_timeout", server.connect_timeout),
-        ("call_timeout", server.call_timeout),
-    ] {
-        if value.is_zero() {
+    for (key, value) in &server.headers {
+        if let Err(message) = check_header(key, value) {
             push(
-                &at(key),
-                format!("server \"{name}\": `{key}` must be longer than 0s"),
-                "write a duration such as \"30s\" or \"2m\"",
+                &[
+                    Seg::Key("servers"),
+                    Seg::Key(name),
+                    Seg::Key("headers"),
+                    Seg::Key(key),
+                ],
+                format!("server \"{name}\": {message}"),
+                "write the value on one line; put each header in a key of its own",
             );
+        }
+    }
+    let durations = [
+        ("connect_timeout", server.connect_timeout, true),
+        ("call_timeout", server.call_timeout, true),
+        ("shutdown_grace", server.shutdown_grace, false),
+        ("kill_grace", server.kill_grace, false),
+        ("ping_interval", server.ping_interval, false),
+    ];
+    for (key, value, must_be_positive) in durations {
+        if value.is_zero() && !must_be_positive {
+            continue;
+        }
+        if let Err((message, hint)) = check_duration(key, value) {
+            push(&at(key), format!("server \"{name}\": {message}"), &hint);
         }
     }
 }
@@ -438,42 +542,66 @@ fn expand_env(
     let mut problems = Vec::new();
     for (name, server) in &mut config.servers {
         let runs = server.should_run();
-        let mut expand_at = |value: &mut String, path: &[Seg<'_>]| match expand(value, env, secrets)
-        {
-            Ok(expanded) => *value = expanded,
+        // Expands one value; a problem is reported at `path` (never with the value itself).
+        let expand_at = |value: &mut String, path: &[Seg<'_>]| match expand(value, env, secrets) {
+            Ok(expanded) => {
+                *value = expanded;
+                None
+            }
             Err(
                 ExpandError::Unset(_) | ExpandError::SecretMissing(_) | ExpandError::Secrets(_),
-            ) if !runs => {}
-            Err(error) => problems.push(locator.at(path, error.to_string(), Some(error.hint()))),
+            ) if !runs => None,
+            Err(error) => Some(locator.at(path, error.to_string(), Some(error.hint()))),
         };
         let servers = Seg::Key("servers");
         let this = Seg::Key(name.as_str());
         if let Some(command) = &mut server.command {
-            expand_at(command, &[servers, this, Seg::Key("command")]);
+            problems.extend(expand_at(command, &[servers, this, Seg::Key("command")]));
         }
         for (i, arg) in server.args.iter_mut().enumerate() {
-            expand_at(arg, &[servers, this, Seg::Key("args"), Seg::Index(i)]);
+            problems.extend(expand_at(
+                arg,
+                &[servers, this, Seg::Key("args"), Seg::Index(i)],
+            ));
         }
         if let Some(url) = &mut server.url {
-            expand_at(url, &[servers, this, Seg::Key("url")]);
+            problems.extend(expand_at(url, &[servers, this, Seg::Key("url")]));
         }
         for (key, value) in &mut server.env {
-            expand_at(value, &[servers, this, Seg::Key("env"), Seg::Key(key)]);
+            problems.extend(expand_at(
+                value,
+                &[servers, this, Seg::Key("env"), Seg::Key(key)],
+            ));
         }
         for (key, value) in &mut server.headers {
-            expand_at(value, &[servers, this, Seg::Key("headers"), Seg::Key(key)]);
+            let path = [servers, this, Seg::Key("headers"), Seg::Key(key)];
+            let written = value.contains("${");
+            let failed = expand_at(value, &path);
+            let expanded_ok = failed.is_none();
+            problems.extend(failed);
+            // A variable may bring the line break the file itself does not have.
+            if written
+                && expanded_ok
+                && let Err(message) = check_header(key, value)
+            {
+                problems.push(locator.at(
+                    &path,
+                    format!("server \"{name}\": {message} (after expanding its variables)"),
+                    Some("the environment variable must hold a one-line value".to_owned()),
+                ));
+            }
         }
         if let Some(secret) = server.oauth.as_mut().and_then(|o| o.client_secret.as_mut()) {
-            expand_at(
+            problems.extend(expand_at(
                 secret,
                 &[servers, this, Seg::Key("oauth"), Seg::Key("client_secret")],
-            );
+            ));
         }
         if let Some(cwd) = &mut server.cwd
             && let Some(text) = cwd.to_str()
         {
             let mut text = text.to_owned();
-            expand_at(&mut text, &[servers, this, Seg::Key("cwd")]);
+            problems.extend(expand_at(&mut text, &[servers, this, Seg::Key("cwd")]));
             *cwd = crate::paths::expand_tilde(Path::new(&text));
         }
     }
@@ -547,116 +675,4 @@ pub fn expand(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn no_env(_: &str) -> Option<String> {
-        None
-    }
-
-    fn problems(text: &str) -> Vec<ConfigProblem> {
-        parse_with_env(Path::new("config.toml"), text, &no_env)
-            .map(|_| Vec::new())
-            .unwrap_or_else(|e| e.problems())
-    }
-
-    #[test]
-    fn accepts_the_sketch_from_the_design() {
-        let text = r#"
-listen = "127.0.0.1:8080"
-routing = "retrieve_tools"
-require_mcp_auth = false
-
-[servers.demo]
-builtin = "demo"
-
-[servers.everything]
-command = "npx"
-args = ["-y", "@modelcontextprotocol/server-everything"]
-env = { LOG_LEVEL = "info" }
-cwd = "~/work"
-connect_timeout = "30s"
-call_timeout = "120s"
-
-[servers.github]
-url = "https://api.example.com/mcp"
-transport = "auto"
-headers = { Authorization = "Bearer ${env:GITHUB_TOKEN}" }
-enabled = false
-quarantined = true
-"#;
-        let config = parse_with_env(Path::new("c.toml"), text, &no_env);
-        let config = config.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(config.servers.len(), 3);
-        assert_eq!(
-            config.servers["github"].headers["Authorization"], "Bearer ${env:GITHUB_TOKEN}",
-            "a server that does not run keeps unset references as written"
-        );
-    }
-
-    #[test]
-    fn suggests_the_nearest_key() {
-        let p = problems("[servers.a]\ncomand = \"x\"\n");
-        assert_eq!(p[0].message, "unknown key `comand`");
-        assert_eq!(p[0].hint.as_deref(), Some("did you mean `command`?"));
-        assert_eq!((p[0].line, p[0].column), (2, 1));
-        assert_eq!(p[0].key.as_deref(), Some("servers.a.comand"));
-    }
-
-    #[test]
-    fn reports_every_problem_at_its_place() {
-        let p = problems(
-            "listen = \"nowhere\"\n[servers.a]\ncommand = \" \"\n[servers.b]\ncommand = \"x\"\nurl = \"https://h/mcp\"\n",
-        );
-        let places: Vec<_> = p.iter().map(|p| (p.line, p.key.clone())).collect();
-        assert_eq!(
-            places,
-            vec![
-                (1, Some("listen".to_owned())),
-                (3, Some("servers.a.command".to_owned())),
-                (6, Some("servers.b.url".to_owned())),
-            ]
-        );
-    }
-
-    #[test]
-    fn expands_env_references_of_running_servers() {
-        let env = |name: &str| (name == "TOKEN").then(|| "s3cret".to_owned());
-        let text = "[servers.a]\nurl = \"https://h/mcp\"\nheaders = { Authorization = \"Bearer ${env:TOKEN}\" }\n";
-        let config =
-            parse_with_env(Path::new("c.toml"), text, &env).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            config.servers["a"].headers["Authorization"],
-            "Bearer s3cret"
-        );
-        let p = problems(text);
-        assert_eq!(p[0].message, "environment variable TOKEN is not set");
-        assert_eq!(p[0].key.as_deref(), Some("servers.a.headers.Authorization"));
-    }
-
-    #[test]
-    fn expands_secret_and_keyring_references() {
-        let secrets = |name: &str| Ok((name == "GH").then(|| "ghp_1".to_owned()));
-        let text = "[servers.a]\nurl = \"https://h/mcp\"\nheaders = { Authorization = \"Bearer ${secret:GH}\", X = \"${keyring:GH}\" }\n";
-        let config = parse_with(Path::new("c.toml"), text, &no_env, &secrets)
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(config.servers["a"].headers["Authorization"], "Bearer ghp_1");
-        assert_eq!(config.servers["a"].headers["X"], "ghp_1");
-        let none = |_: &str| Ok(None);
-        let problems = parse_with(Path::new("c.toml"), text, &no_env, &none)
-            .map(|_| Vec::new())
-            .unwrap_or_else(|e| e.problems());
-        assert_eq!(problems[0].message, "secret GH is not in the secrets store");
-    }
-
-    #[test]
-    fn checks_names_and_listen() {
-        assert!(check_server_name("git-hub.v2_x").is_ok());
-        assert!(check_server_name("a__b").is_err());
-        assert!(check_server_name("a:b").is_err());
-        assert!(check_listen("localhost:0").is_ok());
-        assert!(check_listen("[::1]:8080").is_ok());
-        assert!(check_listen("example.com:80").is_err());
-        assert!(check_listen("127.0.0.1").is_err());
-    }
-}
+mod tests;

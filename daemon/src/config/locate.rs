@@ -47,6 +47,9 @@ pub fn dotted(path: &[Seg<'_>]) -> String {
 pub struct LocatedProblem {
     pub problem: ConfigProblem,
     pub span: Range<usize>,
+    /// The problem is on a line that holds a value under a server's `env` or `headers`
+    /// (credentials, usually): it is rendered without the value.
+    pub secret: bool,
 }
 
 /// Finds spans of keys in one parsed source text.
@@ -54,6 +57,8 @@ pub struct Locator<'a> {
     file: &'a Path,
     text: &'a str,
     doc: Option<toml_edit::Document<&'a str>>,
+    /// 1-based numbers of the lines holding `env` or `headers` values, ascending.
+    secret_lines: Vec<u32>,
 }
 
 impl<'a> Locator<'a> {
@@ -62,6 +67,7 @@ impl<'a> Locator<'a> {
             file,
             text,
             doc: toml_edit::Document::parse(text).ok(),
+            secret_lines: secret_lines(text),
         }
     }
 
@@ -86,7 +92,10 @@ impl<'a> Locator<'a> {
         hint: Option<String>,
     ) -> LocatedProblem {
         let (line, column) = line_col(self.text, span.start);
+        let secret = self.secret_lines.binary_search(&line).is_ok()
+            || key.as_deref().is_some_and(is_secret_key);
         LocatedProblem {
+            secret,
             problem: ConfigProblem {
                 file: self.file.to_path_buf(),
                 line,
@@ -184,7 +193,15 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 /// Renders problems the way compilers do: message, location, the line, carets, hint.
 pub fn render(problems: &[LocatedProblem], text: &str) -> String {
     let mut out = String::new();
-    for (i, LocatedProblem { problem, span }) in problems.iter().enumerate() {
+    for (
+        i,
+        LocatedProblem {
+            problem,
+            span,
+            secret,
+        },
+    ) in problems.iter().enumerate()
+    {
         if i > 0 {
             out.push('\n');
         }
@@ -200,13 +217,21 @@ pub fn render(problems: &[LocatedProblem], text: &str) -> String {
             let number = problem.line.to_string();
             let pad = " ".repeat(number.len());
             let col = problem.column.saturating_sub(1) as usize;
-            let span_chars = text
-                .get(span.clone())
-                .map_or(1, |s| s.lines().next().unwrap_or("").chars().count())
-                .clamp(1, line_text.chars().count().saturating_sub(col).max(1));
+            let shown = if *secret {
+                hide_value(line_text)
+            } else {
+                line_text.to_owned()
+            };
             let _ = writeln!(out, "{pad} |");
-            let _ = writeln!(out, "{number} | {line_text}");
-            let _ = writeln!(out, "{pad} | {}{}", " ".repeat(col), "^".repeat(span_chars));
+            let _ = writeln!(out, "{number} | {shown}");
+            // Carets only where the line is shown as written (a hidden value has no columns).
+            if !*secret || col < key_part(line_text).chars().count() {
+                let span_chars = text
+                    .get(span.clone())
+                    .map_or(1, |s| s.lines().next().unwrap_or("").chars().count())
+                    .clamp(1, shown.chars().count().saturating_sub(col).max(1));
+                let _ = writeln!(out, "{pad} | {}{}", " ".repeat(col), "^".repeat(span_chars));
+            }
         }
         if let Some(key) = &problem.key {
             let _ = writeln!(out, "   = key: {key}");
@@ -216,6 +241,176 @@ pub fn render(problems: &[LocatedProblem], text: &str) -> String {
         }
     }
     out
+}
+
+/// True for a dotted key under a server's `env` or `headers` (`servers.NAME.env...`).
+pub fn is_secret_key(dotted: &str) -> bool {
+    let segments = split_dotted(dotted);
+    is_secret_path(&segments)
+}
+
+fn is_secret_path(segments: &[String]) -> bool {
+    segments.len() >= 3
+        && segments[0] == "servers"
+        && (segments[2] == "env" || segments[2] == "headers")
+}
+
+/// The part of a `key = value` line before its `=` (the whole line when there is none).
+fn key_part(line: &str) -> &str {
+    match find_outside_strings(line, b'=') {
+        Some(eq) => &line[..eq],
+        None => line,
+    }
+}
+
+/// A `key = value` line with its value replaced by `***`.
+fn hide_value(line: &str) -> String {
+    match find_outside_strings(line, b'=') {
+        Some(eq) => format!("{}= {}", &line[..eq], crate::redact::MASK),
+        None => crate::redact::MASK.to_owned(),
+    }
+}
+
+/// A message from the TOML parser with what it quotes (`...` or "...") replaced by `***`:
+/// it may quote the value it could not take.
+pub fn hide_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut open: Option<char> = None;
+    for c in message.chars() {
+        match open {
+            Some(quote) if c == quote => {
+                out.push_str(crate::redact::MASK);
+                out.push(c);
+                open = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(c);
+                if c == '`' || c == '"' {
+                    open = Some(c);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The bytes of a TOML line that are code: outside quoted strings (the quotes themselves
+/// excluded) and before a comment, with their indexes.
+fn code_bytes(line: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let mut quote: Option<u8> = None;
+    let mut escaped = false;
+    line.bytes()
+        .enumerate()
+        .map_while(move |(i, b)| match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' && q == b'"' {
+                    escaped = true;
+                } else if b == q {
+                    quote = None;
+                }
+                Some(None)
+            }
+            None if b == b'"' || b == b'\'' => {
+                quote = Some(b);
+                Some(None)
+            }
+            None if b == b'#' => None,
+            None => Some(Some((i, b))),
+        })
+        .flatten()
+}
+
+/// The byte index of the first `wanted` outside a quoted string.
+fn find_outside_strings(line: &str, wanted: u8) -> Option<usize> {
+    code_bytes(line).find(|(_, b)| *b == wanted).map(|(i, _)| i)
+}
+
+/// Opening minus closing brackets and braces outside strings and comments.
+fn bracket_balance(value: &str) -> i64 {
+    code_bytes(value)
+        .map(|(_, b)| match b {
+            b'{' | b'[' => 1,
+            b'}' | b']' => -1,
+            _ => 0,
+        })
+        .sum()
+}
+
+/// `a."b.c".d` as its segments, quotes removed.
+fn split_dotted(dotted: &str) -> Vec<String> {
+    let mut segments = Vec::new();
+    let mut current = String::new();
+    let mut quote: Option<char> = None;
+    for c in dotted.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => current.push(c),
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if c == '.' => segments.push(std::mem::take(&mut current).trim().to_owned()),
+            None => current.push(c),
+        }
+    }
+    segments.push(current.trim().to_owned());
+    segments
+}
+
+/// The lines that hold values under a server's `env` or `headers`, found line by line so it
+/// works on text the parser rejects too: the current `[table]`, the dotted key before `=`,
+/// and values that go on over several lines (multi-line strings, open inline tables).
+fn secret_lines(text: &str) -> Vec<u32> {
+    let mut secret = Vec::new();
+    let mut table: Vec<String> = Vec::new();
+    // Set while a value started on a secret line goes on.
+    let mut continues = false;
+    let mut open_braces: i64 = 0;
+    let mut in_multiline: Option<&str> = None;
+    for (index, line) in text.lines().enumerate() {
+        let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        let trimmed = line.trim_start();
+        let is_secret = if continues {
+            true
+        } else if trimmed.starts_with('[') {
+            let inner = trimmed.trim_start_matches('[');
+            let end = find_outside_strings(inner, b']').unwrap_or(inner.len());
+            table = split_dotted(&inner[..end]);
+            false
+        } else if find_outside_strings(line, b'=').is_some() {
+            let mut path = table.clone();
+            path.extend(split_dotted(key_part(line)));
+            is_secret_path(&path) || is_secret_path(&table)
+        } else {
+            is_secret_path(&table) && !trimmed.is_empty() && !trimmed.starts_with('#')
+        };
+        if is_secret {
+            secret.push(number);
+        }
+        // Does the value go on past this line?
+        for delimiter in ["\"\"\"", "'''"] {
+            let count = line.matches(delimiter).count();
+            if count % 2 == 1 {
+                in_multiline = match in_multiline {
+                    Some(open) if open == delimiter => None,
+                    None => Some(delimiter),
+                    other => other,
+                };
+            }
+        }
+        if in_multiline.is_none() {
+            let value = line
+                .get(find_outside_strings(line, b'=').map_or(0, |eq| eq + 1)..)
+                .unwrap_or("");
+            open_braces = (open_braces + bracket_balance(value)).max(0);
+        }
+        let goes_on = in_multiline.is_some() || open_braces > 0;
+        continues = goes_on && (is_secret || continues);
+        if !goes_on {
+            open_braces = 0;
+        }
+    }
+    secret
 }
 
 /// The nearest of `known` to `unknown`, when it is close enough to be a likely typo.

@@ -14,6 +14,12 @@ mod tui;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
+/// The longest duration any setting accepts. Anything longer is a typo (or an attempt to
+/// overflow a deadline), and a day is longer than any call, grace or ping interval needs.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+/// How [`MAX_DURATION`] is written in messages.
+pub const MAX_DURATION_TEXT: &str = "24h";
+
 /// The whole `config.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,6 +33,9 @@ pub struct Config {
     /// When true, `/mcp*` on TCP needs the API key too.
     #[serde(default)]
     pub require_mcp_auth: bool,
+    /// What clients may hold at once.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub limits: Limits,
     /// Upstream servers by name.
     #[serde(default)]
     pub servers: BTreeMap<String, ServerConfig>,
@@ -41,10 +50,44 @@ impl Default for Config {
             listen: default_listen(),
             routing: Routing::default(),
             require_mcp_auth: false,
+            limits: Limits::default(),
             servers: BTreeMap::new(),
             tui: TuiConfig::default(),
         }
     }
+}
+
+/// `[limits]`: bounds on what MCP clients may hold in the daemon. They apply on restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Live MCP sessions, every endpoint and both doors together. At the limit a new session
+    /// closes the least recently used idle one; when none is idle it is refused (503).
+    #[serde(default = "default_mcp_sessions")]
+    pub mcp_sessions: u32,
+    /// A session with no request in flight and no open stream for this long is closed.
+    #[serde(default = "default_mcp_session_idle", with = "humantime_serde")]
+    pub mcp_session_idle: Duration,
+}
+
+/// The largest `limits.mcp_sessions` accepted.
+pub const MAX_MCP_SESSIONS: u32 = 100_000;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            mcp_sessions: default_mcp_sessions(),
+            mcp_session_idle: default_mcp_session_idle(),
+        }
+    }
+}
+
+fn default_mcp_sessions() -> u32 {
+    256
+}
+
+fn default_mcp_session_idle() -> Duration {
+    Duration::from_secs(5 * 60)
 }
 
 fn default_listen() -> String {

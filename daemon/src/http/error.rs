@@ -16,10 +16,12 @@ pub struct ApiFailure {
 }
 
 impl ApiFailure {
+    /// An error for a client; URL credentials in the message are masked (library errors
+    /// quote the URL they failed on).
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,
-            error: ApiError::new(code, message),
+            error: ApiError::new(code, crate::redact::masked(message.into())),
         }
     }
 

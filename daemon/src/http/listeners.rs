@@ -4,8 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tokio::net::{TcpListener, UnixListener, UnixStream};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use tracing::warn;
+
+use super::connections::Acceptor;
+use super::peer::{Peer, TcpEnds};
 
 /// Why a door could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -68,19 +71,22 @@ pub async fn bind_socket(path: &Path) -> Result<TrustedUnixListener, BindError> 
 }
 
 /// Binds the TCP address; "in use" becomes its own error (exit code 2).
-pub async fn bind_tcp(addr: &str) -> Result<TcpListener, BindError> {
-    TcpListener::bind(addr).await.map_err(|source| {
-        if source.kind() == std::io::ErrorKind::AddrInUse {
-            BindError::PortInUse {
-                addr: addr.to_owned(),
+pub async fn bind_tcp(addr: &str) -> Result<TcpDoor, BindError> {
+    TcpListener::bind(addr)
+        .await
+        .map(TcpDoor)
+        .map_err(|source| {
+            if source.kind() == std::io::ErrorKind::AddrInUse {
+                BindError::PortInUse {
+                    addr: addr.to_owned(),
+                }
+            } else {
+                BindError::Listen {
+                    addr: addr.to_owned(),
+                    source,
+                }
             }
-        } else {
-            BindError::Listen {
-                addr: addr.to_owned(),
-                source,
-            }
-        }
-    })
+        })
 }
 
 /// A unix listener that only hands out connections from processes of our own user.
@@ -90,28 +96,55 @@ pub struct TrustedUnixListener {
     uid: u32,
 }
 
-impl axum::serve::Listener for TrustedUnixListener {
+impl Acceptor for TrustedUnixListener {
     type Io = UnixStream;
-    type Addr = tokio::net::unix::SocketAddr;
 
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+    async fn accept(&mut self) -> (Self::Io, Peer) {
         loop {
             match self.listener.accept().await {
-                Ok((stream, addr)) => match stream.peer_cred() {
-                    Ok(cred) if cred.uid() == self.uid => return (stream, addr),
+                Ok((stream, _)) => match stream.peer_cred() {
+                    Ok(cred) if cred.uid() == self.uid => return (stream, Peer::socket(self.uid)),
                     Ok(cred) => warn!(uid = cred.uid(), "refused a socket client of another user"),
                     Err(e) => warn!(error = %e, "refused a socket client whose user is unknown"),
                 },
-                // Out of file descriptors and the like: wait a little instead of spinning.
-                Err(e) => {
-                    warn!(error = %e, "accept on the control socket failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
+                Err(e) => accept_failed("the control socket", &e).await,
             }
         }
     }
+}
 
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.listener.local_addr()
+/// The TCP listener. Who is at the other end of a connection is told by [`Peer`].
+#[derive(Debug)]
+pub struct TcpDoor(TcpListener);
+
+impl TcpDoor {
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.local_addr()
     }
+}
+
+impl Acceptor for TcpDoor {
+    type Io = TcpStream;
+
+    async fn accept(&mut self) -> (Self::Io, Peer) {
+        loop {
+            match self.0.accept().await {
+                Ok((stream, remote)) => {
+                    // Small request/response pairs: Nagle's delay would dominate their latency.
+                    let _ = stream.set_nodelay(true);
+                    let Ok(local) = stream.local_addr() else {
+                        continue;
+                    };
+                    return (stream, Peer::tcp(TcpEnds { local, remote }));
+                }
+                Err(e) => accept_failed("the TCP listener", &e).await,
+            }
+        }
+    }
+}
+
+/// Out of file descriptors and the like: wait a little instead of spinning.
+async fn accept_failed(door: &str, error: &std::io::Error) {
+    warn!(error = %error, "accept on {door} failed");
+    tokio::time::sleep(Duration::from_millis(50)).await;
 }

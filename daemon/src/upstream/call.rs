@@ -115,8 +115,12 @@ impl Upstreams {
                 state,
             });
         }
-        let deadline = started + timeout;
-        let connection = connected(&server, deadline.min(Instant::now() + RECONNECT_WAIT)).await?;
+        let deadline = crate::deadline::after(started, timeout);
+        let connection = connected(
+            &server,
+            deadline.min(crate::deadline::from_now(RECONNECT_WAIT)),
+        )
+        .await?;
         if !server.has_tool(tool) {
             if let Some(held) = server.held_item(ItemKind::Tool, tool) {
                 return Err(CallError::Held {

@@ -30,12 +30,12 @@ use rmcp::service::{
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::async_rw::AsyncRwTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use tokio::io::AsyncBufReadExt as _;
+use tokio::io::AsyncReadExt as _;
 
 use super::guard::Guard;
 use super::handler::UpstreamHandler;
 use super::process::ChildProcess;
-use super::server_log::ServerLog;
+use super::server_log::{self, ServerLog};
 use super::sse::SseClientTransport;
 use crate::config::{Builtin, ServerConfig, TransportSetting};
 use crate::oauth::OAuthSession;
@@ -69,6 +69,8 @@ pub enum ConnectError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the working directory {} does not exist (or is not a directory); fix the server's `cwd`", .0.display())]
+    NoWorkingDir(PathBuf),
     #[error("the server needs authorization{}", challenge.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
     NeedsAuth { challenge: Option<String> },
     #[error("MCP handshake failed: {0}")]
@@ -166,6 +168,11 @@ async fn connect_stdio(
     let mut command = tokio::process::Command::new(&program);
     command.args(&args).envs(&server.env);
     if let Some(cwd) = &server.cwd {
+        // Spawning in a missing directory fails with "not found", which reads as if the
+        // command were missing.
+        if !tokio::fs::metadata(cwd).await.is_ok_and(|m| m.is_dir()) {
+            return Err(ConnectError::NoWorkingDir(cwd.clone()));
+        }
         command.current_dir(cwd);
     }
     let (process, pipes) =
@@ -301,15 +308,54 @@ fn header_map(
         .collect()
 }
 
-/// Copies a child's stderr into its log, line by line, until the pipe closes.
-async fn pump_stderr(stderr: tokio::process::ChildStderr, log: Arc<ServerLog>) {
-    let mut lines = tokio::io::BufReader::new(stderr).split(b'\n');
-    while let Ok(Some(line)) = lines.next_segment().await {
-        let text = String::from_utf8_lossy(&line);
+/// How much of a child's stderr is read at once.
+const STDERR_CHUNK: usize = 64 * 1024;
+
+/// Copies a child's stderr into its log, line by line, until the pipe closes. It is read in
+/// chunks of [`STDERR_CHUNK`] and at most one line of [`server_log::MAX_LINE`] (plus a byte,
+/// so the log marks it cut) is held: a server that writes without a newline costs no more
+/// memory than one that writes short lines.
+async fn pump_stderr(mut stderr: tokio::process::ChildStderr, log: Arc<ServerLog>) {
+    let mut chunk = vec![0u8; STDERR_CHUNK];
+    let mut line = StderrLine::default();
+    loop {
+        let read = match stderr.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(read) => read,
+        };
+        let mut rest = &chunk[..read];
+        // `contains` is a memchr; most chunks of a flood have no newline at all.
+        while rest.contains(&b'\n') {
+            let end = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
+            line.take(&rest[..end]);
+            line.write_to(&log);
+            rest = rest.get(end + 1..).unwrap_or_default();
+        }
+        line.take(rest);
+    }
+    line.write_to(&log);
+}
+
+/// The line of stderr being read, kept to at most one byte past the longest line logged.
+#[derive(Default)]
+struct StderrLine {
+    bytes: Vec<u8>,
+}
+
+impl StderrLine {
+    fn take(&mut self, more: &[u8]) {
+        let room = (server_log::MAX_LINE + 1).saturating_sub(self.bytes.len());
+        self.bytes.extend_from_slice(&more[..more.len().min(room)]);
+    }
+
+    /// Logs the line (a line longer than the limit is cut, with a marker) and starts anew.
+    fn write_to(&mut self, log: &ServerLog) {
+        let text = String::from_utf8_lossy(&self.bytes);
         let text = text.trim_end_matches('\r');
         if !text.is_empty() {
             log.write(LogLevel::Info, LogOrigin::Stderr, text.to_owned());
         }
+        self.bytes.clear();
     }
 }
 

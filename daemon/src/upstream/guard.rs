@@ -46,12 +46,13 @@ struct GuardState {
 impl Guard {
     /// Starts `exe guard`, with `record` as the file that lists watched groups.
     pub fn spawn(exe: &Path, record: PathBuf) -> std::io::Result<Self> {
-        let mut child = Command::new(exe)
+        let mut command = Command::new(exe);
+        command
             .arg(GUARD_SUBCOMMAND)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
+            .stderr(Stdio::null());
+        let mut child = super::reaper::spawn_owned(|| command.spawn(), |c| Some(c.id()))?;
         let pipe = child.stdin.take();
         Ok(Self {
             state: Arc::new(Mutex::new(GuardState {
@@ -89,8 +90,10 @@ impl Guard {
     pub fn shut_down(&self) {
         let mut state = self.lock();
         state.pipe = None;
-        if let Some(mut child) = state.child.take() {
-            let _ = child.wait();
+        if let Some(mut child) = state.child.take()
+            && child.wait().is_ok()
+        {
+            super::reaper::waited(i32::try_from(child.id()).unwrap_or(0));
         }
         let _ = std::fs::remove_file(&state.record);
     }

@@ -61,7 +61,7 @@ impl ChildProcess {
             .stderr(Stdio::piped())
             .process_group(0)
             .kill_on_drop(false);
-        let mut child = command.spawn()?;
+        let mut child = super::reaper::spawn_owned(|| command.spawn(), tokio::process::Child::id)?;
         let pid = child
             .id()
             .and_then(|id| i32::try_from(id).ok())
@@ -103,6 +103,7 @@ impl ChildProcess {
         }
         let status = self.child.wait().await?;
         self.exit = Some(status);
+        super::reaper::waited(self.pgid);
         Ok(status)
     }
 
@@ -135,13 +136,14 @@ impl ChildProcess {
     }
 
     async fn group_exits_within(&mut self, grace: Duration) -> bool {
-        let deadline = tokio::time::Instant::now() + grace;
+        let deadline = crate::deadline::tokio_from_now(grace);
         loop {
             // Reap our own child first, so it does not linger as a zombie member.
             if self.exit.is_none()
                 && let Ok(Some(status)) = self.child.try_wait()
             {
                 self.exit = Some(status);
+                super::reaper::waited(self.pgid);
             }
             if self.exit.is_some() && !procfs::group_alive(self.pgid) {
                 return true;
@@ -166,7 +168,9 @@ impl Drop for ChildProcess {
     fn drop(&mut self) {
         if !self.stopped {
             self.signal_group(Signal::KILL);
-            let _ = self.child.try_wait();
+            if let Ok(Some(_)) = self.child.try_wait() {
+                super::reaper::waited(self.pgid);
+            }
             if let Some(guard) = &self.guard {
                 guard.unwatch(self.pgid);
             }

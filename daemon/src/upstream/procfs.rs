@@ -29,18 +29,36 @@ pub fn living_members(pgid: i32) -> Vec<i32> {
     entries
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
         .filter(|pid| {
-            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-                return false;
-            };
-            let Some(mut fields) = fields_after_comm(&stat) else {
-                return false;
-            };
-            let state = fields.next();
-            let _ppid = fields.next();
-            let group = fields.next().and_then(|g| g.parse::<i32>().ok());
-            group == Some(pgid) && state != Some("Z") && state != Some("X")
+            state_parent_group(*pid)
+                .is_some_and(|(state, _, group)| group == pgid && state != "Z" && state != "X")
         })
         .collect()
+}
+
+/// Children of `parent` that have exited and wait to be reaped (zombies).
+pub fn exited_children(parent: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let Some((state, ppid, _)) = state_parent_group(*pid) else {
+                return false;
+            };
+            state == "Z" && ppid == parent
+        })
+        .collect()
+}
+
+/// A process's state letter, parent and process group, from `/proc/PID/stat`.
+fn state_parent_group(pid: i32) -> Option<(String, i32, i32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut fields = fields_after_comm(&stat)?;
+    let state = fields.next()?.to_owned();
+    let ppid = fields.next()?.parse().ok()?;
+    let group = fields.next()?.parse().ok()?;
+    Some((state, ppid, group))
 }
 
 /// True while any member of the group is alive. `kill(-pgid, 0)` answers an empty group

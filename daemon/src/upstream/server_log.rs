@@ -60,7 +60,8 @@ impl ServerLog {
         self.write(level, LogOrigin::Daemon, text.into());
     }
 
-    pub fn write(&self, level: LogLevel, origin: LogOrigin, mut text: String) {
+    pub fn write(&self, level: LogLevel, origin: LogOrigin, text: String) {
+        let mut text = crate::redact::masked(text);
         if text.len() > MAX_LINE {
             let mut cut = MAX_LINE;
             while !text.is_char_boundary(cut) {

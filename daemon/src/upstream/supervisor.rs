@@ -47,6 +47,8 @@ enum Ended {
     Failed(String),
     /// The OAuth tokens are gone (refresh refused, logout): only a login helps.
     NeedsAuth,
+    /// A stdio server's leader process exited (and was reaped), whatever its children do.
+    LeaderExited(String),
     Restart,
     Stop(Option<Duration>),
 }
@@ -379,14 +381,18 @@ impl Supervisor {
             Arc::clone(&self.shared.log)
         ));
         let pings = transport != TransportKind::Stdio && !self.config.ping_interval.is_zero();
-        let mut ping =
-            tokio::time::interval(self.config.ping_interval.max(Duration::from_millis(100)));
+        let mut ping = tokio::time::interval(
+            self.config
+                .ping_interval
+                .clamp(Duration::from_millis(100), crate::config::MAX_DURATION),
+        );
         ping.tick().await;
         let ended = loop {
             tokio::select! {
                 _ = &mut waiting => break Ended::Closed,
                 () = &mut login_lost => break Ended::NeedsAuth,
                 () = &mut refresh => break Ended::NeedsAuth,
+                why = leader_exit(&mut process) => break Ended::LeaderExited(why),
                 Some(list) = changes.recv() => self.refresh(&peer, &capabilities, list).await,
                 _ = ping.tick(), if pings => {
                     let request = ClientRequest::PingRequest(PingRequest::default());
@@ -417,9 +423,13 @@ impl Supervisor {
             Ended::Stop(cap) => cap,
             _ => None,
         };
-        let exit = match process {
-            Some(process) => Some(self.stop_process(process, grace_cap).await),
-            None => None,
+        let exit = match (process, &ended) {
+            (Some(process), Ended::LeaderExited(_)) => {
+                self.stop_orphans(process).await;
+                None
+            }
+            (Some(process), _) => Some(self.stop_process(process, grace_cap).await),
+            (None, _) => None,
         };
         self.backoff.connection_ended(ready_at.elapsed());
         match ended {
@@ -431,7 +441,7 @@ impl Supervisor {
                 self.backoff.reset();
                 Next::Connect
             }
-            Ended::Failed(error) => self.lost(error).await,
+            Ended::Failed(error) | Ended::LeaderExited(error) => self.lost(error).await,
             Ended::NeedsAuth => self.needs_auth(None).await,
             Ended::Closed => {
                 let why = exit
@@ -440,6 +450,20 @@ impl Supervisor {
                 self.lost(why).await
             }
         }
+    }
+
+    /// The leader of a stdio server exited while processes it started live on (holding the
+    /// pipes, so the session looked alive): the server is over. What is left of its process
+    /// group gets SIGTERM at once and SIGKILL after `kill_grace`.
+    async fn stop_orphans(&self, process: super::process::ChildProcess) {
+        let outcome = process.stop(Duration::ZERO, self.config.kill_grace).await;
+        if outcome != StopOutcome::Exited {
+            self.shared.log.daemon(
+                LogLevel::Warn,
+                "stopped the processes the server's leader left behind",
+            );
+        }
+        self.shared.update(|view| view.pid = None);
     }
 
     /// Stops a stdio child in two phases; returns how it exited when it did so on its own.
@@ -566,5 +590,17 @@ async fn refresh_when_due(
                 tokio::time::sleep(Duration::from_secs(30)).await;
             }
         }
+    }
+}
+
+/// Resolves when a stdio server's leader process has exited and been reaped, with what to
+/// say about it; never for a server without a process.
+async fn leader_exit(process: &mut Option<super::process::ChildProcess>) -> String {
+    match process {
+        Some(process) => match process.wait().await {
+            Ok(status) => format!("the server's process exited ({status})"),
+            Err(e) => format!("waiting for the server's process failed: {e}"),
+        },
+        None => std::future::pending().await,
     }
 }
