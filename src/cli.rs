@@ -1,5 +1,6 @@
 //! The command line: global options, the command tree, and how failures are reported.
 
+mod call_output;
 mod config;
 mod daemon;
 mod demo;

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use self::api_key::ApiKey;
 pub use self::auth::{API_KEY_HEADER, require_api_key};
-pub use self::error::{ApiFailure, Body, no_such_route, wrong_method};
+pub use self::error::{ApiFailure, Body, Params, no_such_route, wrong_method};
 use self::listeners::TrustedUnixListener;
 
 /// Which listener a request came through (an `Extension` on every request).

@@ -14,6 +14,7 @@
 
 mod call_surface;
 mod direct_surface;
+mod edges;
 mod forward;
 mod intent;
 mod names;
@@ -34,7 +35,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
-use tower::ServiceExt as _;
 
 use self::call_surface::CallSurface;
 use self::direct_surface::DirectSurface;
@@ -47,7 +47,7 @@ use crate::daemon::Daemon;
 use crate::http::ApiFailure;
 use crate::protocol::{ErrorCode, ServerState, TransportKind};
 
-type Service<S> = StreamableHttpService<S, LocalSessionManager>;
+type Service<S> = edges::Endpoint<S, LocalSessionManager>;
 
 /// The MCP endpoints' shared state: one set of sessions for both doors.
 pub struct Proxy {
@@ -136,18 +136,29 @@ where
     config.allowed_origins = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
         .map(str::to_owned)
         .to_vec();
-    StreamableHttpService::new(move || Ok(factory()), Arc::default(), config)
+    let sessions: Arc<LocalSessionManager> = Arc::default();
+    let service = StreamableHttpService::new(move || Ok(factory()), Arc::clone(&sessions), config);
+    edges::Endpoint::new(service, sessions)
+}
+
+/// An axum route for an rmcp-served surface.
+fn surface<S>(endpoint: &Service<S>) -> axum::routing::MethodRouter<Daemon>
+where
+    S: rmcp::ServerHandler + Send + 'static,
+{
+    let endpoint = endpoint.clone();
+    axum::routing::any(move |request: Request| endpoint.clone().handle(request))
 }
 
 /// The `/mcp*` routes. With `require_key`, every request needs the API key.
 pub fn routes(proxy: &Arc<Proxy>, require_key: bool) -> Router<Daemon> {
     let default: Router<Daemon> = match proxy.daemon.config().config.routing {
-        Routing::RetrieveTools => Router::new().route_service("/mcp", proxy.call.clone()),
-        Routing::Direct => Router::new().route_service("/mcp", proxy.all.clone()),
+        Routing::RetrieveTools => Router::new().route("/mcp", surface(&proxy.call)),
+        Routing::Direct => Router::new().route("/mcp", surface(&proxy.all)),
     };
     let mut router = default
-        .route_service("/mcp/call", proxy.call.clone())
-        .route_service("/mcp/all", proxy.all.clone())
+        .route("/mcp/call", surface(&proxy.call))
+        .route("/mcp/all", surface(&proxy.all))
         .route("/mcp/server/{name}", axum::routing::any(one_server))
         .layer(axum::Extension(Arc::clone(proxy)))
         .layer(axum::middleware::from_fn(check_origin));
@@ -197,10 +208,7 @@ async fn one_server(
     if streamable && server.transport != crate::config::TransportSetting::Sse {
         return reverse::forward(&daemon, &name, &server, request).await;
     }
-    match proxy.passthrough(&name).oneshot(request).await {
-        Ok(response) => response.map(axum::body::Body::new),
-        Err(never) => match never {},
-    }
+    proxy.passthrough(&name).handle(request).await
 }
 
 /// Refuses requests whose `Origin` is not a local page: a web page must not reach the

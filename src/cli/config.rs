@@ -83,7 +83,13 @@ pub async fn run(global: &Global, command: ConfigCommand) -> Result<(), Failure>
             let path = file
                 .map(|f| std::path::absolute(&f).unwrap_or(f))
                 .unwrap_or(paths.config);
-            let loaded = config::load(&path).map_err(|e| config_failure(Some(e)))?;
+            let loaded = config::load(&path).map_err(|e| {
+                let failure = config_failure(Some(e));
+                match client_config(&path) {
+                    Some(hint) => failure.hint(hint),
+                    None => failure,
+                }
+            })?;
             #[derive(Serialize)]
             struct Checked {
                 file: PathBuf,
@@ -202,6 +208,17 @@ fn read(path: &std::path::Path) -> Result<String, Failure> {
         .hint("create it with `mcpproxy config init`, or start the daemon once"),
         _ => Failure::new(io_code(&e), format!("cannot read {}: {e}", path.display())),
     })
+}
+
+/// When `path` is another MCP client's config (Claude Desktop, Cursor, VS Code, ...), what
+/// to do with it instead: it is no mcpproxy config, but `config import` reads it.
+fn client_config(path: &std::path::Path) -> Option<String> {
+    let source = import::read_source(path, None).ok()?;
+    Some(format!(
+        "this is a {} config, not mcpproxy's; bring its servers in with `mcpproxy config import {}`",
+        source.format.client(),
+        path.display()
+    ))
 }
 
 fn config_failure(error: Option<ConfigError>) -> Failure {

@@ -14,6 +14,7 @@ mod config_cli;
 mod config_reload;
 mod conformance;
 mod daemon_log;
+mod first_use;
 mod gate;
 mod harness;
 mod import;

@@ -150,7 +150,17 @@ impl Supervisor {
         match result {
             Ok(session) => self.serve(session, changes, changes_tx).await,
             Err(ConnectError::NeedsAuth { challenge }) => self.needs_auth(challenge).await,
-            Err(error) => self.back_off(error.to_string()).await,
+            Err(error) => {
+                // The whole chain goes to the log; the view gets the one sentence.
+                let summary = error.to_string();
+                let detail = error.detail();
+                if detail != summary {
+                    self.shared
+                        .log
+                        .daemon(LogLevel::Warn, format!("connecting failed: {detail}"));
+                }
+                self.back_off(summary).await
+            }
         }
     }
 
@@ -206,7 +216,7 @@ impl Supervisor {
             view.state = ServerState::Backoff;
             view.attempt = Some(failures);
             view.retry_at = retry_at;
-            view.last_error = Some(error);
+            view.last_error = Some(connect::sentence(&error));
             view.pid = None;
         });
         tokio::select! {
