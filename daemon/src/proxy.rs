@@ -23,6 +23,7 @@ mod passthrough;
 mod ranking;
 mod reverse;
 mod sessions;
+mod subscribed;
 mod upstream_request;
 
 use std::collections::HashMap;

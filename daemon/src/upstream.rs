@@ -16,6 +16,7 @@ pub mod procfs;
 pub mod routes;
 pub mod server_log;
 pub mod sse;
+mod subscriptions;
 mod supervisor;
 
 use std::collections::BTreeMap;
@@ -29,6 +30,7 @@ use tokio::task::JoinHandle;
 
 pub use self::connect::Launcher;
 use self::server_log::ServerLog;
+pub use self::subscriptions::{Subscriptions, UpdateSink};
 use self::supervisor::{Control, Supervisor};
 use crate::catalog::Catalog;
 use crate::config::ServerConfig;
@@ -59,6 +61,8 @@ pub struct ServerShared {
     pub log: Arc<ServerLog>,
     /// Calls in flight through this server, for routing its messages back.
     pub routes: Arc<routes::CallRoutes>,
+    /// The client sessions subscribed to its resources; kept across reconnects.
+    pub subscriptions: Arc<Subscriptions>,
     view: Mutex<ServerView>,
     /// The state in `view`, for waiting on a change without polling.
     state: watch::Sender<ServerState>,
@@ -83,6 +87,7 @@ impl ServerShared {
         name: &str,
         config: &ServerConfig,
         log: Arc<ServerLog>,
+        subscriptions: Arc<Subscriptions>,
         bus: EventBus,
         gate: Arc<CatalogGate>,
     ) -> Self {
@@ -91,6 +96,7 @@ impl ServerShared {
             name: name.to_owned(),
             log,
             routes: Arc::default(),
+            subscriptions,
             state: watch::Sender::new(view.state),
             view: Mutex::new(view),
             live: RwLock::new(Live::default()),
@@ -292,10 +298,12 @@ struct Entry {
     task: JoinHandle<()>,
 }
 
-/// A replaced server's stopping supervisor and the log its successor keeps using.
+/// A replaced server's stopping supervisor, and the log and resource subscriptions its
+/// successor keeps using.
 struct Predecessor {
     task: JoinHandle<()>,
     log: Arc<ServerLog>,
+    subscriptions: Arc<Subscriptions>,
 }
 
 /// Every configured server's supervisor.
@@ -361,6 +369,7 @@ impl Upstreams {
                     Predecessor {
                         task: old.task,
                         log: Arc::clone(&old.shared.log),
+                        subscriptions: Arc::clone(&old.shared.subscriptions),
                     }
                 }),
                 None => None,
@@ -371,15 +380,21 @@ impl Upstreams {
     }
 
     fn start(&self, name: &str, config: &ServerConfig, predecessor: Option<Predecessor>) -> Entry {
-        // A restarted server keeps writing to the log file its predecessor opened.
-        let (log, predecessor) = match predecessor {
-            Some(Predecessor { task, log }) => (log, Some(task)),
+        // A restarted server keeps writing to the log file its predecessor opened, and its
+        // clients keep their resource subscriptions.
+        let (log, subscriptions, predecessor) = match predecessor {
+            Some(Predecessor {
+                task,
+                log,
+                subscriptions,
+            }) => (log, subscriptions, Some(task)),
             None => (
                 Arc::new(ServerLog::open(
                     name,
                     self.paths.server_log(name),
                     self.bus.clone(),
                 )),
+                Arc::default(),
                 None,
             ),
         };
@@ -387,6 +402,7 @@ impl Upstreams {
             name,
             config,
             log,
+            subscriptions,
             self.bus.clone(),
             Arc::clone(&self.gate),
         ));

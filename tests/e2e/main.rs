@@ -22,5 +22,6 @@ mod lifecycle;
 mod peers;
 mod processes;
 mod proxy_surfaces;
+mod routing;
 mod stdio_bridge;
 mod upstreams;

@@ -5,6 +5,7 @@ pub mod daemon;
 pub mod peers;
 pub mod pipes;
 pub mod procs;
+pub mod python;
 pub mod wait;
 
 // Shared with the daemon crate's tests (std only).

@@ -280,8 +280,9 @@ async fn connect_http(
         .connect_timeout(server.connect_timeout)
         .build()
         .map_err(|e| ConnectError::handshake(format!("cannot build the HTTP client: {e}")))?;
-    // Also renews the session when a restarted server rejects it with 400 instead of 404.
-    let client = super::http_client::UpstreamHttpClient::new(client);
+    // Also renews the session when a restarted server rejects it with 400 instead of 404;
+    // and marks which call each log message on a response stream belongs to.
+    let client = super::routes::Related::new(super::http_client::UpstreamHttpClient::new(client));
     let transport = handler
         .routes()
         .ordered(StreamableHttpClientTransport::with_client(client, config));

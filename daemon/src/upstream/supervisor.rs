@@ -132,6 +132,7 @@ impl Supervisor {
             Arc::clone(&self.shared.log),
             changes_tx.clone(),
             Arc::clone(&self.shared.routes),
+            Arc::clone(&self.shared.subscriptions),
         );
         let connecting = connect::connect(
             &self.shared.name,
@@ -285,14 +286,16 @@ impl Supervisor {
         };
         let pid = process.as_ref().map(super::process::ChildProcess::pid);
         let tool_count = catalog.tools.len();
-        self.shared.set_connection(Some(Connection {
+        let connection = Connection {
             peer: peer.clone(),
             protocol_version: protocol_version.clone(),
             capabilities: capabilities.clone(),
             transport,
             server_info: info.server_info.clone(),
             instructions: info.instructions.clone(),
-        }));
+        };
+        self.restore_subscriptions(&connection).await;
+        self.shared.set_connection(Some(connection));
         self.shared.deliver(catalog).await;
         let held = self.shared.held().len();
         let held = if held == 0 {
@@ -387,6 +390,28 @@ impl Supervisor {
                     .unwrap_or_else(|| "the connection closed".to_owned());
                 self.lost(why).await
             }
+        }
+    }
+
+    /// Subscribes the new connection to every resource a client session still watches, so
+    /// updates go on after a reconnect. Bounded by `connect_timeout`, like the rest of
+    /// connecting.
+    async fn restore_subscriptions(&self, connection: &Connection) {
+        let timeout = self.config.connect_timeout;
+        let restoring = self.shared.subscriptions.restore(connection);
+        match tokio::time::timeout(timeout, restoring).await {
+            Ok(refused) => {
+                for (uri, why) in refused {
+                    self.shared.log.daemon(
+                        LogLevel::Warn,
+                        format!("cannot subscribe to {uri} again after reconnecting: {why}"),
+                    );
+                }
+            }
+            Err(_) => self.shared.log.daemon(
+                LogLevel::Warn,
+                format!("subscribing to resources again took longer than {timeout:?}; gave up"),
+            ),
         }
     }
 
