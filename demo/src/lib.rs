@@ -535,6 +535,7 @@ mod tests {
                 "slow",
                 "fail",
                 "crash",
+                "chatter",
                 "mutate_tools",
                 "ask_user",
                 "ask_model",
