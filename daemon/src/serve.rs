@@ -203,6 +203,9 @@ pub async fn serve_with_stages(
     log_guard.feed(daemon.bus());
 
     // The parts, in start order; they stop in reverse (the doors first).
+    // Listen for signals before anything answers: a client that sees the daemon up may stop
+    // it at once, and a signal with no handler yet would kill it uncleanly.
+    let signalled = shutdown_signal();
     let mut parts = Components::default();
     {
         let daemon = daemon.clone();
@@ -252,7 +255,7 @@ pub async fn serve_with_stages(
     );
 
     tokio::select! {
-        signal = shutdown_signal() => {
+        signal = signalled => {
             info!(signal, "shutting down");
             daemon.shutdown(GoodbyeReason::Shutdown, format!("the daemon was stopped ({signal})"));
         }
@@ -350,26 +353,33 @@ fn remove_socket(path: &Path) {
     }
 }
 
+/// Resolves with the signal's name on SIGTERM or SIGINT. The handlers are installed when this
+/// is called, not when it is first awaited.
 #[cfg(unix)]
-async fn shutdown_signal() -> &'static str {
+fn shutdown_signal() -> impl Future<Output = &'static str> {
     use tokio::signal::unix::{SignalKind, signal};
-    match (
+    let handlers = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) {
-        (Ok(mut term), Ok(mut int)) => tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = int.recv() => "SIGINT",
-        },
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
-            "ctrl-c"
+    );
+    async move {
+        match handlers {
+            (Ok(mut term), Ok(mut int)) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            },
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+                "ctrl-c"
+            }
         }
     }
 }
 
 #[cfg(not(unix))]
-async fn shutdown_signal() -> &'static str {
-    let _ = tokio::signal::ctrl_c().await;
-    "ctrl-c"
+fn shutdown_signal() -> impl Future<Output = &'static str> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+        "ctrl-c"
+    }
 }
