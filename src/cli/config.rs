@@ -6,6 +6,7 @@ use clap::Subcommand;
 use mcpproxy_daemon::config::import::{self, ImportFormat, ImportReport};
 use mcpproxy_daemon::config::{self, Config, ConfigError, EditError};
 use mcpproxy_daemon::exit_code::ExitCode;
+use mcpproxy_daemon::protocol::ErrorCode;
 use serde::Serialize;
 
 use super::{Failure, Global};
@@ -109,6 +110,7 @@ pub async fn run(global: &Global, command: ConfigCommand) -> Result<(), Failure>
             if paths.config.exists() && !force {
                 return Err(
                     Failure::error(format!("{} already exists", paths.config.display()))
+                        .coded(ErrorCode::Conflict)
                         .hint("pass --force to replace it with the default config"),
                 );
             }
@@ -139,12 +141,12 @@ pub async fn run(global: &Global, command: ConfigCommand) -> Result<(), Failure>
                 .iter()
                 .map(|file| import::read_source(file, format))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| Failure::error(e.to_string()).maybe_hint(e.hint()))?;
+                .map_err(import_failure)?;
             let report =
                 import::import_into(&paths.config, &sources, overwrite, dry_run).map_err(|e| {
                     match e {
                         import::ImportError::Edit(edit) => edit_failure(edit),
-                        other => Failure::error(other.to_string()).maybe_hint(other.hint()),
+                        other => import_failure(other),
                     }
                 })?;
             let imported = Imported {
@@ -233,6 +235,24 @@ fn config_failure(error: Option<ConfigError>) -> Failure {
         }
         None => Failure::new(ExitCode::ConfigInvalid, "the config is invalid"),
     }
+}
+
+/// A file `config import` could not take, with the code that says why under `--json`.
+fn import_failure(error: import::ImportError) -> Failure {
+    use import::ImportError;
+    let code = match &error {
+        ImportError::Read { source, .. } => match source.kind() {
+            std::io::ErrorKind::NotFound => ErrorCode::NotFound,
+            std::io::ErrorKind::PermissionDenied => ErrorCode::Forbidden,
+            _ => ErrorCode::Internal,
+        },
+        ImportError::Duplicate { .. } => ErrorCode::Conflict,
+        ImportError::Edit(_) => ErrorCode::ConfigInvalid,
+        _ => ErrorCode::BadRequest,
+    };
+    Failure::error(error.to_string())
+        .maybe_hint(error.hint())
+        .coded(code)
 }
 
 fn edit_failure(error: EditError) -> Failure {

@@ -9,8 +9,8 @@ use jiff::Timestamp;
 use mcpproxy_daemon::client::{Client, ServerAction};
 use mcpproxy_daemon::config::TransportSetting;
 use mcpproxy_daemon::protocol::{
-    AddServer, Event, HeldItem, HeldList, Intent, LogLine, ServerSpec, ServerState, ServerView,
-    ToolCall, ToolView,
+    AddServer, ErrorCode, Event, HeldItem, HeldList, Intent, LogLine, ServerSpec, ServerState,
+    ServerView, ToolCall, ToolView,
 };
 
 use super::{Failure, Global};
@@ -182,7 +182,9 @@ pub async fn run_tools(global: &Global, command: ToolsCommand) -> Result<(), Fai
             let is_error = result.is_error;
             global.output().print(&result, super::call_output::render)?;
             if is_error {
-                return Err(Failure::error("the tool reported an error"));
+                return Err(Failure::error("the tool reported an error")
+                    .coded(ErrorCode::UpstreamError)
+                    .answered_as_json());
             }
             Ok(())
         }
@@ -308,10 +310,12 @@ async fn logs(
             Event::Log(line) => vec![line],
             Event::Logs { lines } => lines,
             Event::ServerRemoved { name: removed } if removed == name => {
-                return Err(Failure::error(format!("server \"{name}\" was removed")));
+                return Err(Failure::error(format!("server \"{name}\" was removed"))
+                    .coded(ErrorCode::NotFound));
             }
             Event::Goodbye(goodbye) => {
                 return Err(Failure::error(goodbye.message)
+                    .coded(ErrorCode::UpstreamUnavailable)
                     .hint("the log ends here; `mcpproxy daemon start` starts a new daemon"));
             }
             _ => continue,
@@ -322,9 +326,10 @@ async fn logs(
             }
         }
     }
-    Err(Failure::error(
-        "the daemon closed the event stream (it stopped)",
-    ))
+    Err(
+        Failure::error("the daemon closed the event stream (it stopped)")
+            .coded(ErrorCode::UpstreamUnavailable),
+    )
 }
 
 fn render_log_line(line: &LogLine) -> String {

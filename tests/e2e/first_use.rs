@@ -323,6 +323,13 @@ async fn tools_call_shows_text_structured_content_and_images_readably() {
         r#"{"message": "hi"}"#,
     ]);
     assert_eq!(stdout(&text).trim_end(), "Echo: hi");
+
+    // A result that is an error: exit code 1, and under --json the result is the one answer.
+    let failed = daemon.cli(&["tools", "call", "demo:fail", "--json"]);
+    assert_eq!(failed.status.code(), Some(1));
+    let result: Value = serde_json::from_slice(&failed.stdout)
+        .unwrap_or_else(|e| panic!("not one JSON document ({e}): {}", stdout(&failed)));
+    assert_eq!(result["is_error"], true, "{result}");
 }
 
 #[tokio::test]
