@@ -460,9 +460,7 @@ async fn two_clients_asking_at_once_each_get_their_own_answer() {
                     call("demo__ask_user", json!({"message": name}))
                 };
                 PyRun::new(format!("{base}/mcp/{surface}"), *era, vec![step])
-                    .option("--answer", format!("answer-of-{name}"))
-                    .option("--barrier", barrier.to_str().unwrap())
-                    .option("--name", name)
+                    .answering_together(&name, &barrier)
             })
             .collect();
         let results = run_all(&runs).await;

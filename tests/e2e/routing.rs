@@ -68,11 +68,8 @@ async fn two_callers_of_one_http_upstream_each_answer_their_own_question() {
                 } else {
                     call("everything__trigger-elicitation-request", json!({}))
                 };
-                let name = format!("client-{client}");
                 PyRun::new(format!("{base}/mcp/{surface}"), *era, vec![step])
-                    .option("--answer", format!("answer-of-{name}"))
-                    .option("--barrier", barrier.to_str().unwrap())
-                    .option("--name", name)
+                    .answering_together(&format!("client-{client}"), &barrier)
             })
             .collect();
         let results = run_all(&runs).await;
@@ -316,14 +313,14 @@ async fn subscriptions_on_a_2026_stdio_upstream() {
     .await;
 }
 
-/// server-everything over stdio (2025-11-25: `resources/subscribe` upstream, updates as
-/// notifications on the daemon's one session), on the passthrough and on `/mcp/all`.
-#[tokio::test]
-async fn subscriptions_on_a_legacy_stdio_upstream() {
+/// The scenario on server-everything (a 2025-11-25 server: `resources/subscribe` upstream,
+/// updates as notifications on the daemon's one session) configured as `server`, with
+/// session `a` on `a_path` and `b` on `b_path` of the daemon.
+async fn subscriptions_on_server_everything(server: &str, a_path: &str, b_path: &str) {
     peers::python_mcp2();
-    let (daemon, base) = daemon_with(&everything_stdio("everything"), &["everything"]).await;
-    let a = PySession::open(&format!("{base}/mcp/server/everything"), Era::Legacy, "a").await;
-    let b = PySession::open(&format!("{base}/mcp/all"), Era::Legacy, "b").await;
+    let (daemon, base) = daemon_with(server, &["everything"]).await;
+    let a = PySession::open(&format!("{base}{a_path}"), Era::Legacy, "a").await;
+    let b = PySession::open(&format!("{base}{b_path}"), Era::Legacy, "b").await;
     subscriptions_are_counted_and_survive_a_restart(
         &daemon,
         "everything",
@@ -333,53 +330,30 @@ async fn subscriptions_on_a_legacy_stdio_upstream() {
         b,
     )
     .await;
+}
+
+/// server-everything over stdio, on the passthrough and on `/mcp/all`.
+#[tokio::test]
+async fn subscriptions_on_a_legacy_stdio_upstream() {
+    let server = everything_stdio("everything");
+    subscriptions_on_server_everything(&server, "/mcp/server/everything", "/mcp/all").await;
 }
 
 /// server-everything over streamable HTTP: its updates come on the daemon's session stream.
 #[tokio::test]
 async fn subscriptions_on_a_streamable_http_upstream() {
-    peers::python_mcp2();
     let everything = peers::start_server_everything("streamableHttp", None);
-    let (daemon, base) = daemon_with(
-        &format!("[servers.everything]\nurl = \"{}\"\n", everything.url),
-        &["everything"],
-    )
-    .await;
-    let a = PySession::open(&format!("{base}/mcp/all"), Era::Legacy, "a").await;
-    let b = PySession::open(&format!("{base}/mcp/all"), Era::Legacy, "b").await;
-    subscriptions_are_counted_and_survive_a_restart(
-        &daemon,
-        "everything",
-        EVERYTHING_RESOURCE,
-        Updates::Everything,
-        a,
-        b,
-    )
-    .await;
+    let server = format!("[servers.everything]\nurl = \"{}\"\n", everything.url);
+    subscriptions_on_server_everything(&server, "/mcp/all", "/mcp/all").await;
 }
 
 /// server-everything over the legacy SSE transport (2024-11-05).
 #[tokio::test]
 async fn subscriptions_on_a_legacy_sse_upstream() {
-    peers::python_mcp2();
     let everything = peers::start_server_everything("sse", None);
-    let (daemon, base) = daemon_with(
-        &format!(
-            "[servers.everything]\nurl = \"{}\"\ntransport = \"sse\"\n",
-            everything.url
-        ),
-        &["everything"],
-    )
-    .await;
-    let a = PySession::open(&format!("{base}/mcp/all"), Era::Legacy, "a").await;
-    let b = PySession::open(&format!("{base}/mcp/server/everything"), Era::Legacy, "b").await;
-    subscriptions_are_counted_and_survive_a_restart(
-        &daemon,
-        "everything",
-        EVERYTHING_RESOURCE,
-        Updates::Everything,
-        a,
-        b,
-    )
-    .await;
+    let server = format!(
+        "[servers.everything]\nurl = \"{}\"\ntransport = \"sse\"\n",
+        everything.url
+    );
+    subscriptions_on_server_everything(&server, "/mcp/all", "/mcp/server/everything").await;
 }

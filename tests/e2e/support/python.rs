@@ -69,6 +69,14 @@ impl PyRun {
         self
     }
 
+    /// A client named `name` that answers every question with `answer-of-NAME`, and only
+    /// once another client is being asked too (they meet in the folder `barrier`).
+    pub fn answering_together(self, name: &str, barrier: &std::path::Path) -> Self {
+        self.option("--answer", format!("answer-of-{name}"))
+            .option("--barrier", barrier.to_str().unwrap())
+            .option("--name", name)
+    }
+
     pub fn command(&self) -> Command {
         let mut command = Command::new(peers::python_mcp2());
         command
