@@ -237,6 +237,18 @@ async fn subscriptions_are_counted_and_survive_a_restart(
         assert!(output.status.success(), "{output:?}");
     };
     let updated = |line: &Value| is_update_of(line, uri);
+    // server-everything logs each subscribe and unsubscribe it gets: the daemon's one
+    // session must subscribe once for both clients, and unsubscribe only when both left.
+    let server_log = daemon.data_dir().join(format!("logs/servers/{server}.log"));
+    let upstream_heard = |what: &str| {
+        let said = format!("Received {what} Resource request");
+        std::fs::read_to_string(&server_log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.contains(&said) && line.contains(uri))
+            .count()
+    };
+    let counts_upstream = matches!(updates, Updates::Everything);
     a.subscribe(uri).await;
     b.subscribe(uri).await;
     update(1);
@@ -261,6 +273,10 @@ async fn subscriptions_are_counted_and_survive_a_restart(
         "{}: an update after unsubscribing: {heard:?}",
         a.label
     );
+    if counts_upstream {
+        assert_eq!(upstream_heard("Subscribe"), 1, "one upstream subscription for both");
+        assert_eq!(upstream_heard("Unsubscribe"), 0, "unsubscribed while b listens");
+    }
 
     // The upstream reconnects; the remaining subscription is made again.
     let before: ServerView = daemon
@@ -288,6 +304,15 @@ async fn subscriptions_are_counted_and_survive_a_restart(
     assert!(!heard.iter().any(updated), "{}: {heard:?}", a.label);
     a.close().await;
     b.close().await;
+    if counts_upstream {
+        // The last subscriber's session ended without unsubscribing: the daemon does.
+        wait_until(
+            Duration::from_secs(10),
+            "the upstream unsubscription after the last session ended",
+            || std::future::ready((upstream_heard("Unsubscribe") == 1).then_some(())),
+        )
+        .await;
+    }
 }
 
 const EVERYTHING_RESOURCE: &str = "demo://resource/static/document/architecture.md";

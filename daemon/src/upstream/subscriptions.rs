@@ -128,14 +128,6 @@ impl Subscriptions {
         }
     }
 
-    /// Whether `session` is subscribed to anything here.
-    pub fn has_session(&self, session: u64) -> bool {
-        lock(&self.table)
-            .subscribers
-            .values()
-            .any(|subscribers| subscribers.iter().any(|s| s.session == session))
-    }
-
     /// Subscribes again, on a new connection, to every URI a session still wants. Returns
     /// the URIs the upstream refused now, with why; their subscribers stay, in case it
     /// accepts them after the next reconnect.
