@@ -274,8 +274,16 @@ async fn subscriptions_are_counted_and_survive_a_restart(
         a.label
     );
     if counts_upstream {
-        assert_eq!(upstream_heard("Subscribe"), 1, "one upstream subscription for both");
-        assert_eq!(upstream_heard("Unsubscribe"), 0, "unsubscribed while b listens");
+        assert_eq!(
+            upstream_heard("Subscribe"),
+            1,
+            "one upstream subscription for both"
+        );
+        assert_eq!(
+            upstream_heard("Unsubscribe"),
+            0,
+            "unsubscribed while b listens"
+        );
     }
 
     // The upstream reconnects; the remaining subscription is made again.

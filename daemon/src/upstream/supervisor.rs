@@ -173,7 +173,9 @@ impl Supervisor {
         );
         self.shared.update(|view| {
             view.state = ServerState::NeedsAuth;
-            view.last_error = Some(format!("authorization required{detail}"));
+            view.last_error = Some(connect::sentence(&format!(
+                "authorization required{detail}"
+            )));
             view.retry_at = None;
         });
         match self.control.recv().await {
