@@ -12,15 +12,11 @@ use rmcp::model::{
     ClientCapabilities, ClientConfig, ClientResult, CreateMessageRequest,
     CreateMessageRequestParams, CreateMessageResult, ElicitRequest, ElicitRequestParams,
     ElicitResult, Implementation, ListRootsRequest, ListRootsResult, LoggingLevel,
-    LoggingMessageNotificationParam, ProgressNotificationParam, ServerRequest,
+    LoggingMessageNotificationParam, NotificationMetaObject, ProgressNotificationParam,
+    ProgressToken, RequestId, ResourceUpdatedNotificationParam, ServerRequest,
 };
-use rmcp::service::{NotificationContext, RequestContext, RoleClient};
+use rmcp::service::{InboundStreamOrigin, NotificationContext, RequestContext, RoleClient};
 use rmcp::{ClientHandler, ErrorData};
-
-use rmcp::model::{
-    NotificationMetaObject, ProgressToken, RequestId, ResourceUpdatedNotificationParam,
-};
-use rmcp::service::InboundStreamOrigin;
 use tokio::sync::mpsc;
 
 use super::routes::{CallRoutes, Caller, Route, take_related_request};

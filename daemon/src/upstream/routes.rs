@@ -46,11 +46,11 @@ use rmcp::transport::Transport;
 use tokio::sync::{mpsc, oneshot, watch};
 
 mod related;
-pub use self::related::{RELATED_REQUEST_KEY, Related, take_related_request};
+pub use self::related::{Related, take_related_request};
 
 /// How long a result waits for the notifications that came before it. They are normally
 /// passed on within milliseconds; this only bounds the wait when a client is too slow to
-/// take them (log messages go to every client with a call in flight).
+/// take them, or a message waits for its call to be recorded (see [`CallRoutes::route`]).
 const CATCH_UP_LIMIT: Duration = Duration::from_secs(2);
 
 /// One downstream client: the MCP session a call came from.

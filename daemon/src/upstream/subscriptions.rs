@@ -22,6 +22,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 use rmcp::ErrorData;
 use rmcp::model::{
@@ -33,6 +34,10 @@ use tokio::task::AbortHandle;
 
 use super::Connection;
 use crate::sync::lock;
+
+/// How long the upstream may take to answer a subscribe or unsubscribe: changes wait for one
+/// another, so one server that never answers must not hold up the rest for good.
+const UPSTREAM_ANSWER: Duration = Duration::from_secs(30);
 
 /// Where one session's updates go.
 #[derive(Debug, Clone)]
@@ -198,21 +203,28 @@ impl Subscriptions {
 
     /// Subscribes upstream to `uri`.
     async fn open(self: &Arc<Self>, connection: &Connection, uri: &str) -> Result<(), ErrorData> {
+        let too_slow = || {
+            ErrorData::internal_error(
+                format!("the server did not answer the subscription to {uri} in time"),
+                None,
+            )
+        };
         if !crate::protocol::is_stateless_mcp_version(&connection.protocol_version) {
-            return connection
+            let subscribing = connection
                 .peer
-                .subscribe(SubscribeRequestParams::new(uri))
+                .subscribe(SubscribeRequestParams::new(uri));
+            return tokio::time::timeout(UPSTREAM_ANSWER, subscribing)
                 .await
+                .map_err(|_| too_slow())?
                 .map_err(upstream_error);
         }
         // No `resources/subscribe` from 2026-07-28: a listen stream for this URI does its job.
         let filter = SubscriptionFilter::builder()
             .resource_subscription(uri.to_owned())
             .build();
-        let mut stream = connection
-            .peer
-            .listen(filter)
+        let mut stream = tokio::time::timeout(UPSTREAM_ANSWER, connection.peer.listen(filter))
             .await
+            .map_err(|_| too_slow())?
             .map_err(upstream_error)?;
         let accepted = stream
             .acknowledged()
@@ -257,10 +269,10 @@ impl Subscriptions {
         if let Some(connection) = connection
             && !crate::protocol::is_stateless_mcp_version(&connection.protocol_version)
         {
-            let _ = connection
+            let unsubscribing = connection
                 .peer
-                .unsubscribe(UnsubscribeRequestParams::new(uri))
-                .await;
+                .unsubscribe(UnsubscribeRequestParams::new(uri));
+            let _ = tokio::time::timeout(UPSTREAM_ANSWER, unsubscribing).await;
         }
     }
 }
