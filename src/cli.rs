@@ -2,6 +2,7 @@
 
 mod auth;
 mod browser;
+mod call_output;
 mod config;
 mod daemon;
 mod demo;

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use self::api_key::ApiKey;
 pub use self::auth::{API_KEY_HEADER, McpDoorPolicy, require_api_key, require_owner_or_key};
-pub use self::error::{ApiFailure, Body, no_such_route, wrong_method};
+pub use self::error::{ApiFailure, Body, Params, no_such_route, wrong_method};
 use self::listeners::{TcpDoor, TrustedUnixListener};
 pub use self::peer::Peer;
 

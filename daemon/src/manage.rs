@@ -34,6 +34,16 @@ impl ManageError {
             Self::InvalidName(_) => {
                 Some("use letters, digits, '-', '_' and '.', e.g. \"my-server\"".to_owned())
             }
+            Self::Edit(EditError::NoSuchServer { .. }) => {
+                Some("`mcpproxy upstream list` shows the configured servers".to_owned())
+            }
+            Self::Edit(EditError::Syntax { .. } | EditError::ServersNotATable { .. }) => Some(
+                "fix the config file first; `mcpproxy config check` shows where it is broken"
+                    .to_owned(),
+            ),
+            Self::Edit(error) if error.is_permission_denied() => {
+                Some("check the config file's owner and permissions".to_owned())
+            }
             Self::Edit(_) => None,
         }
     }

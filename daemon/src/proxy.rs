@@ -14,6 +14,7 @@
 
 mod call_surface;
 mod direct_surface;
+mod edges;
 mod forward;
 mod intent;
 mod names;
@@ -23,6 +24,7 @@ mod ranking;
 mod reverse;
 mod session_limits;
 mod sessions;
+mod subscribed;
 mod upstream_request;
 
 use std::collections::HashMap;
@@ -34,7 +36,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
-use tower::ServiceExt as _;
 
 use self::call_surface::CallSurface;
 use self::direct_surface::DirectSurface;
@@ -48,7 +49,7 @@ use crate::daemon::Daemon;
 use crate::http::ApiFailure;
 use crate::protocol::{ErrorCode, ServerState, TransportKind};
 
-type Service<S> = StreamableHttpService<S, BoundedSessions>;
+type Service<S> = edges::Endpoint<S, BoundedSessions>;
 
 /// The MCP endpoints' shared state: one set of sessions for both doors.
 pub struct Proxy {
@@ -151,7 +152,18 @@ where
     config.allowed_origins = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
         .map(str::to_owned)
         .to_vec();
-    StreamableHttpService::new(move || Ok(factory()), BoundedSessions::new(table), config)
+    let sessions = BoundedSessions::new(table);
+    let service = StreamableHttpService::new(move || Ok(factory()), Arc::clone(&sessions), config);
+    edges::Endpoint::new(service, sessions)
+}
+
+/// An axum route for an rmcp-served surface.
+fn surface<S>(endpoint: &Service<S>) -> axum::routing::MethodRouter<Daemon>
+where
+    S: rmcp::ServerHandler + Send + 'static,
+{
+    let endpoint = endpoint.clone();
+    axum::routing::any(move |request: Request| endpoint.clone().handle(request))
 }
 
 /// The `/mcp*` routes. With a `policy` (the TCP door), a request must come from the daemon's
@@ -159,15 +171,15 @@ where
 pub fn routes(proxy: &Arc<Proxy>, policy: Option<crate::http::McpDoorPolicy>) -> Router<Daemon> {
     let admit =
         axum::middleware::from_fn_with_state(Arc::clone(&proxy.table), session_limits::admit);
-    let call = tower::Layer::layer(&admit, proxy.call.clone());
-    let all = tower::Layer::layer(&admit, proxy.all.clone());
+    let call = surface(&proxy.call).layer(admit.clone());
+    let all = surface(&proxy.all).layer(admit);
     let default: Router<Daemon> = match proxy.daemon.config().config.routing {
-        Routing::RetrieveTools => Router::new().route_service("/mcp", call.clone()),
-        Routing::Direct => Router::new().route_service("/mcp", all.clone()),
+        Routing::RetrieveTools => Router::new().route("/mcp", call.clone()),
+        Routing::Direct => Router::new().route("/mcp", all.clone()),
     };
     let mut router = default
-        .route_service("/mcp/call", call)
-        .route_service("/mcp/all", all)
+        .route("/mcp/call", call)
+        .route("/mcp/all", all)
         .route("/mcp/server/{name}", axum::routing::any(one_server))
         .layer(axum::Extension(Arc::clone(proxy)))
         .layer(axum::middleware::from_fn(check_origin));
@@ -218,13 +230,7 @@ async fn one_server(
         return reverse::forward(&daemon, &name, &server, request).await;
     }
     let passthrough = proxy.passthrough(&name);
-    session_limits::admitted(&proxy.table, request, |request| async move {
-        match passthrough.oneshot(request).await {
-            Ok(response) => response.map(axum::body::Body::new),
-            Err(never) => match never {},
-        }
-    })
-    .await
+    session_limits::admitted(&proxy.table, request, |request| passthrough.handle(request)).await
 }
 
 /// Refuses requests whose `Origin` is not a local page: a web page must not reach the

@@ -18,6 +18,7 @@ pub mod reaper;
 pub mod routes;
 pub mod server_log;
 pub mod sse;
+mod subscriptions;
 mod supervisor;
 
 use std::collections::BTreeMap;
@@ -31,6 +32,7 @@ use tokio::task::JoinHandle;
 
 pub use self::connect::Launcher;
 use self::server_log::ServerLog;
+pub use self::subscriptions::{Subscriptions, UpdateSink};
 use self::supervisor::{Control, Supervisor};
 use crate::catalog::Catalog;
 use crate::config::ServerConfig;
@@ -63,6 +65,8 @@ pub struct ServerShared {
     pub routes: Arc<routes::CallRoutes>,
     /// Its OAuth tokens and logins (remote streamable-HTTP servers).
     pub oauth: Option<Arc<crate::oauth::OAuthSession>>,
+    /// The client sessions subscribed to its resources; kept across reconnects.
+    pub subscriptions: Arc<Subscriptions>,
     view: Mutex<ServerView>,
     /// The state in `view`, for waiting on a change without polling.
     state: watch::Sender<ServerState>,
@@ -87,6 +91,7 @@ impl ServerShared {
         name: &str,
         config: &ServerConfig,
         log: Arc<ServerLog>,
+        subscriptions: Arc<Subscriptions>,
         bus: EventBus,
         gate: Arc<CatalogGate>,
     ) -> Self {
@@ -96,6 +101,7 @@ impl ServerShared {
             log,
             routes: Arc::default(),
             oauth: None,
+            subscriptions,
             state: watch::Sender::new(view.state),
             view: Mutex::new(view),
             live: RwLock::new(Live::default()),
@@ -317,10 +323,12 @@ struct Entry {
     task: JoinHandle<()>,
 }
 
-/// A replaced server's stopping supervisor and the log its successor keeps using.
+/// A replaced server's stopping supervisor, and the log and resource subscriptions its
+/// successor keeps using.
 struct Predecessor {
     task: JoinHandle<()>,
     log: Arc<ServerLog>,
+    subscriptions: Arc<Subscriptions>,
 }
 
 /// Every configured server's supervisor.
@@ -386,6 +394,7 @@ impl Upstreams {
                     Predecessor {
                         task: old.task,
                         log: Arc::clone(&old.shared.log),
+                        subscriptions: Arc::clone(&old.shared.subscriptions),
                     }
                 }),
                 None => None,
@@ -396,20 +405,32 @@ impl Upstreams {
     }
 
     fn start(&self, name: &str, config: &ServerConfig, predecessor: Option<Predecessor>) -> Entry {
-        // A restarted server keeps writing to the log file its predecessor opened.
-        let (log, predecessor) = match predecessor {
-            Some(Predecessor { task, log }) => (log, Some(task)),
+        // A restarted server keeps writing to the log file its predecessor opened, and its
+        // clients keep their resource subscriptions.
+        let (log, subscriptions, predecessor) = match predecessor {
+            Some(Predecessor {
+                task,
+                log,
+                subscriptions,
+            }) => (log, subscriptions, Some(task)),
             None => (
                 Arc::new(ServerLog::open(
                     name,
                     self.paths.server_log(name),
                     self.bus.clone(),
                 )),
+                Arc::default(),
                 None,
             ),
         };
-        let mut shared =
-            ServerShared::new(name, config, log, self.bus.clone(), Arc::clone(&self.gate));
+        let mut shared = ServerShared::new(
+            name,
+            config,
+            log,
+            subscriptions,
+            self.bus.clone(),
+            Arc::clone(&self.gate),
+        );
         shared.oauth = crate::oauth::session_for(name, config, &self.paths.data_dir)
             .map(|session| Arc::new(oauth_events(name, session, &self.bus)));
         let shared = Arc::new(shared);

@@ -100,6 +100,8 @@ struct Shared {
     /// The HTTP sessions, when serving over HTTP: `test_reconnection` closes its own response
     /// stream through them.
     http_sessions: Option<Arc<DemoSessions>>,
+    /// How many `chatter` calls run now, so calls can wait for each other.
+    chatter_calls: watch::Sender<usize>,
 }
 
 impl DemoServer {
@@ -128,6 +130,7 @@ impl DemoServer {
                     conformance::INITIAL_WATCHED_RESOURCE_TEXT.to_owned(),
                 ),
                 http_sessions,
+                chatter_calls: watch::Sender::new(0),
             }),
             session: Arc::new(Session::new()),
         }
@@ -216,6 +219,13 @@ impl DemoServer {
         self.shared.watched_resource.send_replace(text);
     }
 
+    /// Counts one running `chatter` call until the guard is dropped; the counter is what
+    /// the calls wait on.
+    pub(crate) fn chatter_calls(&self) -> ChatterCall {
+        self.shared.chatter_calls.send_modify(|n| *n += 1);
+        ChatterCall(self.shared.chatter_calls.clone())
+    }
+
     /// The HTTP sessions, when this server runs over HTTP.
     pub(crate) fn http_sessions(&self) -> Option<&Arc<DemoSessions>> {
         self.shared.http_sessions.as_ref()
@@ -229,6 +239,21 @@ impl DemoServer {
         } else {
             Err(ErrorData::method_not_found::<Method>())
         }
+    }
+}
+
+/// One running `chatter` call, counted until it is dropped.
+pub(crate) struct ChatterCall(watch::Sender<usize>);
+
+impl ChatterCall {
+    pub(crate) fn subscribe(&self) -> watch::Receiver<usize> {
+        self.0.subscribe()
+    }
+}
+
+impl Drop for ChatterCall {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
     }
 }
 
@@ -510,6 +535,7 @@ mod tests {
                 "slow",
                 "fail",
                 "crash",
+                "chatter",
                 "mutate_tools",
                 "ask_user",
                 "ask_model",

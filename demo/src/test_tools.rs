@@ -1,6 +1,6 @@
 //! Test tools (`--test-tools`): deterministic behaviours the proxy's tests provoke on purpose:
-//! an echo, a slow call with progress and cancellation, a failure, a crash, and a tool list
-//! that changes at run time.
+//! an echo, a slow call with progress and cancellation, a failure, a crash, a tool list that
+//! changes at run time, and log messages from calls that run at the same time.
 
 use std::time::Duration;
 
@@ -85,6 +85,20 @@ pub(crate) fn tools() -> Vec<DemoTool> {
                     .open_world(false),
             ),
             crash,
+        ),
+        DemoTool::new(
+            Tool::new(
+                "chatter",
+                "Send `count` log messages (notifications/message at info level, when the \
+                 session's log level lets them through) reading \"TEXT #1\", \"TEXT #2\", ... \
+                 50 ms apart, then answer \"said TEXT N times\". With `together` N, first wait \
+                 (up to 10 s) until N chatter calls run at once, and say so in the answer. For \
+                 testing that each call's log messages reach its own caller.",
+                input_schema::<ChatterArgs>(),
+            )
+            .with_title("Log while running")
+            .with_annotations(read_only("Log while running")),
+            chatter,
         ),
         DemoTool::new(
             Tool::new(
@@ -183,6 +197,66 @@ async fn slow(call: ToolCall) -> ToolOutcome {
         }
     }
     Ok(text_result(format!("slept {seconds} s")).into())
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
+struct ChatterArgs {
+    /// What each log message says, before its number
+    text: String,
+    /// How many log messages to send (up to 100)
+    count: u32,
+    /// Wait until this many chatter calls run at once before logging
+    #[serde(default)]
+    #[schemars(with = "u32")]
+    together: Option<usize>,
+}
+
+/// How long a `chatter` call waits for the others it should run with.
+const CHATTER_WAIT: Duration = Duration::from_secs(10);
+/// Between two of a `chatter` call's log messages.
+const CHATTER_INTERVAL: Duration = Duration::from_millis(50);
+
+async fn chatter(call: ToolCall) -> ToolOutcome {
+    let ChatterArgs {
+        text,
+        count,
+        together,
+    } = parse_arguments(call.arguments.clone())?;
+    if count > 100 {
+        return Err(ToolFailure::new(format!(
+            "count must be at most 100, not {count}"
+        )));
+    }
+    let running = call.server.chatter_calls();
+    let overlapped = match together {
+        Some(wanted) => {
+            let mut calls = running.subscribe();
+            tokio::time::timeout(CHATTER_WAIT, calls.wait_for(|n| *n >= wanted))
+                .await
+                .is_ok_and(|seen| seen.is_ok())
+        }
+        None => false,
+    };
+    for number in 1..=count {
+        if number > 1 {
+            tokio::time::sleep(CHATTER_INTERVAL).await;
+        }
+        call.server
+            .log(
+                &call.context,
+                rmcp::model::LoggingLevel::Info,
+                "chatter",
+                &format!("{text} #{number}"),
+            )
+            .await;
+    }
+    let together = if overlapped {
+        " alongside the other calls"
+    } else {
+        ""
+    };
+    Ok(text_result(format!("said {text} {count} times{together}")).into())
 }
 
 async fn crash(call: ToolCall) -> ToolOutcome {

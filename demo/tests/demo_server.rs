@@ -296,6 +296,7 @@ async fn serves_tools_prompts_and_resources() {
             "slow",
             "fail",
             "crash",
+            "chatter",
             "mutate_tools",
             "ask_user",
             "ask_model",

@@ -6,6 +6,7 @@ use clap::Subcommand;
 use mcpproxy_daemon::config::import::{self, ImportFormat, ImportReport};
 use mcpproxy_daemon::config::{self, Config, ConfigError, EditError};
 use mcpproxy_daemon::exit_code::ExitCode;
+use mcpproxy_daemon::protocol::ErrorCode;
 use mcpproxy_daemon::secrets;
 use serde::Serialize;
 
@@ -84,7 +85,13 @@ pub async fn run(global: &Global, command: ConfigCommand) -> Result<(), Failure>
             let path = file
                 .map(|f| std::path::absolute(&f).unwrap_or(f))
                 .unwrap_or(paths.config);
-            let loaded = config::load(&path).map_err(|e| config_failure(Some(e)))?;
+            let loaded = config::load(&path).map_err(|e| {
+                let failure = config_failure(Some(e));
+                match client_config(&path) {
+                    Some(hint) => failure.hint(hint),
+                    None => failure,
+                }
+            })?;
             #[derive(Serialize)]
             struct Checked {
                 file: PathBuf,
@@ -104,6 +111,7 @@ pub async fn run(global: &Global, command: ConfigCommand) -> Result<(), Failure>
             if paths.config.exists() && !force {
                 return Err(
                     Failure::error(format!("{} already exists", paths.config.display()))
+                        .coded(ErrorCode::Conflict)
                         .hint("pass --force to replace it with the default config"),
                 );
             }
@@ -134,7 +142,7 @@ pub async fn run(global: &Global, command: ConfigCommand) -> Result<(), Failure>
                 .iter()
                 .map(|file| import::read_source(file, format))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| Failure::error(e.to_string()).maybe_hint(e.hint()))?;
+                .map_err(import_failure)?;
             // Literal tokens in the imported servers go to the secrets store, not the file.
             let store = super::secret::store(global)?;
             let secrets = secrets::migrate::take_from_import(&mut sources, &store, dry_run)
@@ -143,7 +151,7 @@ pub async fn run(global: &Global, command: ConfigCommand) -> Result<(), Failure>
                 import::import_into(&paths.config, &sources, overwrite, dry_run).map_err(|e| {
                     match e {
                         import::ImportError::Edit(edit) => edit_failure(edit),
-                        other => Failure::error(other.to_string()).maybe_hint(other.hint()),
+                        other => import_failure(other),
                     }
                 })?;
             let imported = Imported {
@@ -221,6 +229,17 @@ fn read(path: &std::path::Path) -> Result<String, Failure> {
     })
 }
 
+/// When `path` is another MCP client's config (Claude Desktop, Cursor, VS Code, ...), what
+/// to do with it instead: it is no mcpproxy config, but `config import` reads it.
+fn client_config(path: &std::path::Path) -> Option<String> {
+    let source = import::read_source(path, None).ok()?;
+    Some(format!(
+        "this is a {} config, not mcpproxy's; bring its servers in with `mcpproxy config import {}`",
+        source.format.client(),
+        path.display()
+    ))
+}
+
 fn config_failure(error: Option<ConfigError>) -> Failure {
     match error {
         Some(e) => {
@@ -233,6 +252,24 @@ fn config_failure(error: Option<ConfigError>) -> Failure {
         }
         None => Failure::new(ExitCode::ConfigInvalid, "the config is invalid"),
     }
+}
+
+/// A file `config import` could not take, with the code that says why under `--json`.
+fn import_failure(error: import::ImportError) -> Failure {
+    use import::ImportError;
+    let code = match &error {
+        ImportError::Read { source, .. } => match source.kind() {
+            std::io::ErrorKind::NotFound => ErrorCode::NotFound,
+            std::io::ErrorKind::PermissionDenied => ErrorCode::Forbidden,
+            _ => ErrorCode::Internal,
+        },
+        ImportError::Duplicate { .. } => ErrorCode::Conflict,
+        ImportError::Edit(_) => ErrorCode::ConfigInvalid,
+        _ => ErrorCode::BadRequest,
+    };
+    Failure::error(error.to_string())
+        .maybe_hint(error.hint())
+        .coded(code)
 }
 
 fn edit_failure(error: EditError) -> Failure {

@@ -25,7 +25,7 @@ pub struct DemoServerArgs {
     #[arg(long, value_name = "ADDR")]
     pub http: Option<SocketAddr>,
     // What follows is for mcpproxy's own tests and benchmarks, so it stays out of --help.
-    /// Also offer the test tools (echo, slow, fail, crash, mutate_tools, ask_user, ask_model)
+    /// Also offer the test tools (echo, slow, fail, crash, chatter, mutate_tools, ask_user, ask_model)
     /// and the MCP conformance suite's tools, resources, prompts and completion
     #[arg(long, hide = true)]
     pub test_tools: bool,

@@ -41,6 +41,9 @@ pub struct Failure {
     pub error_code: Option<ErrorCode>,
     pub message: String,
     pub hint: Option<String>,
+    /// Under `--json` the command already printed its answer (a tool result that is an
+    /// error, say): one JSON document on stdout, not two.
+    pub answered_as_json: bool,
 }
 
 impl Failure {
@@ -50,6 +53,7 @@ impl Failure {
             error_code: None,
             message: message.into(),
             hint: None,
+            answered_as_json: false,
         }
     }
 
@@ -78,8 +82,17 @@ impl Failure {
         self
     }
 
+    /// The command printed its answer under `--json` already; only the exit code is left.
+    pub fn answered_as_json(mut self) -> Self {
+        self.answered_as_json = true;
+        self
+    }
+
     /// Prints to stderr, or as `{"error": ...}` on stdout under `--json`.
     pub fn print(&self, json: bool) {
+        if json && self.answered_as_json {
+            return;
+        }
         if json {
             let body = ErrorBody {
                 error: ApiError {

@@ -52,5 +52,21 @@ fn render(status: &Status) -> String {
     if let Some(key) = &status.api_key {
         lines.push(format!("  api key   {key}"));
     }
+    if !status.config_problems.is_empty() {
+        lines.push(String::new());
+        lines.push(
+            "the config file was changed and is invalid; the daemon keeps running its last good config:"
+                .to_owned(),
+        );
+        for problem in &status.config_problems {
+            lines.push(format!("  {problem}"));
+            if let Some(hint) = &problem.hint {
+                lines.push(format!("    hint: {hint}"));
+            }
+        }
+        lines.push(
+            "fix the file and it is applied at once (`mcpproxy config check` checks it)".to_owned(),
+        );
+    }
     lines.join("\n")
 }

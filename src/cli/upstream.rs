@@ -9,8 +9,8 @@ use jiff::Timestamp;
 use mcpproxy_daemon::client::{Client, ServerAction};
 use mcpproxy_daemon::config::TransportSetting;
 use mcpproxy_daemon::protocol::{
-    AddServer, Event, HeldItem, HeldList, Intent, LogLine, ServerSpec, ServerState, ServerView,
-    ToolCall, ToolCallResult, ToolView,
+    AddServer, ErrorCode, Event, HeldItem, HeldList, Intent, LogLine, ServerSpec, ServerState,
+    ServerView, ToolCall, ToolView,
 };
 
 use super::{Failure, Global};
@@ -180,9 +180,11 @@ pub async fn run_tools(global: &Global, command: ToolsCommand) -> Result<(), Fai
             let arguments = json_object(&args)?;
             let result = client.call_tool(&ToolCall { tool, arguments }).await?;
             let is_error = result.is_error;
-            global.output().print(&result, render_call)?;
+            global.output().print(&result, super::call_output::render)?;
             if is_error {
-                return Err(Failure::error("the tool reported an error"));
+                return Err(Failure::error("the tool reported an error")
+                    .coded(ErrorCode::UpstreamError)
+                    .answered_as_json());
             }
             Ok(())
         }
@@ -318,10 +320,12 @@ async fn logs(
             Event::Log(line) => vec![line],
             Event::Logs { lines } => lines,
             Event::ServerRemoved { name: removed } if removed == name => {
-                return Err(Failure::error(format!("server \"{name}\" was removed")));
+                return Err(Failure::error(format!("server \"{name}\" was removed"))
+                    .coded(ErrorCode::NotFound));
             }
             Event::Goodbye(goodbye) => {
                 return Err(Failure::error(goodbye.message)
+                    .coded(ErrorCode::UpstreamUnavailable)
                     .hint("the log ends here; `mcpproxy daemon start` starts a new daemon"));
             }
             _ => continue,
@@ -332,29 +336,10 @@ async fn logs(
             }
         }
     }
-    Err(Failure::error(
-        "the daemon closed the event stream (it stopped)",
-    ))
-}
-
-/// The text blocks as they are; other blocks as one JSON line each.
-fn render_call(result: &ToolCallResult) -> String {
-    let mut lines: Vec<String> = result
-        .content
-        .iter()
-        .map(|block| match block.get("text").and_then(|t| t.as_str()) {
-            Some(text) if block.get("type").and_then(|t| t.as_str()) == Some("text") => {
-                text.to_owned()
-            }
-            _ => block.to_string(),
-        })
-        .collect();
-    if lines.is_empty()
-        && let Some(structured) = &result.structured_content
-    {
-        lines.push(structured.to_string());
-    }
-    lines.join("\n")
+    Err(
+        Failure::error("the daemon closed the event stream (it stopped)")
+            .coded(ErrorCode::UpstreamUnavailable),
+    )
 }
 
 fn render_log_line(line: &LogLine) -> String {

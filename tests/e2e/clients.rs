@@ -1,9 +1,7 @@
 //! Real MCP clients against the proxy's endpoints: the Python SDK 2.x (`mcp==2.3.0`,
-//! `tests/fixtures/clients/py_client.py`) in both protocol eras, the MCP Inspector's CLI,
-//! and a raw HTTP client (`tests/fixtures/clients/raw_http.py`).
+//! `tests/fixtures/clients/py_client.py`, see `support::python`) in both protocol eras, the MCP
+//! Inspector's CLI, and a raw HTTP client (`tests/fixtures/clients/raw_http.py`).
 //!
-//! Eras: "legacy" is 2025-11-25 (`initialize`, a session, server-to-client requests on the
-//! open call); "2026-07-28" is the stateless era (`server/discover`, `input_required` rounds).
 //! The demo server negotiates 2026-07-28 with the daemon, so a legacy client's elicitation
 //! and sampling go through the proxy's translation, and a 2026-07-28 client's through its
 //! pass-through of `input_required`.
@@ -17,42 +15,14 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::process::Command;
 
+use crate::support::python::{
+    CLIENT_TIMEOUT, Era, PyRun, call, call_read, call_write, is_error, run_all, stdout_of, text,
+};
 use crate::support::{TestDaemon, peers, wait_until};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
-/// The longest one client run may take (installs happen before it starts).
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(90);
 /// How long a cancellation may take to reach the upstream server.
 const CANCEL_TIMEOUT: Duration = Duration::from_secs(5);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Era {
-    /// 2025-11-25: the `initialize` handshake and a session.
-    Legacy,
-    /// 2026-07-28, adopted without a probe.
-    Modern,
-    /// The SDK's default: probe `server/discover`, fall back to `initialize`.
-    Auto,
-}
-
-impl Era {
-    /// `py_client.py`'s MODE argument.
-    fn mode(self) -> &'static str {
-        match self {
-            Self::Legacy => "legacy",
-            Self::Modern => "2026-07-28",
-            Self::Auto => "auto",
-        }
-    }
-
-    /// The version a client in this mode negotiates with mcpproxy, which speaks both eras.
-    fn version(self) -> &'static str {
-        match self {
-            Self::Legacy => "2025-11-25",
-            Self::Modern | Self::Auto => "2026-07-28",
-        }
-    }
-}
 
 /// A daemon with the demo server (with its test tools) and `servers` (TOML tables); `top`
 /// holds top-level keys. Returns once `demo` and every server in `ready` are ready, with
@@ -75,131 +45,6 @@ async fn start_daemon(top: &str, servers: &str, ready: &[&str]) -> (TestDaemon, 
         .expect("the daemon listens on TCP");
     let base = format!("http://{listen}");
     (daemon, base)
-}
-
-/// One run of `py_client.py`.
-struct PyRun {
-    url: String,
-    era: Era,
-    options: Vec<String>,
-    steps: Vec<Value>,
-}
-
-impl PyRun {
-    fn new(url: String, era: Era, steps: Vec<Value>) -> Self {
-        Self {
-            url,
-            era,
-            options: Vec::new(),
-            steps,
-        }
-    }
-
-    fn option(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.options.push(name.to_owned());
-        self.options.push(value.into());
-        self
-    }
-
-    fn command(&self) -> Command {
-        let mut command = Command::new(peers::python_mcp2());
-        command
-            .arg(peers::fixture("clients/py_client.py"))
-            .arg(&self.url)
-            .arg(self.era.mode())
-            .args(&self.options)
-            .args(self.steps.iter().map(Value::to_string))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        command
-    }
-
-    fn label(&self) -> String {
-        format!("py_client {} ({})", self.url, self.era.mode())
-    }
-
-    /// Runs the client to its end; returns one JSON value per step, none of which raised.
-    async fn run(&self) -> Vec<Value> {
-        let stdout = stdout_of(self.command(), &self.label()).await;
-        let mut lines: Vec<Value> = stdout
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
-            .collect();
-        assert!(!lines.is_empty(), "{}: no output", self.label());
-        assert_eq!(
-            lines.remove(0)["protocol_version"],
-            self.era.version(),
-            "{}: negotiated era",
-            self.label()
-        );
-        assert_eq!(lines.len(), self.steps.len(), "{}: {stdout}", self.label());
-        for line in &lines {
-            assert!(
-                line.get("exception").is_none(),
-                "{}: a step raised: {line}",
-                self.label()
-            );
-        }
-        lines
-    }
-}
-
-/// Runs `command` to its end (within `CLIENT_TIMEOUT`) and returns its stdout; fails the
-/// test, showing both streams, when it does not succeed.
-async fn stdout_of(mut command: Command, what: &str) -> String {
-    let output = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(CLIENT_TIMEOUT, output)
-        .await
-        .unwrap_or_else(|_| panic!("{what} did not finish in {CLIENT_TIMEOUT:?}"))
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{what} failed ({}):\n{stdout}\n{stderr}",
-        output.status
-    );
-    stdout
-}
-
-/// Runs the clients at the same time.
-async fn run_all(runs: &[PyRun]) -> Vec<Vec<Value>> {
-    futures_util::future::join_all(runs.iter().map(PyRun::run)).await
-}
-
-fn call(tool: &str, args: Value) -> Value {
-    json!({"op": "call", "tool": tool, "args": args})
-}
-
-/// `call_tool_read` on `/mcp/call` for the upstream tool `id` (`server:tool`).
-fn call_read(id: &str, args: Value) -> Value {
-    call("call_tool_read", json!({"name": id, "args": args}))
-}
-
-/// `call_tool_write` on `/mcp/call` for the upstream tool `id` (`server:tool`).
-fn call_write(id: &str, args: Value) -> Value {
-    call("call_tool_write", json!({"name": id, "args": args}))
-}
-
-/// The text blocks of a tool result, joined.
-fn text(result: &Value) -> String {
-    result["content"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|block| block["text"].as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn is_error(result: &Value) -> bool {
-    result["isError"] == true
 }
 
 fn tool_names(step: &Value) -> Vec<String> {
@@ -615,9 +460,7 @@ async fn two_clients_asking_at_once_each_get_their_own_answer() {
                     call("demo__ask_user", json!({"message": name}))
                 };
                 PyRun::new(format!("{base}/mcp/{surface}"), *era, vec![step])
-                    .option("--answer", format!("answer-of-{name}"))
-                    .option("--barrier", barrier.to_str().unwrap())
-                    .option("--name", name)
+                    .answering_together(&name, &barrier)
             })
             .collect();
         let results = run_all(&runs).await;

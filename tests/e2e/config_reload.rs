@@ -1,7 +1,7 @@
 //! The config file is watched: hand edits and `config import` apply without a restart, each
 //! announced by a `config_reloaded` event; a broken edit is refused with a `config_error`
-//! event that locates the problem, the running servers stay as they were, and the file is
-//! left as written until it is fixed.
+//! event that locates the problem, the running servers stay as they were, the file is left
+//! as written, and `status` shows where it is broken until it is fixed.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -78,6 +78,13 @@ async fn running(daemon: &TestDaemon) -> BTreeMap<String, (ServerState, Option<u
         .collect()
 }
 
+/// `mcpproxy status --json`, parsed.
+fn status_json(daemon: &TestDaemon) -> serde_json::Value {
+    let output = daemon.cli(&["status", "--json"]);
+    assert!(output.status.success(), "{output:?}");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 /// Appends `text` to `file` the way an editor or `cat >>` would: in place, not atomically.
 fn append(file: &Path, text: &str) {
     let mut config = std::fs::OpenOptions::new().append(true).open(file).unwrap();
@@ -152,10 +159,28 @@ async fn hand_edits_apply_and_a_broken_edit_is_refused_until_fixed() {
         broken,
         "a refused config must leave the file as written"
     );
+    // The standing error is in `status`, for scripts and for people, until the file is fixed.
+    let status = status_json(&daemon);
+    let shown = &status["config_problems"][0];
+    assert_eq!(shown["file"], config.display().to_string(), "{status}");
+    assert_eq!(shown["line"], broken_line, "{status}");
+    assert_eq!(shown["column"], 1, "{status}");
+    assert!(
+        shown["message"].as_str().unwrap().contains("unknown key"),
+        "{status}"
+    );
+    let text = daemon.cli(&["status"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains(&format!("{}:{broken_line}:1: ", config.display())),
+        "status does not show where the config is broken:\n{text}"
+    );
 
     // (c) The fix applies: the added server is switched off, the other one is untouched.
     std::fs::write(&config, format!("{good}enabled = false\n")).unwrap();
     reloaded(&mut events, &config, "the reload after the fix").await;
+    let status = status_json(&daemon);
+    assert!(status.get("config_problems").is_none(), "{status}");
     daemon
         .wait_state("added", ServerState::Disabled, READY_TIMEOUT)
         .await;

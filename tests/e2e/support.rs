@@ -8,6 +8,7 @@ pub mod other_user;
 pub mod peers;
 pub mod pipes;
 pub mod procs;
+pub mod python;
 pub mod raw_http;
 pub mod tmux;
 pub mod wait;

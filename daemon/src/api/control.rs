@@ -1,11 +1,11 @@
 //! Who the daemon is, its own log, and stopping it.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::{Extension, Json};
 use serde::Deserialize;
 
 use crate::daemon::Daemon;
-use crate::http::{ApiFailure, Door};
+use crate::http::{ApiFailure, Door, Params};
 use crate::protocol::{Ack, GoodbyeReason, LogTail, ShutdownRequest, Status};
 
 #[derive(Debug, Deserialize)]
@@ -18,7 +18,7 @@ pub struct StatusQuery {
 pub async fn status(
     State(daemon): State<Daemon>,
     Extension(door): Extension<Door>,
-    Query(query): Query<StatusQuery>,
+    Params(query): Params<StatusQuery>,
 ) -> Json<Status> {
     Json(daemon.status(query.show_key && door == Door::Socket))
 }
@@ -59,7 +59,7 @@ pub struct TailQuery {
 /// `GET /api/v1/logs?tail=N` (default 100, at most 10 000): the daemon's own log.
 pub async fn daemon_logs(
     State(daemon): State<Daemon>,
-    Query(query): Query<TailQuery>,
+    Params(query): Params<TailQuery>,
 ) -> Result<Json<LogTail>, ApiFailure> {
     let count = query.tail.unwrap_or(100).min(10_000);
     let path = daemon.paths().daemon_log();

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::sse::{self, Sse};
 use futures_util::Stream;
 use jiff::Timestamp;
@@ -22,7 +22,7 @@ use tokio::time::Instant;
 
 use crate::daemon::Daemon;
 use crate::events::DaemonEvent;
-use crate::http::ApiFailure;
+use crate::http::{ApiFailure, Params};
 use crate::protocol::{Event, Goodbye, GoodbyeReason};
 
 const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
@@ -37,7 +37,7 @@ pub struct EventsQuery {
 
 pub async fn events(
     State(daemon): State<Daemon>,
-    Query(query): Query<EventsQuery>,
+    Params(query): Params<EventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<sse::Event, Infallible>>>, ApiFailure> {
     let heartbeat = match query.heartbeat_s {
         None => DEFAULT_HEARTBEAT,

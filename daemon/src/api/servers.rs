@@ -2,13 +2,14 @@
 //! tools agents see, calling one, and the items the catalog gate holds.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 
 use crate::activity::CallRecord;
+use crate::config::EditError;
 use crate::daemon::Daemon;
-use crate::http::{ApiFailure, Body};
+use crate::http::{ApiFailure, Body, Params};
 use crate::manage::{self, ManageError};
 use crate::protocol::CallVariant;
 use crate::protocol::{
@@ -24,10 +25,20 @@ impl From<ManageError> for ApiFailure {
             ManageError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             ManageError::Exists(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
             ManageError::InvalidName(_) => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
-            ManageError::Edit(crate::config::EditError::Refused { .. }) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ConfigInvalid)
+            ManageError::Edit(EditError::NoSuchServer { .. }) => {
+                (StatusCode::NOT_FOUND, ErrorCode::NotFound)
             }
-            ManageError::Edit(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
+            ManageError::Edit(
+                EditError::Refused { .. }
+                | EditError::Syntax { .. }
+                | EditError::ServersNotATable { .. },
+            ) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ConfigInvalid),
+            ManageError::Edit(error) if error.is_permission_denied() => {
+                (StatusCode::FORBIDDEN, ErrorCode::Forbidden)
+            }
+            ManageError::Edit(EditError::Read { .. } | EditError::Write { .. }) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
+            }
         };
         let hint = error.hint();
         let mut failure = ApiFailure::new(status, code, error.to_string());
@@ -116,7 +127,7 @@ pub struct TailQuery {
 pub async fn logs(
     State(daemon): State<Daemon>,
     Path(name): Path<String>,
-    Query(query): Query<TailQuery>,
+    Params(query): Params<TailQuery>,
 ) -> Result<Json<LogTail>, ApiFailure> {
     let server = daemon
         .upstreams()
@@ -144,7 +155,7 @@ pub struct ToolsQuery {
 /// `GET /api/v1/tools?server=NAME`.
 pub async fn tools(
     State(daemon): State<Daemon>,
-    Query(query): Query<ToolsQuery>,
+    Params(query): Params<ToolsQuery>,
 ) -> Result<Json<ToolList>, ApiFailure> {
     if let Some(name) = &query.server
         && daemon.upstreams().server(name).is_none()
@@ -164,7 +175,7 @@ pub struct HeldQuery {
 /// `GET /api/v1/held?server=NAME`: what the catalog gate keeps from agents, and why.
 pub async fn held(
     State(daemon): State<Daemon>,
-    Query(query): Query<HeldQuery>,
+    Params(query): Params<HeldQuery>,
 ) -> Result<Json<HeldList>, ApiFailure> {
     if let Some(name) = &query.server
         && daemon.upstreams().server(name).is_none()

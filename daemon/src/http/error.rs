@@ -2,9 +2,10 @@
 //! HTTP status.
 
 use axum::Json;
-use axum::extract::FromRequest;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Query};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 use crate::protocol::{ApiError, ErrorBody, ErrorCode};
@@ -79,6 +80,41 @@ where
             .hint("send a JSON body with Content-Type: application/json; see the protocol types in the README")),
         }
     }
+}
+
+/// A query string whose rejections are API errors (`bad_request` with a hint), not plain
+/// text: `?heartbeat_s=abc` is answered in the same shape as every other error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Params<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Params<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiFailure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(Self(value)),
+            Err(rejection) => Err(query_failure(&rejection)),
+        }
+    }
+}
+
+fn query_failure(rejection: &QueryRejection) -> ApiFailure {
+    // axum says "Failed to deserialize query string: heartbeat_s: invalid digit ..."; the
+    // part after the prefix names the parameter and what is wrong with it.
+    let text = rejection.body_text();
+    let detail = text
+        .strip_prefix("Failed to deserialize query string: ")
+        .unwrap_or(&text);
+    ApiFailure::new(
+        rejection.status(),
+        ErrorCode::BadRequest,
+        format!("bad query string: {detail}"),
+    )
+    .hint("numbers are plain digits (tail=50) and flags are true or false (show_key=true)")
 }
 
 /// Any route that does not exist.

@@ -1,7 +1,8 @@
 //! `/mcp/all` (and `/mcp` in direct routing): every tool of every enabled, approved, ready
 //! server directly, as `server__tool` (see [`super::names`]), with its own description,
 //! schemas and annotations. Prompts are aggregated the same way (`server__prompt`);
-//! resources keep their URIs (they are already global) and get prefixed names.
+//! resources keep their URIs (they are already global) and get prefixed names, and a
+//! subscription to one goes to the server that offers it.
 
 use std::sync::Arc;
 
@@ -9,7 +10,8 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
     Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
     ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
-    ServerCapabilities, ServerConfig, SubscriptionFilter, Tool,
+    ServerCapabilities, ServerConfig, SubscribeRequestParams, SubscriptionFilter, Tool,
+    UnsubscribeRequestParams,
 };
 use rmcp::service::{NotificationContext, RequestContext, RoleServer, SubscriptionContext};
 use rmcp::{ErrorData, ServerHandler};
@@ -17,12 +19,13 @@ use rmcp::{ErrorData, ServerHandler};
 use super::forward::{self, Downstream, error_result};
 use super::names::direct_name;
 use super::parked::ParkedCalls;
-use super::sessions::{self, Sessions, Surface};
+use super::sessions::{Sessions, Surface};
+use super::subscribed::{self, SessionSubscriptions};
 use super::upstream_request;
 use crate::catalog::Catalog;
 use crate::daemon::Daemon;
 use crate::protocol::{CallVariant, ItemKind};
-use crate::upstream::ServerShared;
+use crate::upstream::{ServerShared, UpdateSink};
 
 #[derive(Clone)]
 pub struct DirectSurface {
@@ -30,6 +33,8 @@ pub struct DirectSurface {
     sessions: Arc<Sessions>,
     session: u64,
     parked: Arc<ParkedCalls>,
+    /// This session's resource subscriptions; they end with it.
+    subscribed: Arc<SessionSubscriptions>,
 }
 
 /// A server whose tools are served: enabled, approved, connected.
@@ -47,6 +52,7 @@ impl DirectSurface {
     pub fn new(daemon: Daemon, sessions: Arc<Sessions>, parked: Arc<ParkedCalls>) -> Self {
         let session = sessions.next_id();
         Self {
+            subscribed: Arc::new(SessionSubscriptions::new(daemon.clone(), session)),
             daemon,
             sessions,
             session,
@@ -159,12 +165,17 @@ fn template_fits(template: &str, uri: &str) -> bool {
 
 impl ServerHandler for DirectSurface {
     fn get_info(&self) -> ServerConfig {
-        let capabilities = ServerCapabilities::builder()
+        let mut capabilities = ServerCapabilities::builder()
             .enable_tools()
             .enable_tool_list_changed()
             .enable_prompts()
             .enable_resources()
             .build();
+        // Each subscription goes to the server that offers the resource; one that offers no
+        // subscriptions refuses it then.
+        if let Some(resources) = capabilities.resources.as_mut() {
+            resources.subscribe = Some(true);
+        }
         let mut info = ServerConfig::new(capabilities);
         info.server_info = Implementation::new("mcpproxy", env!("CARGO_PKG_VERSION"));
         info.instructions =
@@ -176,15 +187,35 @@ impl ServerHandler for DirectSurface {
         self.sessions.register(Surface::All, context.peer);
     }
 
+    /// Tool-list changes, and updates of the resources some served server offers.
     fn accepted_subscription_filter(
         &self,
-        _requested: &SubscriptionFilter,
+        requested: &SubscriptionFilter,
     ) -> Option<SubscriptionFilter> {
-        Some(SubscriptionFilter::builder().tools_list_changed().build())
+        let offered = requested
+            .resource_subscriptions
+            .iter()
+            .flatten()
+            .filter(|uri| self.find_resource(uri).is_some())
+            .cloned()
+            .collect::<Vec<_>>();
+        Some(
+            SubscriptionFilter::builder()
+                .tools_list_changed()
+                .resource_subscriptions(offered)
+                .build(),
+        )
     }
 
     async fn listen(&self, subscription: SubscriptionContext) -> Result<(), ErrorData> {
-        sessions::listen_for_tool_changes(&self.daemon, Surface::All, subscription).await
+        subscribed::listen(
+            &self.daemon,
+            Surface::All,
+            subscription,
+            &self.subscribed,
+            |uri| self.find_resource(uri),
+        )
+        .await
     }
 
     async fn list_tools(
@@ -285,5 +316,28 @@ impl ServerHandler for DirectSurface {
             .await
             .map(upstream_request::complete_resource)
             .map_err(upstream_request::error)
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let server = self.find_resource(&request.uri).ok_or_else(|| {
+            ErrorData::resource_not_found(format!("no server offers {}", request.uri), None)
+        })?;
+        upstream_request::refuse_held(&server, ItemKind::Resource, &request.uri)?;
+        self.subscribed
+            .subscribe(&server, &request.uri, UpdateSink::Session(context.peer))
+            .await
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.subscribed.unsubscribe_everywhere(&request.uri).await;
+        Ok(())
     }
 }

@@ -218,6 +218,7 @@ async fn forward(
             }
         }
     };
+    call.ticket.sent(&call.handle.id);
     if let Some(client_token) = &client_token {
         call.ticket
             .forward_progress(&call.handle.progress_token, client_token.clone());
@@ -293,6 +294,7 @@ async fn forward(
                     Ok(handle) => handle,
                     Err(e) => return Ok(Forwarded::Failed(upstream_error(server_name, &tool, e))),
                 };
+                call.ticket.sent(&call.handle.id);
                 if let Some(client_token) = &client_token {
                     call.ticket
                         .forward_progress(&call.handle.progress_token, client_token.clone());

@@ -8,12 +8,12 @@
 //! clients and servers still use it, so it is passed on.
 //!
 //! A 2026-07-28 upstream is stateless, so what a client of an older revision sets up for its
-//! session is translated: its log level travels with each call (see [`forward`]), and each
-//! `resources/subscribe` becomes a `subscriptions/listen` stream for that URI whose updates
-//! come back to the client as `notifications/resources/updated`.
+//! session is translated: its log level travels with each call (see [`forward`]). Resource
+//! subscriptions of every session are counted on the server's table
+//! ([`crate::upstream::Subscriptions`]), which subscribes upstream the way the server's era
+//! allows and passes each update to exactly the sessions that subscribed.
 #![allow(deprecated)]
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use rmcp::model::{
@@ -21,23 +21,22 @@ use rmcp::model::{
     GetPromptRequestParams, GetPromptResponse, ListPromptsResult, ListResourceTemplatesResult,
     ListResourcesResult, ListToolsResult, LoggingLevel, PaginatedRequestParams,
     ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig,
-    ServerNotification, SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter,
-    UnsubscribeRequestParams,
+    SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
 };
 use rmcp::service::{
     NotificationContext, Peer, RequestContext, RoleClient, RoleServer, SubscriptionContext,
 };
 use rmcp::{ErrorData, ServerHandler};
-use tokio::task::AbortHandle;
 
 use super::forward::{self, Downstream};
 use super::parked::ParkedCalls;
-use super::sessions::{self, Sessions, Surface};
+use super::sessions::{Sessions, Surface};
+use super::subscribed::{self, SessionSubscriptions};
 use super::upstream_request;
 use crate::catalog::Catalog;
 use crate::daemon::Daemon;
 use crate::protocol::{CallVariant, ItemKind, ServerState};
-use crate::upstream::{Connection, ServerShared};
+use crate::upstream::{Connection, ServerShared, UpdateSink};
 
 #[derive(Clone)]
 pub struct Passthrough {
@@ -48,8 +47,8 @@ pub struct Passthrough {
     parked: Arc<ParkedCalls>,
     /// The level this session's client chose with `logging/setLevel`.
     log_level: Arc<Mutex<Option<LoggingLevel>>>,
-    /// This session's resource subscriptions on a stateless upstream.
-    resource_listens: Arc<ResourceListens>,
+    /// This session's resource subscriptions; they end with it.
+    subscribed: Arc<SessionSubscriptions>,
 }
 
 impl Passthrough {
@@ -61,13 +60,13 @@ impl Passthrough {
     ) -> Self {
         let session = sessions.next_id();
         Self {
+            subscribed: Arc::new(SessionSubscriptions::new(daemon.clone(), session)),
             daemon,
             server: server.to_owned(),
             sessions,
             session,
             parked,
             log_level: Arc::default(),
-            resource_listens: Arc::default(),
         }
     }
 
@@ -120,82 +119,6 @@ impl Passthrough {
     }
 }
 
-/// A session's resource subscriptions on a stateless upstream: one task per URI, each
-/// holding a `subscriptions/listen` stream and passing its updates on. Ending a task (on
-/// `resources/unsubscribe`, a second subscribe to the URI, or the end of the session, when
-/// the last handle of this is dropped) drops the stream, and rmcp cancels the listen request
-/// upstream.
-#[derive(Debug, Default)]
-struct ResourceListens {
-    tasks: Mutex<HashMap<String, AbortHandle>>,
-}
-
-impl ResourceListens {
-    /// Opens a listen stream for `uri` on `upstream` and passes its updates to `client`.
-    /// Fails when the upstream does not accept the URI: it would never report a change.
-    async fn subscribe(
-        &self,
-        upstream: &Peer<RoleClient>,
-        uri: String,
-        client: Peer<RoleServer>,
-    ) -> Result<(), ErrorData> {
-        let filter = SubscriptionFilter::builder()
-            .resource_subscription(uri.clone())
-            .build();
-        let mut subscription = upstream
-            .listen(filter)
-            .await
-            .map_err(upstream_request::error)?;
-        let accepted = subscription
-            .acknowledged()
-            .resource_subscriptions
-            .as_ref()
-            .is_some_and(|uris| uris.contains(&uri));
-        if !accepted {
-            return Err(ErrorData::invalid_params(
-                format!("the server offers no updates of {uri}"),
-                None,
-            ));
-        }
-        let task = tokio::spawn(async move {
-            // Ends with the stream (the upstream went away) or the client.
-            while let Ok(Some(notification)) = subscription.next().await {
-                if let ServerNotification::ResourceUpdatedNotification(updated) = notification
-                    && client
-                        .notify_resource_updated(updated.params)
-                        .await
-                        .is_err()
-                {
-                    return;
-                }
-            }
-        });
-        if let Some(previous) = self.tasks().insert(uri, task.abort_handle()) {
-            previous.abort();
-        }
-        Ok(())
-    }
-
-    /// Ends the subscription to `uri`; without one there is nothing to do.
-    fn unsubscribe(&self, uri: &str) {
-        if let Some(task) = self.tasks().remove(uri) {
-            task.abort();
-        }
-    }
-
-    fn tasks(&self) -> std::sync::MutexGuard<'_, HashMap<String, AbortHandle>> {
-        crate::sync::lock(&self.tasks)
-    }
-}
-
-impl Drop for ResourceListens {
-    fn drop(&mut self) {
-        for task in self.tasks().values() {
-            task.abort();
-        }
-    }
-}
-
 impl ServerHandler for Passthrough {
     /// The upstream's own identity, capabilities and instructions (as last connected).
     fn get_info(&self) -> ServerConfig {
@@ -217,18 +140,29 @@ impl ServerHandler for Passthrough {
             .register(Surface::Server(self.server.clone()), context.peer);
     }
 
+    /// Tool-list changes, and updates of whatever resources the client asks for (rmcp keeps
+    /// them only when the server offers subscriptions).
     fn accepted_subscription_filter(
         &self,
-        _requested: &SubscriptionFilter,
+        requested: &SubscriptionFilter,
     ) -> Option<SubscriptionFilter> {
-        Some(SubscriptionFilter::builder().tools_list_changed().build())
+        let resources = requested.resource_subscriptions.clone().unwrap_or_default();
+        Some(
+            SubscriptionFilter::builder()
+                .tools_list_changed()
+                .resource_subscriptions(resources)
+                .build(),
+        )
     }
 
     async fn listen(&self, subscription: SubscriptionContext) -> Result<(), ErrorData> {
-        sessions::listen_for_tool_changes(
+        let server = self.serving()?;
+        subscribed::listen(
             &self.daemon,
             Surface::Server(self.server.clone()),
             subscription,
+            &self.subscribed,
+            |_| Some(Arc::clone(&server)),
         )
         .await
     }
@@ -322,24 +256,17 @@ impl ServerHandler for Passthrough {
             .map_err(upstream_request::error)
     }
 
+    /// Counted per session: the upstream hears one subscription however many sessions
+    /// subscribe (see [`crate::upstream::Subscriptions`]).
     async fn subscribe(
         &self,
         request: SubscribeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        let connection = self.connection()?;
-        if upstream_request::is_stateless(&connection) {
-            // No `resources/subscribe` from 2026-07-28: a listen stream does its job.
-            return self
-                .resource_listens
-                .subscribe(&connection.peer, request.uri, context.peer)
-                .await;
-        }
-        connection
-            .peer
-            .subscribe(request)
+        let server = self.serving()?;
+        self.subscribed
+            .subscribe(&server, &request.uri, UpdateSink::Session(context.peer))
             .await
-            .map_err(upstream_request::error)
     }
 
     async fn unsubscribe(
@@ -347,16 +274,9 @@ impl ServerHandler for Passthrough {
         request: UnsubscribeRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        let connection = self.connection()?;
-        if upstream_request::is_stateless(&connection) {
-            self.resource_listens.unsubscribe(&request.uri);
-            return Ok(());
-        }
-        connection
-            .peer
-            .unsubscribe(request)
-            .await
-            .map_err(upstream_request::error)
+        let server = self.serving()?;
+        self.subscribed.unsubscribe(&server, &request.uri).await;
+        Ok(())
     }
 
     async fn complete(

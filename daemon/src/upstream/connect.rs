@@ -41,6 +41,9 @@ use crate::config::{Builtin, ServerConfig, TransportSetting};
 use crate::oauth::OAuthSession;
 use crate::protocol::{LogLevel, LogOrigin, TransportKind};
 
+mod cause;
+pub use cause::sentence;
+
 pub type Service = RunningService<RoleClient, UpstreamHandler>;
 
 /// An open MCP session and what keeps it alive.
@@ -61,9 +64,11 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// Why no session came about. Its `Display` is one sentence for a person (the server's
+/// `last_error`); [`ConnectError::detail`] is the whole story for the server's log.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error("cannot start `{command}`: {source}")]
+    #[error("cannot start `{command}`: {}", spawn_advice(source))]
     Spawn {
         command: String,
         #[source]
@@ -73,12 +78,55 @@ pub enum ConnectError {
     NoWorkingDir(PathBuf),
     #[error("the server needs authorization{}", challenge.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
     NeedsAuth { challenge: Option<String> },
-    #[error("MCP handshake failed: {0}")]
-    Handshake(String),
-    #[error("no MCP session within {0:?}")]
+    /// The transport or the MCP handshake failed: `summary` says why in one sentence,
+    /// `detail` has every link of the error chain.
+    #[error("{summary}")]
+    Handshake { summary: String, detail: String },
+    #[error("no MCP session within {0:?}: is it an MCP server, and does it start that fast?")]
     Timeout(Duration),
     #[error("the process exited before answering ({0}); its stderr is in the server log")]
     Exited(String),
+}
+
+impl ConnectError {
+    /// A failure that is the same for people and the log.
+    fn handshake(summary: impl Into<String>) -> Self {
+        let summary = summary.into();
+        Self::Handshake {
+            detail: summary.clone(),
+            summary: sentence(&summary),
+        }
+    }
+
+    /// A failure caused by `error` while connecting to `url` (`None` for a command).
+    fn caused_by(error: &(dyn std::error::Error + 'static), url: Option<&str>) -> Self {
+        Self::Handshake {
+            summary: cause::explain(error, url),
+            detail: cause::chain(error),
+        }
+    }
+
+    /// Everything known about the failure, for the server's log.
+    pub fn detail(&self) -> String {
+        match self {
+            Self::Handshake { detail, .. } => detail.clone(),
+            Self::Spawn { command, source } => format!("cannot start `{command}`: {source}"),
+            other => other.to_string(),
+        }
+    }
+}
+
+fn spawn_advice(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => {
+            "no such program; check `command` in the config (is it installed and on PATH?)"
+                .to_owned()
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            "permission denied; is the program executable?".to_owned()
+        }
+        _ => error.to_string(),
+    }
 }
 
 /// Where the daemon's own executable is, for built-in servers.
@@ -104,17 +152,33 @@ pub async fn connect(
             (Some(url), TransportSetting::Sse) => connect_sse(url, server, handler, timeout).await,
             (Some(url), TransportSetting::Http) => connect_http(url, server, handler, oauth).await,
             (Some(url), _) => match connect_http(url, server, handler.clone(), oauth).await {
-                Err(ConnectError::Handshake(http_error)) => {
+                Err(ConnectError::Handshake {
+                    summary: http_summary,
+                    detail: http_detail,
+                }) => {
                     log.daemon(
                         LogLevel::Info,
-                        format!("streamable HTTP failed ({http_error}); trying legacy SSE"),
+                        format!("streamable HTTP failed ({http_detail}); trying legacy SSE"),
                     );
                     connect_sse(url, server, handler, timeout)
                         .await
                         .map_err(|sse| match sse {
-                            ConnectError::Handshake(sse_error) => ConnectError::Handshake(format!(
-                                "{http_error}; legacy SSE failed too: {sse_error}"
-                            )),
+                            ConnectError::Handshake { summary, detail } => {
+                                // The same cause (a host that does not resolve) is said once.
+                                let summary = if summary == http_summary {
+                                    summary
+                                } else {
+                                    sentence(&format!(
+                                        "streamable HTTP: {http_summary}; legacy SSE: {summary}"
+                                    ))
+                                };
+                                ConnectError::Handshake {
+                                    summary,
+                                    detail: format!(
+                                        "{http_detail}; legacy SSE failed too: {detail}"
+                                    ),
+                                }
+                            }
                             other => other,
                         })
                 }
@@ -136,12 +200,13 @@ fn lifecycle() -> ClientLifecycleMode {
     }
 }
 
-fn handshake_error(error: ClientInitializeError) -> ConnectError {
+/// A failed handshake with the server at `url` (`None` for a command).
+fn handshake_error(error: &ClientInitializeError, url: Option<&str>) -> ConnectError {
     match error.auth_challenge() {
         Some(challenge) => ConnectError::NeedsAuth {
             challenge: (!challenge.is_empty()).then(|| challenge.to_owned()),
         },
-        None => ConnectError::Handshake(error.to_string()),
+        None => ConnectError::caused_by(error, url),
     }
 }
 
@@ -159,7 +224,7 @@ async fn connect_stdio(
         ),
         (None, Some(command)) => (command.clone(), Vec::new()),
         (None, None) => {
-            return Err(ConnectError::Handshake(format!(
+            return Err(ConnectError::handshake(format!(
                 "server \"{name}\" has neither a command nor a url"
             )));
         }
@@ -203,7 +268,7 @@ async fn connect_stdio(
             process.kill().await;
             return Err(match exited {
                 Ok(Ok(status)) => ConnectError::Exited(status.to_string()),
-                _ => handshake_error(error),
+                _ => handshake_error(&error, None),
             });
         }
     };
@@ -225,9 +290,13 @@ async fn connect_http(
     let client = reqwest::Client::builder()
         .connect_timeout(server.connect_timeout)
         .build()
-        .map_err(|e| ConnectError::Handshake(format!("cannot build the HTTP client: {e}")))?;
-    // Also renews the session when a restarted server rejects it with 400 instead of 404.
-    let client = super::http_client::UpstreamHttpClient::new(client, oauth.cloned());
+        .map_err(|e| ConnectError::handshake(format!("cannot build the HTTP client: {e}")))?;
+    // Also renews the session when a restarted server rejects it with 400 instead of 404;
+    // and marks which call each log message on a response stream belongs to.
+    let client = super::routes::Related::new(super::http_client::UpstreamHttpClient::new(
+        client,
+        oauth.cloned(),
+    ));
     let routes = Arc::clone(handler.routes());
     let transport = || {
         routes.ordered(StreamableHttpClientTransport::with_client(
@@ -251,8 +320,8 @@ async fn connect_http(
             .for_initialize()
             .serve_with_lifecycle(transport(), ClientLifecycleMode::Initialize)
             .await
-            .map_err(handshake_error)?,
-        Err(error) => return Err(handshake_error(error)),
+            .map_err(|e| handshake_error(&e, Some(url)))?,
+        Err(error) => return Err(handshake_error(&error, Some(url))),
     };
     Ok(Session {
         service,
@@ -276,7 +345,7 @@ async fn connect_sse(
                     challenge: e.www_authenticate().map(str::to_owned),
                 }
             } else {
-                ConnectError::Handshake(e.to_string())
+                ConnectError::caused_by(&e, Some(url))
             }
         })?;
     let transport = handler.routes().ordered(transport);
@@ -284,7 +353,7 @@ async fn connect_sse(
     let service = handler
         .serve_with_lifecycle(transport, ClientLifecycleMode::Initialize)
         .await
-        .map_err(handshake_error)?;
+        .map_err(|e| handshake_error(&e, Some(url)))?;
     Ok(Session {
         service,
         process: None,
@@ -299,9 +368,9 @@ fn header_map(
         .iter()
         .map(|(name, value)| {
             let name = HeaderName::try_from(name.as_str())
-                .map_err(|e| ConnectError::Handshake(format!("bad header name `{name}`: {e}")))?;
+                .map_err(|e| ConnectError::handshake(format!("bad header name `{name}`: {e}")))?;
             let value = HeaderValue::try_from(value.as_str()).map_err(|e| {
-                ConnectError::Handshake(format!("bad value for header `{name}`: {e}"))
+                ConnectError::handshake(format!("bad value for header `{name}`: {e}"))
             })?;
             Ok((name, value))
         })

@@ -6,22 +6,30 @@
 #![allow(deprecated)]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use rmcp::model::{
     ClientCapabilities, ClientConfig, ClientResult, CreateMessageRequest,
     CreateMessageRequestParams, CreateMessageResult, ElicitRequest, ElicitRequestParams,
     ElicitResult, Implementation, ListRootsRequest, ListRootsResult, LoggingLevel,
-    LoggingMessageNotificationParam, ProgressNotificationParam, ServerRequest,
+    LoggingMessageNotificationParam, NotificationMetaObject, ProgressNotificationParam,
+    ProgressToken, RequestId, ResourceUpdatedNotificationParam, ServerRequest,
 };
-use rmcp::service::{NotificationContext, RequestContext, RoleClient};
+use rmcp::service::{InboundStreamOrigin, NotificationContext, RequestContext, RoleClient};
 use rmcp::{ClientHandler, ErrorData};
-
-use super::routes::{Arrival, CallRoutes};
-use crate::catalog::ListChanged;
 use tokio::sync::mpsc;
 
+use super::routes::{Arrival, CallRoutes, Caller, Route, take_related_request};
 use super::server_log::ServerLog;
+use super::subscriptions::Subscriptions;
+use crate::catalog::ListChanged;
 use crate::protocol::{LogLevel, LogOrigin};
+
+/// How long a server's question about a call may wait for the call to record its request
+/// (it does so just after sending it).
+const QUESTION_GRACE: Duration = Duration::from_secs(1);
+/// The same for a log message, which holds up the call's result meanwhile: shorter.
+const LOG_GRACE: Duration = Duration::from_millis(100);
 
 #[derive(Debug, Clone)]
 pub struct UpstreamHandler {
@@ -33,6 +41,16 @@ pub struct UpstreamHandler {
     defaults_when_alone: bool,
     /// Offer 2025-11-25 in `initialize` (rmcp offers its newest revision otherwise).
     legacy_handshake: bool,
+    subscriptions: Arc<Subscriptions>,
+}
+
+/// The upstream request whose response stream carried `context`'s request, when the
+/// transport knows (streamable HTTP).
+fn related_request(context: &RequestContext<RoleClient>) -> Option<RequestId> {
+    match context.extensions.get::<InboundStreamOrigin>()? {
+        InboundStreamOrigin::OutboundRequest(id) => Some(id.clone()),
+        InboundStreamOrigin::Unassociated => None,
+    }
 }
 
 impl UpstreamHandler {
@@ -40,6 +58,7 @@ impl UpstreamHandler {
         log: Arc<ServerLog>,
         changes: mpsc::UnboundedSender<ListChanged>,
         routes: Arc<CallRoutes>,
+        subscriptions: Arc<Subscriptions>,
     ) -> Self {
         Self {
             log,
@@ -47,6 +66,7 @@ impl UpstreamHandler {
             routes,
             defaults_when_alone: false,
             legacy_handshake: false,
+            subscriptions,
         }
     }
 
@@ -71,26 +91,52 @@ impl UpstreamHandler {
         &self.routes
     }
 
-    /// Passes a server-to-client request to the client whose call caused it: the only
-    /// client with calls in flight; with none or several, it is refused (and logged) with an
-    /// error the server can handle. A 2026-07-28 client is asked through its call (see
+    /// The client whose call caused a server-to-client request: the call whose response
+    /// stream carried it, or, when the transport cannot tell, the only client with calls in
+    /// flight. With none or several, and for a request about something that is no call in
+    /// flight, it is refused (and logged) with an error the server can handle.
+    async fn caller_for(
+        &self,
+        what: &str,
+        context: &RequestContext<RoleClient>,
+    ) -> Result<Caller, ErrorData> {
+        let related = related_request(context);
+        let refuse = |why: String| {
+            self.log.daemon(
+                LogLevel::Warn,
+                format!("refused the server's {what} request: {why}"),
+            );
+            ErrorData::internal_error(
+                format!("mcpproxy cannot route this {what} request: {why}"),
+                None,
+            )
+        };
+        match self
+            .routes
+            .route(related.as_ref(), None, QUESTION_GRACE)
+            .await
+        {
+            Route::To(caller) => Ok(caller),
+            Route::Stale => Err(refuse(
+                "it belongs to a request that is no tool call in flight".to_owned(),
+            )),
+            Route::Unknown(error) => Err(refuse(error.to_string())),
+        }
+    }
+
+    /// Passes a server-to-client request to the client whose call caused it (see
+    /// [`Self::caller_for`]). A 2026-07-28 client is asked through its call (see
     /// [`super::routes::Questions`]).
     async fn ask_caller(
         &self,
         what: &str,
         request: ServerRequest,
+        context: &RequestContext<RoleClient>,
     ) -> Result<ClientResult, ErrorData> {
-        let caller = self.routes.sole_caller().map_err(|e| {
-            self.log.daemon(
-                LogLevel::Warn,
-                format!("refused the server's {what} request: {e}"),
-            );
-            ErrorData::internal_error(
-                format!("mcpproxy cannot route this {what} request: {e}"),
-                None,
-            )
-        })?;
-        caller.ask(what, request).await
+        self.caller_for(what, context)
+            .await?
+            .ask(what, request)
+            .await
     }
 }
 
@@ -116,12 +162,13 @@ impl ClientHandler for UpstreamHandler {
     async fn create_message(
         &self,
         params: CreateMessageRequestParams,
-        _context: RequestContext<RoleClient>,
+        context: RequestContext<RoleClient>,
     ) -> Result<CreateMessageResult, ErrorData> {
         match self
             .ask_caller(
                 "sampling",
                 ServerRequest::CreateMessageRequest(CreateMessageRequest::new(params)),
+                &context,
             )
             .await?
         {
@@ -136,7 +183,7 @@ impl ClientHandler for UpstreamHandler {
     async fn create_elicitation(
         &self,
         params: ElicitRequestParams,
-        _context: RequestContext<RoleClient>,
+        context: RequestContext<RoleClient>,
     ) -> Result<ElicitResult, ErrorData> {
         if self.defaults_when_alone && self.routes.sole_caller().is_err() {
             return Ok(accept_with_defaults(&params));
@@ -145,6 +192,7 @@ impl ClientHandler for UpstreamHandler {
             .ask_caller(
                 "elicitation",
                 ServerRequest::ElicitRequest(ElicitRequest::new(params)),
+                &context,
             )
             .await?
         {
@@ -158,11 +206,16 @@ impl ClientHandler for UpstreamHandler {
 
     async fn list_roots(
         &self,
-        _context: RequestContext<RoleClient>,
+        context: RequestContext<RoleClient>,
     ) -> Result<ListRootsResult, ErrorData> {
         // Servers ask for roots unprompted too (on connecting, say): with no client to ask,
         // there are none, which is no reason to log.
-        let Ok(caller) = self.routes.sole_caller() else {
+        let related = related_request(&context);
+        let Route::To(caller) = self
+            .routes
+            .route(related.as_ref(), None, QUESTION_GRACE)
+            .await
+        else {
             return Ok(ListRootsResult::default());
         };
         match caller
@@ -208,12 +261,37 @@ impl ClientHandler for UpstreamHandler {
         let _ = self.changes.send(ListChanged::Resources);
     }
 
+    async fn on_resource_updated(
+        &self,
+        params: ResourceUpdatedNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.subscriptions.deliver(&params.uri).await;
+    }
+
     async fn on_logging_message(
         &self,
         params: LoggingMessageNotificationParam,
-        context: NotificationContext<RoleClient>,
+        mut context: NotificationContext<RoleClient>,
     ) {
-        let forwarded = params.clone();
+        // The notification's `_meta`: rmcp moves the notification's extensions into the
+        // context before it reads the `_meta` from them, so it is found among the
+        // extensions, not in `context.meta`.
+        let mut meta = context
+            .extensions
+            .remove::<NotificationMetaObject>()
+            .unwrap_or_default();
+        meta.extend(std::mem::take(&mut context.meta));
+        // Which call it belongs to, as the transport marked it (see `routes::Related`); the
+        // mark is mcpproxy's own and goes no further.
+        let related = take_related_request(&mut meta);
+        let token: Option<ProgressToken> = meta
+            .get("progressToken")
+            .and_then(|token| serde_json::from_value(token.clone()).ok());
+        let mut forwarded = params.clone();
+        if !meta.is_empty() {
+            forwarded.meta = Some(meta);
+        }
         let level = match params.level {
             LoggingLevel::Debug => LogLevel::Debug,
             LoggingLevel::Info | LoggingLevel::Notice => LogLevel::Info,
@@ -232,10 +310,15 @@ impl ClientHandler for UpstreamHandler {
         if let Some(arrival) = context.extensions.get::<Arrival>() {
             arrival.wait_turn().await;
         }
-        // Clients calling the server see its log messages, as they would talking to it
-        // directly.
-        for peer in self.routes.callers() {
-            let _ = peer.notify_logging_message(forwarded.clone()).await;
+        // The client whose call the message is about sees it, as it would talking to the
+        // server directly; one that is about no call, or about a call of one client among
+        // several, stays in the server log.
+        if let Route::To(caller) = self
+            .routes
+            .route(related.as_ref(), token.as_ref(), LOG_GRACE)
+            .await
+        {
+            let _ = caller.peer.notify_logging_message(forwarded).await;
         }
         // Passed on: see `on_progress`.
         drop(context);

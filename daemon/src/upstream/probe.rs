@@ -71,8 +71,13 @@ pub async fn open(options: &ProbeOptions) -> Result<Probed, ProbeError> {
     let log = bus.subscribe();
     let server_log = Arc::new(ServerLog::detached("probe", bus));
     let (changes, _changes) = mpsc::unbounded_channel();
-    let handler = UpstreamHandler::new(Arc::clone(&server_log), changes, Arc::default())
-        .with_defaults_when_alone();
+    let handler = UpstreamHandler::new(
+        Arc::clone(&server_log),
+        changes,
+        Arc::default(),
+        Arc::default(),
+    )
+    .with_defaults_when_alone();
     let server = ServerConfig {
         url: Some(options.url.clone()),
         transport: options.transport,

@@ -1,7 +1,20 @@
-//! Who is waiting on an upstream: the calls in flight through it and the progress tokens
-//! they gave. The upstream's own messages that belong to a call (progress, logging, and on
-//! older protocol revisions server-to-client requests such as sampling and elicitation) are
-//! routed back through this table to the client whose call caused them.
+//! Who is waiting on an upstream: the calls in flight through it, the upstream request each
+//! one is, and the progress tokens they gave. The upstream's own messages that belong to a
+//! call (progress, logging, and on older protocol revisions server-to-client requests such
+//! as sampling and elicitation) are routed back through this table to the client whose call
+//! caused them.
+//!
+//! How a message is tied to its call depends on what the transport tells:
+//!
+//! - progress names its token, which belongs to exactly one call;
+//! - on streamable HTTP a server sends what belongs to a request on that request's response
+//!   stream: rmcp marks the server-to-client requests that arrive there with the call's
+//!   request id, and [`Related`] does the same for log messages, so each reaches its own
+//!   caller however many clients call the server at once;
+//! - a log message may name a call's progress token in its `_meta`;
+//! - anything else (a stdio or legacy-SSE server's `elicitation/create` or log message) names
+//!   no call: it goes to the only client with calls in flight to the server; with several,
+//!   a request is refused (and logged) and a log message stays in the server log.
 //!
 //! A client of the 2026-07-28 revision cannot take a server-to-client request: it is asked
 //! through its call instead (an `input_required` result). Its call registers a channel for
@@ -23,16 +36,21 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rmcp::ErrorData;
-use rmcp::model::{ClientResult, NumberOrString, ProgressToken, ServerNotification, ServerRequest};
+use rmcp::model::{
+    ClientResult, NumberOrString, ProgressToken, RequestId, ServerNotification, ServerRequest,
+};
 use rmcp::service::{
     Peer, RoleClient, RoleServer, RxJsonRpcMessage, ServiceError, TxJsonRpcMessage,
 };
 use rmcp::transport::Transport;
 use tokio::sync::{mpsc, oneshot, watch};
 
+mod related;
+pub use self::related::{Related, take_related_request};
+
 /// How long a result waits for the notifications that came before it. They are normally
 /// passed on within milliseconds; this only bounds the wait when a client is too slow to
-/// take them (log messages go to every client with a call in flight).
+/// take them, or a message waits for its call to be recorded (see [`CallRoutes::route`]).
 const CATCH_UP_LIMIT: Duration = Duration::from_secs(2);
 
 /// One downstream client: the MCP session a call came from.
@@ -119,6 +137,11 @@ pub struct CallRoutes {
     calls: Mutex<HashMap<u64, Caller>>,
     /// Upstream-side progress token → the caller and the token it chose.
     progress: Mutex<HashMap<String, (Caller, ProgressToken)>>,
+    /// Upstream request id of each call's `tools/call` → the call.
+    requests: Mutex<HashMap<String, u64>>,
+    /// Bumped whenever a call records its request id, for a message that named a request
+    /// before the call that sent it had recorded it.
+    recorded: watch::Sender<u64>,
     /// The call notifications received and not yet passed on.
     arrivals: Arc<ArrivalOrder>,
 }
@@ -140,9 +163,27 @@ pub struct CallTicket {
     routes: Arc<CallRoutes>,
     id: u64,
     upstream_token: Option<String>,
+    upstream_request: Option<String>,
 }
 
 impl CallTicket {
+    /// Records that the call went upstream as request `request`, so what the server sends
+    /// about that request reaches this call's client. A call sent again (another round) is
+    /// a new request; the old one is done.
+    pub fn sent(&mut self, request: &RequestId) {
+        let key = id_key(request);
+        {
+            let mut requests = lock(&self.routes.requests);
+            requests.insert(key.clone(), self.id);
+            if let Some(old) = self.upstream_request.replace(key.clone())
+                && old != key
+            {
+                requests.remove(&old);
+            }
+        }
+        self.routes.recorded.send_modify(|count| *count += 1);
+    }
+
     /// Routes the upstream's progress for this call (rmcp gives every request a token of its
     /// own) back to the caller under the token the caller chose.
     pub fn forward_progress(&mut self, upstream: &ProgressToken, client: ProgressToken) {
@@ -180,14 +221,35 @@ impl Drop for CallTicket {
         if let Some(token) = &self.upstream_token {
             lock(&self.routes.progress).remove(token);
         }
+        if let Some(request) = &self.upstream_request {
+            lock(&self.routes.requests).remove(request);
+        }
     }
 }
 
 fn token_key(token: &ProgressToken) -> String {
-    match &token.0 {
+    id_key(&token.0)
+}
+
+/// A request id or progress token as a map key. A number and the string of its digits are
+/// one key: the daemon numbers its own requests, so they never meet.
+fn id_key(id: &NumberOrString) -> String {
+    match id {
         NumberOrString::String(s) => s.to_string(),
         NumberOrString::Number(n) => n.to_string(),
     }
+}
+
+/// Where a message from the upstream goes.
+#[derive(Debug)]
+pub enum Route {
+    /// To this client: the message names its call, or it is the only one calling.
+    To(Caller),
+    /// The message belongs to a request that is no call in flight (it ended, or was no
+    /// `tools/call`): to nobody.
+    Stale,
+    /// The message names no call, and the callers cannot be told apart.
+    Unknown(RouteError),
 }
 
 impl CallRoutes {
@@ -199,6 +261,49 @@ impl CallRoutes {
             routes: Arc::clone(self),
             id,
             upstream_token: None,
+            upstream_request: None,
+        }
+    }
+
+    /// The caller whose call went upstream as request `request`.
+    pub fn caller_of(&self, request: &RequestId) -> Option<Caller> {
+        let call = *lock(&self.requests).get(&id_key(request))?;
+        lock(&self.calls).get(&call).cloned()
+    }
+
+    /// Where a message goes that the transport tied to upstream request `related` (if it
+    /// did) or that names progress token `token` (if it does): that call's client; without
+    /// either, the only client calling.
+    ///
+    /// A call records its request id just after sending it, so a message about the request
+    /// can, rarely, come first: one that names an unknown request waits up to `grace` for it.
+    pub async fn route(
+        &self,
+        related: Option<&RequestId>,
+        token: Option<&ProgressToken>,
+        grace: Duration,
+    ) -> Route {
+        if let Some(request) = related {
+            let mut recorded = self.recorded.subscribe();
+            let until = tokio::time::Instant::now() + grace;
+            loop {
+                if let Some(caller) = self.caller_of(request) {
+                    return Route::To(caller);
+                }
+                match tokio::time::timeout_at(until, recorded.changed()).await {
+                    Ok(Ok(())) => {}
+                    _ => return Route::Stale,
+                }
+            }
+        }
+        if let Some((caller, _)) =
+            token.and_then(|t| lock(&self.progress).get(&token_key(t)).cloned())
+        {
+            return Route::To(caller);
+        }
+        match self.sole_caller() {
+            Ok(caller) => Route::To(caller),
+            Err(error) => Route::Unknown(error),
         }
     }
 
@@ -246,20 +351,6 @@ impl CallRoutes {
             inner: transport,
             arrivals: Arc::clone(&self.arrivals),
         }
-    }
-
-    /// One peer per client session with calls in flight.
-    pub fn callers(&self) -> Vec<Peer<RoleServer>> {
-        let calls = lock(&self.calls);
-        let mut seen = Vec::new();
-        let mut peers = Vec::new();
-        for caller in calls.values() {
-            if !seen.contains(&caller.session) {
-                seen.push(caller.session);
-                peers.push(caller.peer.clone());
-            }
-        }
-        peers
     }
 }
 

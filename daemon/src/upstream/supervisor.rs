@@ -137,6 +137,7 @@ impl Supervisor {
             Arc::clone(&self.shared.log),
             changes_tx.clone(),
             Arc::clone(&self.shared.routes),
+            Arc::clone(&self.shared.subscriptions),
         );
         let connecting = connect::connect(
             &self.shared.name,
@@ -156,7 +157,17 @@ impl Supervisor {
         match result {
             Ok(session) => self.serve(session, changes, changes_tx).await,
             Err(ConnectError::NeedsAuth { challenge }) => self.needs_auth(challenge).await,
-            Err(error) => self.back_off(error.to_string()).await,
+            Err(error) => {
+                // The whole chain goes to the log; the view gets the one sentence.
+                let summary = error.to_string();
+                let detail = error.detail();
+                if detail != summary {
+                    self.shared
+                        .log
+                        .daemon(LogLevel::Warn, format!("connecting failed: {detail}"));
+                }
+                self.back_off(summary).await
+            }
         }
     }
 
@@ -185,7 +196,9 @@ impl Supervisor {
         };
         self.shared.update(|view| {
             view.state = ServerState::NeedsAuth;
-            view.last_error = Some(format!("authorization required{detail}"));
+            view.last_error = Some(connect::sentence(&format!(
+                "authorization required{detail}"
+            )));
             view.retry_at = None;
             view.login_url = login_url;
         });
@@ -261,7 +274,7 @@ impl Supervisor {
             view.state = ServerState::Backoff;
             view.attempt = Some(failures);
             view.retry_at = retry_at;
-            view.last_error = Some(error);
+            view.last_error = Some(connect::sentence(&error));
             view.pid = None;
         });
         tokio::select! {
@@ -330,14 +343,16 @@ impl Supervisor {
         };
         let pid = process.as_ref().map(super::process::ChildProcess::pid);
         let tool_count = catalog.tools.len();
-        self.shared.set_connection(Some(Connection {
+        let connection = Connection {
             peer: peer.clone(),
             protocol_version: protocol_version.clone(),
             capabilities: capabilities.clone(),
             transport,
             server_info: info.server_info.clone(),
             instructions: info.instructions.clone(),
-        }));
+        };
+        self.restore_subscriptions(&connection).await;
+        self.shared.set_connection(Some(connection));
         self.shared.deliver(catalog).await;
         let held = self.shared.held().len();
         let held = if held == 0 {
@@ -464,6 +479,28 @@ impl Supervisor {
             );
         }
         self.shared.update(|view| view.pid = None);
+    }
+
+    /// Subscribes the new connection to every resource a client session still watches, so
+    /// updates go on after a reconnect. Bounded by `connect_timeout`, like the rest of
+    /// connecting.
+    async fn restore_subscriptions(&self, connection: &Connection) {
+        let timeout = self.config.connect_timeout;
+        let restoring = self.shared.subscriptions.restore(connection);
+        match tokio::time::timeout(timeout, restoring).await {
+            Ok(refused) => {
+                for (uri, why) in refused {
+                    self.shared.log.daemon(
+                        LogLevel::Warn,
+                        format!("cannot subscribe to {uri} again after reconnecting: {why}"),
+                    );
+                }
+            }
+            Err(_) => self.shared.log.daemon(
+                LogLevel::Warn,
+                format!("subscribing to resources again took longer than {timeout:?}; gave up"),
+            ),
+        }
     }
 
     /// Stops a stdio child in two phases; returns how it exited when it did so on its own.
