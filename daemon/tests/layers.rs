@@ -10,11 +10,11 @@ use std::path::Path;
 /// Top-level modules, lowest layer first; modules of one layer may not use each other.
 const LAYERS: &[&[&str]] = &[
     // The contract an attach client needs (no `server` feature).
-    &["paths", "protocol"],
+    &["paths", "protocol", "redact"],
     &["exit_code", "sse", "config"],
     &["client", "secrets"],
     // The engine.
-    &["sync", "catalog", "http", "index", "security"],
+    &["sync", "deadline", "catalog", "http", "index", "security"],
     &["gate"],
     &["events"],
     &["logs"],

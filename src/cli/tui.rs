@@ -19,6 +19,9 @@ pub struct TuiArgs {
     /// (overrides `[tui] theme` in the config)
     #[arg(long, value_name = "NAME")]
     pub theme: Option<String>,
+    /// Where a daemon the TUI starts listens for TCP clients (overrides `listen` in the config)
+    #[arg(long, env = "MCPPROXY_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
 }
 
 pub fn run(global: &Global, args: TuiArgs) -> Result<(), Failure> {
@@ -31,6 +34,7 @@ pub fn run(global: &Global, args: TuiArgs) -> Result<(), Failure> {
         exe,
         screen: args.screen,
         theme: args.theme,
+        listen: args.listen,
         no_color: mcpproxy_tui::theme::no_color_requested(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

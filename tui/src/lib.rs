@@ -48,6 +48,8 @@ pub struct Options {
     pub screen: Option<String>,
     /// A theme that overrides the config's.
     pub theme: Option<String>,
+    /// Where a daemon the TUI starts listens, over the config's `listen`.
+    pub listen: Option<String>,
     /// `NO_COLOR`: modifiers only.
     pub no_color: bool,
 }
@@ -140,7 +142,9 @@ pub fn prepare(options: &Options) -> Result<(App, Theme), TuiError> {
 /// Runs the TUI in this terminal until the person quits or a signal ends it.
 pub async fn run(options: Options) -> Result<Exit, TuiError> {
     let (mut app, theme) = prepare(&options)?;
-    let link = Arc::new(Link::new(options.paths.clone(), options.exe.clone()));
+    let link = Arc::new(
+        Link::new(options.paths.clone(), options.exe.clone()).listen(options.listen.clone()),
+    );
     let shutdown = shutdown_signal()?;
     let (mut terminal, guard) = TerminalGuard::enter()?;
     let input = terminal::Input::start();

@@ -33,6 +33,8 @@ const BATCH: usize = 512;
 pub struct Link {
     paths: Paths,
     exe: PathBuf,
+    /// The address a daemon this link starts listens on, over the config's `listen`.
+    listen: Option<String>,
     client: Client,
 }
 
@@ -42,7 +44,15 @@ impl Link {
             client: Client::socket(&paths.socket),
             paths,
             exe,
+            listen: None,
         }
+    }
+
+    /// A daemon this link starts listens on `listen` (`--listen`, `MCPPROXY_LISTEN`).
+    #[must_use]
+    pub fn listen(mut self, listen: Option<String>) -> Self {
+        self.listen = listen;
+        self
     }
 
     pub fn paths(&self) -> &Paths {
@@ -62,7 +72,7 @@ impl Link {
                 send(LinkEvent::Starting).await;
                 let start = StartDaemon {
                     exe: self.exe.clone(),
-                    listen: None,
+                    listen: self.listen.clone(),
                     log_level: None,
                 };
                 match Attach::new(self.paths.clone())
