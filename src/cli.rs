@@ -3,19 +3,23 @@
 mod auth;
 mod browser;
 mod call_output;
+mod completions;
 mod config;
 mod daemon;
 mod demo;
+mod doctor;
 mod eval;
 mod model;
 mod output;
 mod probe;
 mod secret;
 mod serve;
+mod service;
 mod status;
 mod stdio;
 mod tui;
 mod upstream;
+mod version;
 
 use std::path::PathBuf;
 
@@ -129,6 +133,17 @@ pub enum Command {
     /// Measure the tool search and the poisoning scanner offline on evaluation sets
     #[command(subcommand)]
     Eval(eval::EvalCommand),
+    /// Say what is wrong (daemon, servers, config, permissions, clients) and how to fix it
+    Doctor(doctor::DoctorArgs),
+    /// Start the daemon at login: install, uninstall or inspect the user service
+    #[command(subcommand)]
+    Service(service::ServiceCommand),
+    /// Show this program's version and the running daemon's
+    Version(version::VersionArgs),
+    /// Print the shell completion script for bash, zsh, fish or powershell
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command with --dir
+    Man(completions::ManArgs),
     /// Run the built-in demo MCP server on stdio (what `builtin = "demo"` starts)
     DemoServer(demo::DemoServerArgs),
     /// Keep upstream processes from outliving the daemon (started by the daemon)
@@ -146,6 +161,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Serve(args) => serve::run(&global, args),
         Command::Tui(args) => tui::run(&global, args),
         Command::DemoServer(args) => demo::run(args),
+        Command::Completions(args) => completions::completions(&global, args),
+        Command::Man(args) => completions::man(&global, args),
+        Command::Service(command) => service::run(&global, command),
         Command::Guard => std::process::exit(mcpproxy_daemon::upstream::guard::run()),
         Command::Model(command) => {
             init_cli_logging(&global);
@@ -166,6 +184,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                     Command::Serve(_)
                     | Command::Tui(_)
                     | Command::DemoServer(_)
+                    | Command::Completions(_)
+                    | Command::Man(_)
+                    | Command::Service(_)
                     | Command::Guard
                     | Command::Model(_)
                     | Command::Eval(_) => {
@@ -179,6 +200,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                     Command::Secret(command) => secret::run(&global, command).await,
                     Command::Auth(command) => auth::run(&global, command).await,
                     Command::Stdio(args) => stdio::run(&global, args).await,
+                    Command::Version(args) => version::run(&global, args).await,
+                    Command::Doctor(args) => doctor::run(&global, args).await,
                 }
             })
         }

@@ -76,7 +76,7 @@ pub async fn run(global: &Global, command: DaemonCommand) -> Result<(), Failure>
 }
 
 /// A daemon of another version is being replaced, not just restarted.
-async fn restart_reason(paths: &Paths) -> GoodbyeReason {
+pub(super) async fn restart_reason(paths: &Paths) -> GoodbyeReason {
     let client = mcpproxy_daemon::client::Client::socket(&paths.socket);
     match client.get::<serde_json::Value>("/status").await {
         Ok(status) if status["version"] != env!("CARGO_PKG_VERSION") => GoodbyeReason::Replaced,

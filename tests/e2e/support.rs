@@ -26,4 +26,5 @@ pub mod sandbox;
 pub use self::daemon::TestDaemon;
 pub use self::helpers::kill_and_reap;
 pub use self::procs::{process_alive, process_tree};
+pub use self::provision::system_program;
 pub use self::wait::wait_until;

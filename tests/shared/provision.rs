@@ -232,3 +232,30 @@ fn run(command: &mut Command) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// A program from a Debian package (`man` from `man-db`, `systemd-analyze` from `systemd`):
+/// the one on PATH, or installed with `apt-get` on first use. Fails the test when it can be
+/// neither found nor installed.
+pub fn system_program(program: &str, package: &str) -> PathBuf {
+    let on_path = || {
+        std::env::var_os("PATH").and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(program))
+                .find(|candidate| candidate.is_file())
+        })
+    };
+    if let Some(found) = on_path() {
+        return found;
+    }
+    let lock = File::create(peers_dir().join(".apt.lock")).unwrap();
+    lock.lock().unwrap();
+    if let Some(found) = on_path() {
+        return found;
+    }
+    eprintln!("installing the Debian package {package} for `{program}` (first use)");
+    run(Command::new("apt-get").args(["update", "-q"]));
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-q", "--no-install-recommends", package])
+        .env("DEBIAN_FRONTEND", "noninteractive"));
+    on_path().unwrap_or_else(|| panic!("{package} was installed, but `{program}` is not on PATH"))
+}
