@@ -3,7 +3,9 @@
 
 use clap::Args;
 use mcpproxy_daemon::client::{Client, ClientError};
-use mcpproxy_daemon::protocol::{MCP_PROTOCOL_VERSIONS, PROTOCOL_VERSION, Status};
+use mcpproxy_daemon::protocol::{
+    MCP_PROTOCOL_VERSIONS, PROTOCOL_VERSION, Status, is_stateless_mcp_version,
+};
 use serde::Serialize;
 
 use super::{Failure, Global};
@@ -77,11 +79,23 @@ pub async fn run(global: &Global, _args: VersionArgs) -> Result<(), Failure> {
 
 fn render(report: &VersionReport) -> String {
     let line = |who: &str, v: &Versions| {
+        let mcp: Vec<String> = v
+            .mcp_protocol_versions
+            .iter()
+            .map(|m| {
+                let era = if is_stateless_mcp_version(m) {
+                    "stateless"
+                } else {
+                    "sessions"
+                };
+                format!("{m} {era}")
+            })
+            .collect();
         format!(
             "{who:<8} {} (control protocol {}, MCP {})",
             v.version,
             v.protocol_version,
-            v.mcp_protocol_versions.join(", ")
+            mcp.join(", ")
         )
     };
     let mut lines = vec![line("mcpproxy", &report.cli)];

@@ -11,7 +11,7 @@ use mcpproxy_daemon::protocol::ServerState;
 use serde_json::Value;
 
 use crate::support::TestDaemon;
-use crate::support::daemon::{mcpproxy, temp_data_dir};
+use crate::support::daemon::{StopOnDrop, mcpproxy, temp_data_dir};
 use crate::support::sandbox;
 
 const READY: Duration = Duration::from_secs(20);
@@ -307,6 +307,37 @@ fn fix_creates_a_missing_config_and_the_port_taken_by_another_program_is_named()
     drop(taken);
     let report = json(&doctor(dir.path(), &["--json"]));
     assert!(!codes(&report).contains(&"port.in_use"), "{report:#}");
+}
+
+#[tokio::test]
+async fn fix_starts_a_daemon_that_is_not_running() {
+    let dir = temp_data_dir();
+    std::fs::write(dir.path().join("config.toml"), "listen = \"127.0.0.1:0\"\n").unwrap();
+    let _stop = StopOnDrop(dir.path());
+
+    let shown = doctor(dir.path(), &["fix", "daemon.not_running"]);
+    assert_eq!(exit(&shown), ExitCode::Success);
+    assert!(
+        !dir.path().join("mcpproxy.sock").exists(),
+        "fix without --execute started a daemon"
+    );
+
+    let applied = doctor(
+        dir.path(),
+        &["fix", "daemon.not_running", "--execute", "--json"],
+    );
+    assert_eq!(exit(&applied), ExitCode::Success);
+    let applied = json(&applied);
+    assert_eq!(applied["fixes"][0]["applied"], true, "{applied:#}");
+
+    let report = json(&doctor(dir.path(), &["--json"]));
+    assert_eq!(report["ok"], true, "{report:#}");
+    let pid = report["daemon"]["pid"].as_u64().unwrap();
+    let status = mcpproxy_daemon::client::Client::socket(dir.path().join("mcpproxy.sock"))
+        .status()
+        .await
+        .unwrap();
+    assert_eq!(u64::from(status.pid), pid);
 }
 
 #[test]

@@ -13,7 +13,7 @@ use mcpproxy_daemon::protocol::ServerState;
 use rustix::process::Signal;
 use serde_json::{Value, json};
 
-use crate::support::daemon::{mcpproxy, temp_data_dir};
+use crate::support::daemon::{StopOnDrop, mcpproxy, temp_data_dir};
 use crate::support::{TestDaemon, peers};
 
 const READY: Duration = Duration::from_secs(60);
@@ -112,19 +112,6 @@ async fn cli_errors_carry_their_code_and_say_their_hint_once() {
         1,
         "the hint is said twice: {said}"
     );
-}
-
-/// Stops the daemon a test had the CLI start, whatever the test's outcome.
-struct StopOnDrop<'a>(&'a Path);
-
-impl Drop for StopOnDrop<'_> {
-    fn drop(&mut self) {
-        let _ = mcpproxy(self.0)
-            .arg("--data-dir")
-            .arg(self.0)
-            .args(["daemon", "stop"])
-            .output();
-    }
 }
 
 #[tokio::test]

@@ -175,3 +175,16 @@ pub fn spawn_serve(data_dir: &Path, extra_args: &[&str]) -> Child {
     }
     command.args(extra_args).spawn().unwrap()
 }
+
+/// Stops the daemon a test had the CLI start on a data dir, whatever the test's outcome.
+pub struct StopOnDrop<'a>(pub &'a Path);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = mcpproxy(self.0)
+            .arg("--data-dir")
+            .arg(self.0)
+            .args(["daemon", "stop"])
+            .output();
+    }
+}
