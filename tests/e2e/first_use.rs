@@ -5,7 +5,6 @@
 //! way clients expect; `tools call` shows results a person can read; `config check` on another
 //! client's config points at `config import`.
 
-use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
