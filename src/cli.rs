@@ -136,7 +136,10 @@ pub enum Command {
     /// Say what is wrong (daemon, servers, config, permissions, clients) and how to fix it
     Doctor(doctor::DoctorArgs),
     /// Start the daemon at login: install, uninstall or inspect the user service
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  mcpproxy service install\n  mcpproxy service status --json"
+    )]
     Service(service::ServiceCommand),
     /// Show this program's version and the running daemon's
     Version(version::VersionArgs),

@@ -259,8 +259,10 @@ pub(super) async fn examine(paths: &Paths, only: Option<&str>) -> Result<DoctorR
         let check_env = status.as_ref().is_none_or(|s| s.config_problems.is_empty());
         config_checks::references(view, paths, only, check_env, &mut findings);
         config_checks::commands(view, paths, only, &mut findings);
-        if status.is_none() {
-            config_checks::port(&view.listen(), paths, &mut findings);
+        if status.is_none()
+            && let Some(listen) = view.listen()
+        {
+            config_checks::port(&listen, paths, &mut findings);
         }
     }
     if let Some(servers) = &servers {

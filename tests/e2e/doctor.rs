@@ -169,6 +169,29 @@ fn a_broken_data_dir_gets_all_three_problems_with_fix_hints_and_exit_1() {
     );
 }
 
+#[test]
+fn a_config_that_is_not_toml_is_located_and_nothing_is_guessed_from_it() {
+    let dir = temp_data_dir();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[servers.a\ncommand = \"mcpproxy-doctor-no-such-program\"\n",
+    )
+    .unwrap();
+    let output = doctor(dir.path(), &["--json"]);
+    assert_eq!(exit(&output), ExitCode::Error);
+    let report = json(&output);
+    let invalid = finding(&report, "config.invalid");
+    assert_eq!(
+        invalid["location"],
+        format!("{}:1:11", dir.path().join("config.toml").display())
+    );
+    // Neither the servers nor the port (8080 by default) can be read from it.
+    assert_eq!(
+        codes(&report),
+        ["config.invalid", "daemon.not_running", "clients.none"]
+    );
+}
+
 #[tokio::test]
 async fn a_healthy_data_dir_exits_0_and_names_the_clients_that_point_at_mcpproxy() {
     let daemon = TestDaemon::start(&TestDaemon::demo_server("demo", "")).await;

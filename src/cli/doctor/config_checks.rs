@@ -31,14 +31,11 @@ impl ConfigView {
             .filter_map(|(name, server)| Some((name, server.as_table()?)))
     }
 
-    /// The `listen` setting.
-    pub fn listen(&self) -> String {
-        self.table
-            .as_ref()
-            .and_then(|t| t.get("listen"))
-            .and_then(toml::Value::as_str)
-            .unwrap_or(DEFAULT_LISTEN)
-            .to_owned()
+    /// The `listen` setting; `None` when the file is not TOML, so what it says is unknown.
+    pub fn listen(&self) -> Option<String> {
+        let table = self.table.as_ref()?;
+        let listen = table.get("listen").and_then(toml::Value::as_str);
+        Some(listen.unwrap_or(DEFAULT_LISTEN).to_owned())
     }
 }
 
