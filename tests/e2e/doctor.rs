@@ -192,6 +192,47 @@ fn a_config_that_is_not_toml_is_located_and_nothing_is_guessed_from_it() {
     );
 }
 
+#[test]
+fn a_secret_missing_from_the_store_is_reported_until_it_is_stored() {
+    let dir = temp_data_dir();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "listen = \"127.0.0.1:0\"\n[servers.demo]\nbuiltin = \"demo\"\nenv = { KEY = \"${secret:doctor_key}\" }\n",
+    )
+    .unwrap();
+    let report = json(&doctor(dir.path(), &["--json"]));
+    let missing = finding(&report, "secret.unresolved");
+    assert_eq!(missing["server"], "demo");
+    assert!(
+        missing["hint"]
+            .as_str()
+            .unwrap()
+            .contains("mcpproxy secret set doctor_key"),
+        "{missing}"
+    );
+
+    let stored = mcpproxy(dir.path())
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args([
+            "secret",
+            "set",
+            "doctor_key",
+            "--from-env",
+            "DOCTOR_KEY_VALUE",
+        ])
+        .env("DOCTOR_KEY_VALUE", "s3cret")
+        .output()
+        .unwrap();
+    assert!(
+        stored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stored.stderr)
+    );
+    let report = json(&doctor(dir.path(), &["--json"]));
+    assert!(!codes(&report).contains(&"secret.unresolved"), "{report:#}");
+}
+
 #[tokio::test]
 async fn a_healthy_data_dir_exits_0_and_names_the_clients_that_point_at_mcpproxy() {
     let daemon = TestDaemon::start(&TestDaemon::demo_server("demo", "")).await;

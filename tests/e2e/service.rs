@@ -53,6 +53,25 @@ fn stable(json: &str, dir: &Path) -> String {
         .replace(&dir.display().to_string(), "[DIR]")
 }
 
+/// `systemd-analyze verify --user` passes the unit without a word of complaint (it exits 0
+/// on settings it ignores, so its silence is what counts).
+fn systemd_accepts(sandbox_dir: &Path, unit: &Path) {
+    let analyze = system_program("systemd-analyze", "systemd");
+    let verify = Command::new(analyze)
+        .args(["verify", "--user"])
+        .arg(unit)
+        .env("XDG_RUNTIME_DIR", sandbox::home(sandbox_dir).join(".run"))
+        .env("HOME", sandbox::home(sandbox_dir))
+        .output()
+        .unwrap();
+    let complaints = String::from_utf8_lossy(&verify.stderr);
+    assert!(
+        verify.status.success(),
+        "systemd-analyze verify: {complaints}"
+    );
+    assert_eq!(complaints, "", "systemd-analyze found something to say");
+}
+
 /// The words of a systemd `ExecStart=` line (double quotes, `\\`, `\"`, `%%`, `$$`).
 fn exec_start(unit: &str) -> Vec<String> {
     let line = unit
@@ -112,20 +131,7 @@ async fn install_writes_a_unit_systemd_accepts_that_starts_the_daemon_on_this_da
     assert!(text.contains("\nRestart=on-failure\n"), "{text}");
     assert!(text.contains("\nWantedBy=default.target\n"), "{text}");
 
-    let analyze = system_program("systemd-analyze", "systemd");
-    let verify = Command::new(analyze)
-        .args(["verify", "--user"])
-        .arg(&unit)
-        .env("XDG_RUNTIME_DIR", sandbox::home(dir.path()).join(".run"))
-        .env("HOME", sandbox::home(dir.path()))
-        .output()
-        .unwrap();
-    let complaints = String::from_utf8_lossy(&verify.stderr);
-    assert!(
-        verify.status.success(),
-        "systemd-analyze verify: {complaints}"
-    );
-    assert_eq!(complaints, "", "systemd-analyze found something to say");
+    systemd_accepts(dir.path(), &unit);
 
     // The unit's own command line (this binary, sandboxed) runs a daemon on this data dir.
     let words = exec_start(&text);
@@ -188,6 +194,31 @@ fn status_reports_installed_and_not_installed_and_uninstall_removes_the_unit() {
     assert!(!unit_path(dir.path()).exists());
     let again = succeeded(&service(dir.path(), &["uninstall"]));
     assert!(again.starts_with("no service was installed"), "{again}");
+}
+
+/// A data dir whose path holds a space, `%` (a systemd specifier) and `$` (a variable) is
+/// written so systemd reads it back as it is.
+#[test]
+fn a_data_dir_with_awkward_characters_survives_the_unit() {
+    let dir = temp_data_dir();
+    let data_dir = dir.path().join("my data 100% $HOME");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let output = mcpproxy(dir.path())
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .args(["service", "install", "--no-enable"])
+        .output()
+        .unwrap();
+    succeeded(&output);
+    let unit = unit_path(dir.path());
+    let text = std::fs::read_to_string(&unit).unwrap();
+    assert_eq!(
+        exec_start(&text)[3],
+        data_dir.display().to_string(),
+        "{text}"
+    );
+
+    systemd_accepts(dir.path(), &unit);
 }
 
 #[test]
