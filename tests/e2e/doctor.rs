@@ -265,6 +265,50 @@ async fn a_healthy_data_dir_exits_0_and_names_the_clients_that_point_at_mcpproxy
     assert!(text.contains("points at mcpproxy (proxy)"), "{text}");
 }
 
+/// A running daemon that refused the file's last change: its problem is reported even where
+/// the doctor's own environment would resolve it, with the location.
+#[tokio::test]
+async fn the_daemons_standing_config_error_is_reported_with_its_location() {
+    let daemon = TestDaemon::start(&TestDaemon::demo_server("demo", "")).await;
+    let config = daemon.data_dir().join("config.toml");
+    let var = "MCPPROXY_DOCTOR_TEST_DAEMON_LACKS";
+    std::fs::write(
+        &config,
+        format!(
+            "{}env = {{ TOKEN = \"${{env:{var}}}\" }}\n",
+            TestDaemon::demo_server("demo", "")
+        ),
+    )
+    .unwrap();
+    let client = daemon.client.clone();
+    crate::support::wait_until(READY, "the daemon to refuse the change", || {
+        let client = client.clone();
+        async move {
+            let status = client.status().await.ok()?;
+            (!status.config_problems.is_empty()).then_some(())
+        }
+    })
+    .await;
+
+    let output = mcpproxy(daemon.data_dir())
+        .arg("--data-dir")
+        .arg(daemon.data_dir())
+        .args(["doctor", "--json"])
+        .env(var, "set here, not in the daemon")
+        .output()
+        .unwrap();
+    assert_eq!(exit(&output), ExitCode::Error);
+    let report = json(&output);
+    let standing = finding(&report, "config.invalid");
+    assert_eq!(standing["location"], format!("{}:5:17", config.display()));
+    let message = standing["message"].as_str().unwrap();
+    assert!(
+        message.contains(var)
+            && message.ends_with("(the daemon keeps running its last good config)"),
+        "{message}"
+    );
+}
+
 #[tokio::test]
 async fn a_failing_server_is_reported_and_fix_restarts_it_only_with_execute() {
     let config = format!(
