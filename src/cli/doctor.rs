@@ -173,72 +173,10 @@ pub async fn run(global: &Global, args: DoctorArgs) -> Result<(), Failure> {
 /// Runs every check.
 pub(super) async fn examine(paths: &Paths, only: Option<&str>) -> Result<DoctorReport, Failure> {
     let mut findings = Vec::new();
-    let client = Client::socket(&paths.socket);
-    let (status, servers) = match client.status().await {
-        Ok(status) => {
-            let servers = client.servers().await.map(|l| l.servers).ok();
-            (Some(status), servers)
-        }
-        Err(ClientError::NotRunning { socket }) => {
-            findings.push(
-                Finding::new(
-                    Code::DaemonNotRunning,
-                    format!("no mcpproxy daemon is running (nothing answers on {})", socket.display()),
-                )
-                .hint("start one with `mcpproxy daemon start`, or at every login with `mcpproxy service install`")
-                .fix(Fix::StartDaemon),
-            );
-            (None, None)
-        }
-        Err(error) => {
-            let hint = error
-                .hint()
-                .unwrap_or_else(|| "check the socket's owner, or restart the daemon".to_owned());
-            findings.push(Finding::new(Code::DaemonUnreachable, error.to_string()).hint(hint));
-            (None, None)
-        }
-    };
-    if let Some(status) = &status
-        && status.protocol_version != PROTOCOL_VERSION
-    {
-        findings.push(
-            Finding::new(
-                Code::DaemonVersionMismatch,
-                format!(
-                    "the daemon (mcpproxy {}) speaks control protocol {}, this mcpproxy {}",
-                    status.version, status.protocol_version, PROTOCOL_VERSION
-                ),
-            )
-            .hint(
-                "restart it so daemon and clients are the same version: `mcpproxy daemon restart`",
-            )
-            .fix(Fix::RestartDaemon),
-        );
-    }
-
+    let (status, servers) = daemon_findings(paths, &mut findings).await;
     let view = config_checks::config_file(paths, &mut findings);
     if let Some(status) = &status {
-        // The daemon's own view of the file, when it refused its last change: anything the
-        // doctor's reading did not already locate (a variable unset in its environment).
-        for problem in &status.config_problems {
-            let at = format!(
-                "{}:{}:{}",
-                problem.file.display(),
-                problem.line,
-                problem.column
-            );
-            if !findings
-                .iter()
-                .any(|f| f.location.as_deref() == Some(at.as_str()))
-            {
-                let mut finding = config_checks::config_problem(problem.clone());
-                finding.message = format!(
-                    "{} (the daemon keeps running its last good config)",
-                    finding.message
-                );
-                findings.push(finding);
-            }
-        }
+        standing_config_problems(status, &mut findings);
     }
     if let Some(only) = only {
         let in_config = view
@@ -269,10 +207,95 @@ pub(super) async fn examine(paths: &Paths, only: Option<&str>) -> Result<DoctorR
         server_findings(servers, only, &mut findings);
     }
     config_checks::permissions(paths, &mut findings);
+    let listen = status.as_ref().and_then(|s| s.listen.as_deref());
+    let clients = client_findings(listen, &mut findings);
 
-    let listen = status.as_ref().and_then(|s| s.listen.clone());
+    findings.sort_by_key(|f| f.severity);
+    Ok(DoctorReport {
+        ok: !findings.iter().any(|f| f.severity.fails()),
+        data_dir: paths.data_dir.clone(),
+        config: paths.config.clone(),
+        daemon: status.map(|s| daemon_seen(&s)),
+        clients,
+        findings,
+    })
+}
+
+/// Whether a daemon answers and speaks this contract; its status and servers when it does.
+async fn daemon_findings(
+    paths: &Paths,
+    findings: &mut Vec<Finding>,
+) -> (Option<Status>, Option<Vec<ServerView>>) {
+    let client = Client::socket(&paths.socket);
+    let status = match client.status().await {
+        Ok(status) => status,
+        Err(ClientError::NotRunning { socket }) => {
+            findings.push(
+                Finding::new(
+                    Code::DaemonNotRunning,
+                    format!("no mcpproxy daemon is running (nothing answers on {})", socket.display()),
+                )
+                .hint("start one with `mcpproxy daemon start`, or at every login with `mcpproxy service install`")
+                .fix(Fix::StartDaemon),
+            );
+            return (None, None);
+        }
+        Err(error) => {
+            let hint = error
+                .hint()
+                .unwrap_or_else(|| "check the socket's owner, or restart the daemon".to_owned());
+            findings.push(Finding::new(Code::DaemonUnreachable, error.to_string()).hint(hint));
+            return (None, None);
+        }
+    };
+    if status.protocol_version != PROTOCOL_VERSION {
+        findings.push(
+            Finding::new(
+                Code::DaemonVersionMismatch,
+                format!(
+                    "the daemon (mcpproxy {}) speaks control protocol {}, this mcpproxy {}",
+                    status.version, status.protocol_version, PROTOCOL_VERSION
+                ),
+            )
+            .hint(
+                "restart it so daemon and clients are the same version: `mcpproxy daemon restart`",
+            )
+            .fix(Fix::RestartDaemon),
+        );
+    }
+    let servers = client.servers().await.map(|l| l.servers).ok();
+    (Some(status), servers)
+}
+
+/// The daemon's own view of the file, when it refused its last change: anything the doctor's
+/// reading did not already locate (a variable unset in the daemon's environment, say).
+fn standing_config_problems(status: &Status, findings: &mut Vec<Finding>) {
+    for problem in &status.config_problems {
+        let at = format!(
+            "{}:{}:{}",
+            problem.file.display(),
+            problem.line,
+            problem.column
+        );
+        if findings
+            .iter()
+            .any(|f| f.location.as_deref() == Some(at.as_str()))
+        {
+            continue;
+        }
+        let mut finding = config_checks::config_problem(problem.clone());
+        finding.message = format!(
+            "{} (the daemon keeps running its last good config)",
+            finding.message
+        );
+        findings.push(finding);
+    }
+}
+
+/// The AI client configs at their standard places, and a finding when none points here.
+fn client_findings(listen: Option<&str>, findings: &mut Vec<Finding>) -> Vec<ClientConfig> {
     let clients = mcpproxy_daemon::paths::home_dir()
-        .map(|home| clients::scan(&home, listen.as_deref()))
+        .map(|home| clients::scan(&home, listen))
         .unwrap_or_default();
     if !clients.iter().any(|c| !c.mcpproxy_entries.is_empty()) {
         let found = if clients.is_empty() {
@@ -288,16 +311,7 @@ pub(super) async fn examine(paths: &Paths, only: Option<&str>) -> Result<DoctorR
             "add an MCP server entry that runs `mcpproxy stdio` to your client's config, e.g. \"mcpproxy\": {\"command\": \"mcpproxy\", \"args\": [\"stdio\"]}",
         ));
     }
-
-    findings.sort_by_key(|f| f.severity);
-    Ok(DoctorReport {
-        ok: !findings.iter().any(|f| f.severity.fails()),
-        data_dir: paths.data_dir.clone(),
-        config: paths.config.clone(),
-        daemon: status.map(|s| daemon_seen(&s)),
-        clients,
-        findings,
-    })
+    clients
 }
 
 fn daemon_seen(status: &Status) -> DaemonSeen {
