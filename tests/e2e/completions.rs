@@ -102,6 +102,23 @@ fn every_shell_gets_a_script_naming_the_commands() {
 }
 
 #[test]
+fn completions_json_carries_the_same_script() {
+    let dir = temp_data_dir();
+    let json = mcpproxy(dir.path())
+        .args(["completions", "fish", "--json"])
+        .output()
+        .unwrap();
+    assert!(json.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["shell"], "fish");
+    let plain = completions("fish");
+    assert_eq!(
+        json["script"],
+        String::from_utf8(plain.stdout).unwrap().as_str()
+    );
+}
+
+#[test]
 fn an_unknown_shell_is_refused_with_the_choices() {
     let output = completions("tcsh");
     assert_ne!(
