@@ -1,7 +1,6 @@
 //! The command line: global options, the command tree, and how failures are reported.
 
 mod auth;
-mod browser;
 mod call_output;
 mod config;
 mod daemon;
@@ -20,6 +19,7 @@ mod upstream;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use mcpproxy_daemon::client::browser;
 use mcpproxy_daemon::paths::{self, Paths};
 
 pub use self::output::{Failure, Output};

@@ -125,6 +125,10 @@ pub enum TuiCommand {
     Approve,
     ShowLogs,
     ShowTools,
+    /// Start an OAuth login to the selected server.
+    Login,
+    /// Revoke and forget the selected server's OAuth tokens.
+    Logout,
     Follow,
     Level,
     Source,
@@ -173,6 +177,8 @@ impl TuiCommand {
         Self::Approve,
         Self::ShowLogs,
         Self::ShowTools,
+        Self::Login,
+        Self::Logout,
         Self::Follow,
         Self::Level,
         Self::Source,
@@ -221,6 +227,8 @@ impl TuiCommand {
             Self::Approve => "approve",
             Self::ShowLogs => "show_logs",
             Self::ShowTools => "show_tools",
+            Self::Login => "login",
+            Self::Logout => "logout",
             Self::Follow => "follow",
             Self::Level => "level",
             Self::Source => "source",
