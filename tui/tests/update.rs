@@ -718,26 +718,18 @@ fn a_failed_login_says_why_in_the_dialog_or_in_a_toast() {
 }
 
 #[test]
-fn a_login_another_client_started_is_followed_without_a_browser() {
+fn logins_started_elsewhere_are_left_to_the_servers_state() {
     let mut app = fixture::attached();
     let name = fixture::NEEDS_LOGIN;
     let mut event = fixture::oauth(OAuthChange::LoginStarted, name, None);
     if let Event::OAuth(e) = &mut event {
         e.auth.login_url = Some(fixture::login_url());
     }
-    assert_eq!(update(&mut app, Action::Daemon(vec![event])), None);
-    let login = &app.servers.logins[name];
-    assert_eq!(login.stage, LoginStage::Waiting);
-    assert_eq!(login.browser, BrowserState::NotTried);
+    let failed = fixture::oauth(OAuthChange::LoginFailed, name, Some("timed out"));
+    assert_eq!(update(&mut app, Action::Daemon(vec![event, failed])), None);
+    assert!(app.servers.logins.is_empty());
+    assert!(app.toasts.is_empty());
     assert_eq!(app.modal, None);
-    update(
-        &mut app,
-        Action::Daemon(vec![fixture::oauth(OAuthChange::LoginFailed, name, None)]),
-    );
-    assert_eq!(
-        app.toasts.last().unwrap().text,
-        "The login to legacy-sse failed: the authorization server gave no reason"
-    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
-//! OAuth logins the TUI follows: one per server, from the key that starts it (or the
-//! daemon's `oauth` event, when another client started it) until the server is ready, the
-//! login failed, or the person logged out.
+//! OAuth logins the TUI follows: one per server, from the key that starts it until the
+//! server is ready, the login failed, or the person logged out. (A login another client
+//! started shows as the server's `authenticating` state.)
 
 use std::collections::BTreeMap;
 
@@ -24,7 +24,7 @@ pub enum LoginStage {
 /// Whether the authorization URL was opened in a browser here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BrowserState {
-    /// Not tried (yet, or because another client started the login).
+    /// Not tried yet.
     NotTried,
     Opened,
     /// No display, no opener, or `MCPPROXY_NO_BROWSER`: the person opens it by hand.

@@ -1,4 +1,4 @@
-//! OAuth logins: starting one for the selected server, the daemon's answer, the browser,
+//! OAuth logins a person starts here: starting one for the selected server, the daemon's answer, the browser,
 //! the `oauth` events and the server's state after it, and logging out. The daemon runs
 //! the flow and holds the tokens; the TUI shows the URL, opens the browser where it can,
 //! and follows the events.
@@ -124,20 +124,22 @@ fn ready_tools(app: &App, server: &str) -> Option<u32> {
         .map(|s| s.tool_count)
 }
 
-/// An `oauth` event from the daemon (for logins started here or by another client).
+/// An `oauth` event from the daemon.
 pub fn on_event(app: &mut App, event: OAuthEvent) {
     let server = event.auth.server.clone();
     let ready_tools = ready_tools(app, &server);
-    let now = app.now;
     let logins = &mut app.servers.logins;
     match event.change {
+        // Only logins a person started here are followed: the daemon also prepares one by
+        // itself on a first 401, and another client's login shows as the server's state.
         OAuthChange::LoginStarted => {
-            let login = logins.entry(server).or_insert_with(|| Login::new(now));
-            if let Some(url) = event.auth.login_url {
-                login.url = Some(url);
-            }
-            if login.stage == LoginStage::Starting {
-                login.stage = LoginStage::Waiting;
+            if let Some(login) = logins.get_mut(&server) {
+                if let Some(url) = event.auth.login_url {
+                    login.url = Some(url);
+                }
+                if login.stage == LoginStage::Starting {
+                    login.stage = LoginStage::Waiting;
+                }
             }
         }
         OAuthChange::LoggedIn => {
@@ -149,13 +151,13 @@ pub fn on_event(app: &mut App, event: OAuthEvent) {
             }
         }
         OAuthChange::LoginFailed => {
+            let Some(login) = logins.get_mut(&server) else {
+                return;
+            };
             let reason = event
                 .auth
                 .message
                 .unwrap_or_else(|| "the authorization server gave no reason".to_owned());
-            let login = logins
-                .entry(server.clone())
-                .or_insert_with(|| Login::new(now));
             login.stage = LoginStage::Failed {
                 reason: reason.clone(),
             };
