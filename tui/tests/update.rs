@@ -676,7 +676,8 @@ fn a_failed_login_says_why_in_the_dialog_or_in_a_toast() {
     assert_eq!(
         login_stage(&app, name),
         Some(LoginStage::Failed {
-            reason: "the authorization server refused: access_denied".into()
+            reason: "the authorization server refused: access_denied".into(),
+            hint: None,
         })
     );
     assert!(app.toasts.is_empty(), "the dialog shows it");
@@ -688,14 +689,15 @@ fn a_failed_login_says_why_in_the_dialog_or_in_a_toast() {
         &mut app,
         Action::Done(Outcome::LoginStarted {
             server: name.into(),
-            result: Err(Failure::new(
-                "cannot start a login to \"legacy-sse\": discovery failed",
-            )),
+            result: Err(Failure {
+                message: "cannot start a login to \"legacy-sse\": discovery failed".into(),
+                hint: Some("check the server's URL".into()),
+            }),
         }),
     );
     assert!(matches!(
         login_stage(&app, name),
-        Some(LoginStage::Failed { .. })
+        Some(LoginStage::Failed { hint: Some(_), .. })
     ));
     assert_eq!(app.toasts.last().unwrap().level, ToastLevel::Error);
 
@@ -712,7 +714,8 @@ fn a_failed_login_says_why_in_the_dialog_or_in_a_toast() {
     assert_eq!(
         login_stage(&app, name),
         Some(LoginStage::Failed {
-            reason: "logged in, but legacy-sse is backoff: 403 Forbidden".into()
+            reason: "logged in, but legacy-sse is backoff: 403 Forbidden".into(),
+            hint: Some("`mcpproxy upstream logs legacy-sse` has the whole story".into()),
         })
     );
 }

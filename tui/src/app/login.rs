@@ -17,8 +17,12 @@ pub enum LoginStage {
     Connecting,
     /// Logged in and the server is ready.
     Ready { tools: u32 },
-    /// The login (or the connection after it) failed.
-    Failed { reason: String },
+    /// The login (or the connection after it) failed; `hint` says what to do, where the
+    /// daemon said.
+    Failed {
+        reason: String,
+        hint: Option<String>,
+    },
 }
 
 /// Whether the authorization URL was opened in a browser here.

@@ -280,9 +280,15 @@ pub fn login(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, server: &s
             format!("Logged in: {server} is ready ({tools} tools)."),
             Role::Ok,
         ),
-        LoginStage::Failed { reason } => (format!("The login failed: {reason}"), Role::Error),
+        LoginStage::Failed { reason, .. } => (format!("The login failed: {reason}"), Role::Error),
     };
     prose(&mut lines, &stage, role);
+    if let LoginStage::Failed {
+        hint: Some(hint), ..
+    } = &login.stage
+    {
+        prose(&mut lines, &format!("hint: {hint}"), Role::Muted);
+    }
     if let (Some(url), true) = (&login.url, login.in_progress()) {
         lines.push(Line::default());
         prose(&mut lines, "Open this URL to log in:", Role::Muted);

@@ -82,6 +82,7 @@ pub fn started(
         Err(failure) => {
             login.stage = LoginStage::Failed {
                 reason: failure.message.clone(),
+                hint: failure.hint.clone(),
             };
             if !showing(app, &server) {
                 app.error_toast(failure);
@@ -160,6 +161,7 @@ pub fn on_event(app: &mut App, event: OAuthEvent) {
                 .unwrap_or_else(|| "the authorization server gave no reason".to_owned());
             login.stage = LoginStage::Failed {
                 reason: reason.clone(),
+                hint: None,
             };
             if !showing(app, &server) {
                 app.toast(
@@ -213,6 +215,9 @@ pub fn on_server(app: &mut App, view: &ServerView) {
                     view.state,
                     view.last_error.as_deref().unwrap_or("no reason given")
                 ),
+                hint: Some(format!(
+                    "`mcpproxy upstream logs {name}` has the whole story"
+                )),
             };
         }
         _ => {}
