@@ -1,7 +1,6 @@
 //! The command line: global options, the command tree, and how failures are reported.
 
 mod auth;
-mod browser;
 mod call_output;
 mod completions;
 mod config;
@@ -24,6 +23,7 @@ mod version;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use mcpproxy_daemon::client::browser;
 use mcpproxy_daemon::paths::{self, Paths};
 
 pub use self::output::{Failure, Output};

@@ -3,6 +3,7 @@
 //! contract. The CLI, the stdio bridge, the TUI and the tray all reach the daemon this way.
 
 pub mod attach;
+pub mod browser;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

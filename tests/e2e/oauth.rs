@@ -7,7 +7,9 @@
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use mcpproxy_daemon::protocol::{AuthList, Event, OAuthChange, ServerAuth, ServerState, ToolCall};
+use mcpproxy_daemon::protocol::{
+    Activity, AuthList, CallOutcome, Event, LogTail, OAuthChange, ServerAuth, ServerState, ToolCall,
+};
 use serde::Deserialize;
 
 use crate::support::TestDaemon;
@@ -24,13 +26,13 @@ struct Stats {
 }
 
 /// The demo server over HTTP and the guard in front of it.
-struct Guarded {
+pub struct Guarded {
     _backend: RunningPeer,
     guard: RunningPeer,
 }
 
 impl Guarded {
-    fn start() -> Self {
+    pub fn start() -> Self {
         let backend = demo_over_http();
         let guard = peers::start_ready_server(
             peers::node22(),
@@ -44,6 +46,14 @@ impl Guarded {
             _backend: backend,
             guard,
         }
+    }
+
+    /// A config with this server as `guarded`, logging in as a pre-registered client.
+    pub fn config(&self) -> String {
+        format!(
+            "[servers.guarded]\nurl = \"{}\"\noauth = {{ client_id = \"mcpproxy-e2e\" }}\n",
+            self.guard.url
+        )
     }
 
     fn control(&self, what: &str) -> String {
@@ -82,8 +92,7 @@ fn demo_over_http() -> RunningPeer {
     )
 }
 
-/// Starts a login with `auth login --no-wait` and completes it the way a browser would:
-/// the authorization server approves at once and redirects to the daemon's listener.
+/// Starts a login with `auth login --no-wait` and completes it the way a browser would.
 async fn log_in(daemon: &TestDaemon, name: &str) {
     let output = daemon.cli(&["--json", "auth", "login", name, "--no-wait"]);
     assert!(
@@ -92,12 +101,17 @@ async fn log_in(daemon: &TestDaemon, name: &str) {
         String::from_utf8_lossy(&output.stderr)
     );
     let auth: ServerAuth = serde_json::from_slice(&output.stdout).unwrap();
-    let url = auth.login_url.expect("a login URL");
+    approve_in_browser(&auth.login_url.expect("a login URL")).await;
+}
+
+/// Does what a browser does with a login URL: the authorization server approves at once and
+/// redirects to the daemon's loopback listener, whose page says the login worked.
+pub async fn approve_in_browser(url: &str) {
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let approved = browser.get(&url).send().await.unwrap();
+    let approved = browser.get(url).send().await.unwrap();
     let location = approved
         .headers()
         .get("location")
@@ -137,11 +151,7 @@ async fn calculate(daemon: &TestDaemon, expression: &str) -> Result<String, Stri
 #[tokio::test]
 async fn login_refresh_refusal_and_login_again_keep_tokens_out_of_everything() {
     let guarded = Guarded::start();
-    let config = format!(
-        "[servers.guarded]\nurl = \"{}\"\noauth = {{ client_id = \"mcpproxy-e2e\" }}\n",
-        guarded.guard.url
-    );
-    let daemon = TestDaemon::start(&config).await;
+    let daemon = TestDaemon::start(&guarded.config()).await;
     let events = daemon.client.events().await.unwrap();
     let collected = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let sink = std::sync::Arc::clone(&collected);
@@ -277,11 +287,39 @@ async fn login_refresh_refusal_and_login_again_keep_tokens_out_of_everything() {
             places.push((entry.display().to_string(), text));
         }
     }
-    places.push(("events".into(), collected.lock().unwrap().join("\n")));
-    let activity = daemon.cli(&["--json", "upstream", "logs", "guarded", "-n", "1000"]);
+    let events = collected.lock().unwrap().clone();
+    places.push(("events".into(), events.join("\n")));
+    // Activity is only ever told as `activity` events (there is no stored activity log):
+    // every call above is there, the refused one with its error, and none carries a token.
+    let activity: Vec<Activity> = events
+        .iter()
+        .filter_map(|e| match serde_json::from_str::<Event>(e) {
+            Ok(Event::Activity(a)) if a.server == "guarded" => Some(a),
+            _ => None,
+        })
+        .collect();
+    let outcomes = |outcome| activity.iter().filter(|a| a.outcome == outcome).count();
+    assert!(
+        outcomes(CallOutcome::Ok) == 3 && outcomes(CallOutcome::Failed) == 1,
+        "the calls' activity: {activity:?}"
+    );
+    assert!(
+        activity
+            .iter()
+            .any(|a| a.outcome == CallOutcome::Failed && a.error.is_some()),
+        "the refused call's activity says why: {activity:?}"
+    );
+    places.push(("activity".into(), serde_json::to_string(&activity).unwrap()));
+    let server_log = daemon.cli(&["--json", "upstream", "logs", "guarded", "-n", "1000"]);
     places.push((
         "server log".into(),
-        String::from_utf8_lossy(&activity.stdout).into_owned(),
+        String::from_utf8_lossy(&server_log.stdout).into_owned(),
+    ));
+    let daemon_log: LogTail = daemon.client.get("/logs?tail=10000").await.unwrap();
+    assert!(!daemon_log.lines.is_empty(), "the daemon logged the flow");
+    places.push((
+        "daemon log".into(),
+        serde_json::to_string(&daemon_log).unwrap(),
     ));
     for secret in &secrets {
         for (place, text) in &places {

@@ -3,7 +3,7 @@
 //! servers, shows config problems, survives the daemon going away, and gives the terminal
 //! back when it is told to stop.
 
-use mcpproxy_daemon::protocol::Status;
+use mcpproxy_daemon::protocol::{AuthList, Status};
 use rustix::process::Signal;
 
 use crate::support::tmux::{SCREEN_TIMEOUT, TuiSession};
@@ -240,4 +240,71 @@ fn when_its_terminal_goes_away_it_exits() {
         "the TUI to exit after its terminal closed",
         || (!crate::support::process_alive(pid)).then_some(()),
     );
+}
+
+/// The URL the login dialog shows: the lines under "Open this URL to log in:", cut at the
+/// dialog's width, joined again.
+fn login_url_on(screen: &str) -> Option<String> {
+    const MARK: &str = "Open this URL to log in:";
+    let mut lines = screen.lines();
+    let first = lines.by_ref().find(|l| l.contains(MARK))?;
+    let column = first.chars().count() - first.split(MARK).nth(1)?.chars().count() - MARK.len();
+    let mut url = String::new();
+    for line in lines {
+        let chunk: String = line
+            .chars()
+            .skip(column)
+            .take_while(|c| *c != '│')
+            .collect();
+        let chunk = chunk.trim_end();
+        if chunk.is_empty() {
+            break;
+        }
+        url.push_str(chunk);
+    }
+    (!url.is_empty()).then_some(url)
+}
+
+#[tokio::test]
+async fn a_server_that_needs_a_login_is_logged_in_from_the_servers_screen() {
+    let guarded = crate::oauth::Guarded::start();
+    let tui = TuiSession::shell();
+    std::fs::write(tui.data_dir().join("config.toml"), guarded.config()).unwrap();
+    tui.start_tui(&[]);
+    tui.wait_for_attached();
+    tui.wait_for_line(&["guarded", "needs_auth"]);
+    tui.wait_for_text("guarded needs a login: press L to log in");
+
+    tui.press(&["L"]);
+    let screen = tui.wait_for_text("Waiting for you to log in in the browser");
+    assert!(
+        screen.contains("No browser could be opened here"),
+        "{screen}"
+    );
+    let shown = login_url_on(&screen).expect("the dialog shows the URL");
+    let auth = tui.cli(&["--json", "auth", "status", "guarded"]);
+    let list: AuthList = serde_json::from_slice(&auth.stdout).unwrap();
+    assert_eq!(
+        list.servers[0].login_url.as_deref(),
+        Some(shown.as_str()),
+        "the TUI shows the daemon's login URL whole"
+    );
+
+    crate::oauth::approve_in_browser(&shown).await;
+    let screen = tui.wait_for_text("Logged in: guarded is ready");
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("guarded") && l.contains("ready") && !l.contains("Logged")),
+        "{screen}"
+    );
+    tui.press(&["Escape"]);
+    tui.wait_for("the dialog to close", |s| !s.contains("Log in to guarded"));
+
+    // Logging out asks first, then the server needs a login again.
+    tui.press(&["O"]);
+    tui.wait_for_text("Log out of \"guarded\"?");
+    tui.press(&["y"]);
+    tui.wait_for_text("Logged out of guarded");
+    tui.wait_for_line(&["guarded", "needs_auth"]);
 }

@@ -5,7 +5,7 @@
 use crossterm::event::{KeyEvent, MouseEvent};
 use jiff::Timestamp;
 use mcpproxy_daemon::client::ServerAction;
-use mcpproxy_daemon::protocol::{Event, LogLine, ServerView, Status, ToolCallResult};
+use mcpproxy_daemon::protocol::{Event, LogLine, ServerAuth, ServerView, Status, ToolCallResult};
 
 use crate::app::logs::LogSource;
 
@@ -109,4 +109,15 @@ pub enum Outcome {
         source: LogSource,
         result: Result<Vec<LogLine>, Failure>,
     },
+    /// The daemon's answer to starting a login: the URL to open, or why not.
+    LoginStarted {
+        server: String,
+        result: Result<ServerAuth, Failure>,
+    },
+    LoggedOut {
+        server: String,
+        result: Result<ServerAuth, Failure>,
+    },
+    /// Whether the login's URL could be opened in a browser here.
+    BrowserOpened { server: String, opened: bool },
 }

@@ -7,6 +7,7 @@ pub mod daemon;
 pub mod editor;
 pub mod form;
 pub mod list;
+pub mod login;
 pub mod logs;
 
 use jiff::tz::TimeZone;
@@ -19,6 +20,7 @@ use self::daemon::{Connection, DaemonModel};
 use self::editor::LineInput;
 use self::form::AddServerForm;
 use self::list::{Facet, ListState};
+use self::login::Logins;
 use self::logs::{LogSource, LogsView};
 use crate::action::Failure;
 use crate::effect::Effect;
@@ -53,6 +55,8 @@ pub struct App {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServersView {
     pub list: ListState,
+    /// OAuth logins being followed, by server.
+    pub logins: Logins,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -100,6 +104,10 @@ pub enum Modal {
     /// The selected item of the current screen in full.
     Detail {
         scroll: usize,
+    },
+    /// A server's OAuth login: its URL and how far it got.
+    Login {
+        server: String,
     },
 }
 

@@ -27,6 +27,19 @@ pub enum Effect {
         name: String,
     },
     Add(Box<AddServer>),
+    /// Start (or show again) an OAuth login to a server.
+    Login {
+        name: String,
+    },
+    /// Revoke and forget a server's OAuth tokens.
+    Logout {
+        name: String,
+    },
+    /// Open a login's URL in the person's browser, where there is one.
+    OpenBrowser {
+        server: String,
+        url: String,
+    },
     Call(ToolCall),
     FetchLog {
         source: LogSource,

@@ -227,6 +227,8 @@ pub fn label(command: Command) -> &'static str {
         Command::Approve => "approve",
         Command::ShowLogs => "logs",
         Command::ShowTools => "tools",
+        Command::Login => "log in",
+        Command::Logout => "log out",
         Command::Follow => "follow",
         Command::Level => "level",
         Command::Source => "source",

@@ -136,6 +136,14 @@ impl Link {
                 result: client.add_server(&request).await.map_err(Failure::from),
                 name: request.name,
             },
+            Effect::Login { name } => Outcome::LoginStarted {
+                result: client.login(&name).await.map_err(Failure::from),
+                server: name,
+            },
+            Effect::Logout { name } => Outcome::LoggedOut {
+                result: client.logout(&name).await.map_err(Failure::from),
+                server: name,
+            },
             Effect::Call(call) => Outcome::Called {
                 result: client.call_tool(&call).await.map_err(Failure::from),
                 tool: call.tool,
@@ -150,7 +158,10 @@ impl Link {
                     source,
                 }
             }
-            Effect::Attach { .. } | Effect::AttachAfter { .. } | Effect::Batch(_) => return None,
+            Effect::Attach { .. }
+            | Effect::AttachAfter { .. }
+            | Effect::OpenBrowser { .. }
+            | Effect::Batch(_) => return None,
         };
         Some(Action::Done(outcome))
     }

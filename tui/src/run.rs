@@ -13,13 +13,14 @@ use std::time::{Duration, Instant};
 use crossterm::event::Event as TerminalEvent;
 use futures_util::{Stream, StreamExt as _};
 use jiff::Timestamp;
+use mcpproxy_daemon::client::browser;
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
-use crate::action::Action;
+use crate::action::{Action, Outcome};
 use crate::app::App;
 use crate::effect::Effect;
 use crate::link::Link;
@@ -72,6 +73,18 @@ impl Effects {
                     tokio::time::sleep(delay).await;
                     link.attach(false, tx).await;
                 }));
+            }
+            Effect::OpenBrowser { server, url } => {
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    // Starting the opener is a fork and exec: off the loop's thread.
+                    let opened = tokio::task::spawn_blocking(move || browser::open(&url))
+                        .await
+                        .unwrap_or(false);
+                    let _ = tx
+                        .send(Action::Done(Outcome::BrowserOpened { server, opened }))
+                        .await;
+                });
             }
             request => {
                 let (link, tx) = (Arc::clone(&self.link), self.tx.clone());

@@ -5,7 +5,7 @@
 //! The app iterates [`SCREENS`]: number keys, Tab, the tabs line, help and the palette all
 //! come from this list, and no other screen is named anywhere else.
 //!
-//! Adding a screen (the quarantine review, the OAuth login) touches no other screen:
+//! Adding a screen (the quarantine review, say) touches no other screen:
 //!
 //! ```text
 //! // screen/review.rs

@@ -56,6 +56,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         Some(Modal::AddServer(form)) => dialogs::add_server(frame, area, theme, form),
         Some(Modal::Arguments(editor)) => dialogs::arguments(frame, area, app, theme, editor),
         Some(Modal::Result) => dialogs::result(frame, area, app, theme),
+        Some(Modal::Login { server }) => dialogs::login(frame, area, app, theme, server),
         Some(Modal::Filter) | None => {}
     }
     overlay::toasts(

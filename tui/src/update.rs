@@ -4,6 +4,7 @@
 mod input;
 mod link;
 pub mod lists;
+pub mod login;
 mod outcome;
 
 use jiff::Timestamp;

@@ -8,7 +8,9 @@
 mod fixture;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use mcpproxy_daemon::protocol::{Event, Goodbye, GoodbyeReason, ToolCallResult};
+use mcpproxy_daemon::protocol::{
+    Event, Goodbye, GoodbyeReason, OAuthChange, ServerState, ToolCallResult,
+};
 use mcpproxy_tui::action::{Action, Failure, LinkEvent, Outcome};
 use mcpproxy_tui::app::App;
 use mcpproxy_tui::screen;
@@ -194,4 +196,60 @@ fn the_connection_lost_and_reattaching() {
     let mut app = on_screen("logs");
     fixture::apply(&mut app, [Action::Link(LinkEvent::Ended { error: None })]);
     snapshot("disconnected_reattaching", &app);
+}
+
+/// The servers screen with the server that needs a login selected, then its login dialog
+/// waiting for the browser (none could be opened), failed, and done.
+#[test]
+fn a_login_from_needs_auth_to_ready() {
+    filters!();
+    let name = fixture::NEEDS_LOGIN;
+    let mut app = on_screen("servers");
+    app.servers.list.selected = Some(name.into());
+    snapshot("servers_needs_login", &app);
+
+    key(&mut app, KeyCode::Char('L'));
+    fixture::apply(
+        &mut app,
+        [
+            Action::Done(Outcome::LoginStarted {
+                server: name.into(),
+                result: Ok(fixture::auth(name, Some(fixture::login_url()))),
+            }),
+            Action::Done(Outcome::BrowserOpened {
+                server: name.into(),
+                opened: false,
+            }),
+        ],
+    );
+    if let Some(login) = app.servers.logins.get_mut(name) {
+        login.started_at = fixture::now() - jiff::SignedDuration::from_secs(14);
+    }
+    snapshot("login_waiting", &app);
+
+    let mut failed = app.clone();
+    fixture::apply(
+        &mut failed,
+        [Action::Daemon(vec![fixture::oauth(
+            OAuthChange::LoginFailed,
+            name,
+            Some("the redirect carried error=access_denied: the person refused"),
+        )])],
+    );
+    snapshot("login_failed", &failed);
+
+    let mut ready = app.daemon.servers[name].clone();
+    ready.state = ServerState::Ready;
+    ready.tool_count = 4;
+    ready.login_url = None;
+    fixture::apply(
+        &mut app,
+        [Action::Daemon(vec![
+            fixture::oauth(OAuthChange::LoggedIn, name, None),
+            Event::Server(ready),
+        ])],
+    );
+    snapshot("login_ready", &app);
+    key(&mut app, KeyCode::Esc);
+    snapshot("servers_logged_in", &app);
 }

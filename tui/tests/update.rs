@@ -12,11 +12,12 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKi
 use mcpproxy_daemon::client::ServerAction;
 use mcpproxy_daemon::config::{KeyList, TuiCommand};
 use mcpproxy_daemon::protocol::{
-    Event, Goodbye, GoodbyeReason, LogLevel, ServerState, TransportKind,
+    Event, Goodbye, GoodbyeReason, LogLevel, OAuthChange, ServerState, TransportKind,
 };
 use mcpproxy_tui::action::{Action, Failure, LinkEvent, LinkFailure, Outcome};
 use mcpproxy_tui::app::daemon::Connection;
 use mcpproxy_tui::app::form::Field;
+use mcpproxy_tui::app::login::{BrowserState, LoginStage};
 use mcpproxy_tui::app::logs::LogSource;
 use mcpproxy_tui::app::{App, Modal, ToastLevel};
 use mcpproxy_tui::effect::Effect;
@@ -566,4 +567,221 @@ fn keys_from_the_config_replace_the_defaults() {
     assert!(!app.quit);
     press(&mut app, KeyCode::Char('x'));
     assert!(app.quit);
+}
+
+fn select(app: &mut App, name: &str) {
+    app.servers.list.selected = Some(name.into());
+}
+
+fn login_stage(app: &App, name: &str) -> Option<LoginStage> {
+    app.servers.logins.get(name).map(|l| l.stage.clone())
+}
+
+#[test]
+fn a_login_runs_from_the_key_through_the_browser_to_ready() {
+    let mut app = fixture::attached();
+    let name = fixture::NEEDS_LOGIN;
+    select(&mut app, name);
+    assert_eq!(
+        press(&mut app, KeyCode::Char('L')),
+        Some(Effect::Login { name: name.into() })
+    );
+    assert_eq!(
+        app.modal,
+        Some(Modal::Login {
+            server: name.into()
+        })
+    );
+    assert_eq!(login_stage(&app, name), Some(LoginStage::Starting));
+
+    // The daemon answers with the URL: the browser is tried once.
+    let url = fixture::login_url();
+    let effect = update(
+        &mut app,
+        Action::Done(Outcome::LoginStarted {
+            server: name.into(),
+            result: Ok(fixture::auth(name, Some(url.clone()))),
+        }),
+    );
+    assert_eq!(
+        effect,
+        Some(Effect::OpenBrowser {
+            server: name.into(),
+            url: url.clone()
+        })
+    );
+    assert_eq!(login_stage(&app, name), Some(LoginStage::Waiting));
+    update(
+        &mut app,
+        Action::Done(Outcome::BrowserOpened {
+            server: name.into(),
+            opened: false,
+        }),
+    );
+    let login = &app.servers.logins[name];
+    assert_eq!(login.browser, BrowserState::Unavailable);
+    assert_eq!(login.url.as_deref(), Some(url.as_str()));
+
+    // The key again shows the login under way; it does not start another.
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.modal, None);
+    assert_eq!(press(&mut app, KeyCode::Char('L')), None);
+    assert_eq!(
+        app.modal,
+        Some(Modal::Login {
+            server: name.into()
+        })
+    );
+
+    // The redirect came: connecting, then the server is ready.
+    update(
+        &mut app,
+        Action::Daemon(vec![fixture::oauth(OAuthChange::LoggedIn, name, None)]),
+    );
+    assert_eq!(login_stage(&app, name), Some(LoginStage::Connecting));
+    let mut view = app.daemon.servers[name].clone();
+    view.state = ServerState::Connecting;
+    update(&mut app, Action::Daemon(vec![Event::Server(view.clone())]));
+    assert_eq!(login_stage(&app, name), Some(LoginStage::Connecting));
+    view.state = ServerState::Ready;
+    view.tool_count = 4;
+    update(&mut app, Action::Daemon(vec![Event::Server(view)]));
+    assert_eq!(
+        login_stage(&app, name),
+        Some(LoginStage::Ready { tools: 4 })
+    );
+    assert!(app.toasts.is_empty(), "the open dialog says it: no toast");
+
+    // Once finished, the key starts a new login.
+    assert_eq!(
+        press(&mut app, KeyCode::Char('L')),
+        Some(Effect::Login { name: name.into() })
+    );
+}
+
+#[test]
+fn a_failed_login_says_why_in_the_dialog_or_in_a_toast() {
+    let mut app = fixture::attached();
+    let name = fixture::NEEDS_LOGIN;
+    select(&mut app, name);
+    press(&mut app, KeyCode::Char('L'));
+    update(
+        &mut app,
+        Action::Daemon(vec![fixture::oauth(
+            OAuthChange::LoginFailed,
+            name,
+            Some("the authorization server refused: access_denied"),
+        )]),
+    );
+    assert_eq!(
+        login_stage(&app, name),
+        Some(LoginStage::Failed {
+            reason: "the authorization server refused: access_denied".into(),
+            hint: None,
+        })
+    );
+    assert!(app.toasts.is_empty(), "the dialog shows it");
+
+    // The daemon refusing to start one, with the dialog closed: a toast.
+    press(&mut app, KeyCode::Char('L'));
+    press(&mut app, KeyCode::Esc);
+    update(
+        &mut app,
+        Action::Done(Outcome::LoginStarted {
+            server: name.into(),
+            result: Err(Failure {
+                message: "cannot start a login to \"legacy-sse\": discovery failed".into(),
+                hint: Some("check the server's URL".into()),
+            }),
+        }),
+    );
+    assert!(matches!(
+        login_stage(&app, name),
+        Some(LoginStage::Failed { hint: Some(_), .. })
+    ));
+    assert_eq!(app.toasts.last().unwrap().level, ToastLevel::Error);
+
+    // After the redirect, a server that still refuses ends the login too.
+    press(&mut app, KeyCode::Char('L'));
+    update(
+        &mut app,
+        Action::Daemon(vec![fixture::oauth(OAuthChange::LoggedIn, name, None)]),
+    );
+    let mut view = app.daemon.servers[name].clone();
+    view.state = ServerState::Backoff;
+    view.last_error = Some("403 Forbidden".into());
+    update(&mut app, Action::Daemon(vec![Event::Server(view)]));
+    assert_eq!(
+        login_stage(&app, name),
+        Some(LoginStage::Failed {
+            reason: "logged in, but legacy-sse is backoff: 403 Forbidden".into(),
+            hint: Some("`mcpproxy upstream logs legacy-sse` has the whole story".into()),
+        })
+    );
+}
+
+#[test]
+fn logins_started_elsewhere_are_left_to_the_servers_state() {
+    let mut app = fixture::attached();
+    let name = fixture::NEEDS_LOGIN;
+    let mut event = fixture::oauth(OAuthChange::LoginStarted, name, None);
+    if let Event::OAuth(e) = &mut event {
+        e.auth.login_url = Some(fixture::login_url());
+    }
+    let failed = fixture::oauth(OAuthChange::LoginFailed, name, Some("timed out"));
+    assert_eq!(update(&mut app, Action::Daemon(vec![event, failed])), None);
+    assert!(app.servers.logins.is_empty());
+    assert!(app.toasts.is_empty());
+    assert_eq!(app.modal, None);
+}
+
+#[test]
+fn logout_asks_first_then_forgets_the_login() {
+    let mut app = fixture::attached();
+    let name = fixture::NEEDS_LOGIN;
+    select(&mut app, name);
+    press(&mut app, KeyCode::Char('L'));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(press(&mut app, KeyCode::Char('O')), None);
+    assert!(matches!(app.modal, Some(Modal::Confirm { .. })));
+    assert_eq!(
+        press(&mut app, KeyCode::Char('y')),
+        Some(Effect::Logout { name: name.into() })
+    );
+    update(
+        &mut app,
+        Action::Done(Outcome::LoggedOut {
+            server: name.into(),
+            result: Ok(fixture::auth(name, None)),
+        }),
+    );
+    assert!(app.servers.logins.is_empty());
+    assert_eq!(
+        app.toasts.last().unwrap().text,
+        "Logged out of legacy-sse: its tokens are forgotten"
+    );
+}
+
+#[test]
+fn login_and_logout_are_in_the_palette_and_rebindable() {
+    let mut app = fixture::attached();
+    let names: Vec<&str> = mcpproxy_tui::update::palette_matches(&app, "log")
+        .iter()
+        .map(|(command, _, _)| command.name())
+        .collect();
+    assert!(
+        names.contains(&"login") && names.contains(&"logout"),
+        "{names:?}"
+    );
+    let mut keys = BTreeMap::new();
+    keys.insert(TuiCommand::Login, KeyList(vec!["ctrl-l".parse().unwrap()]));
+    app.keymap = screen::keymap(&keys).unwrap();
+    select(&mut app, fixture::NEEDS_LOGIN);
+    assert_eq!(press(&mut app, KeyCode::Char('L')), None);
+    assert_eq!(
+        ctrl(&mut app, 'l'),
+        Some(Effect::Login {
+            name: fixture::NEEDS_LOGIN.into()
+        })
+    );
 }

@@ -95,7 +95,8 @@ impl TuiSession {
     }
 
     /// The shell command that runs `mcpproxy tui ARGS` on this data dir, recording its pid
-    /// and keeping the test's environment out (a free TCP port; no MCPPROXY_* settings).
+    /// and keeping the test's environment out (a free TCP port; no MCPPROXY_* settings; no
+    /// browser opened for a login, whatever display the machine has).
     pub fn command_line(&self, args: &[&str]) -> String {
         let program = mcpproxy(self.dir.path())
             .get_program()
@@ -103,7 +104,7 @@ impl TuiSession {
             .into_owned();
         let mut line = format!(
             "sh -c \"echo \\$\\$ > '{}'; exec env -u MCPPROXY_HOME -u MCPPROXY_CONFIG -u MCPPROXY_SOCKET \
-             -u RUST_LOG MCPPROXY_LISTEN=127.0.0.1:0 '{program}' tui --data-dir '{}'",
+             -u RUST_LOG MCPPROXY_LISTEN=127.0.0.1:0 MCPPROXY_NO_BROWSER=1 '{program}' tui --data-dir '{}'",
             self.pid_file().display(),
             self.data_dir().display()
         );
@@ -118,9 +119,15 @@ impl TuiSession {
     /// shell stays when the TUI ends, so what the TUI leaves on the terminal can be read.
     pub fn launch(args: &[&str]) -> Self {
         let session = Self::shell();
-        session.type_text(&session.command_line(args));
-        session.press(&["Enter"]);
+        session.start_tui(args);
         session
+    }
+
+    /// Runs `mcpproxy tui ARGS` in this session's shell (after, say, a config was written
+    /// into the data dir).
+    pub fn start_tui(&self, args: &[&str]) {
+        self.type_text(&self.command_line(args));
+        self.press(&["Enter"]);
     }
 
     /// Starts a terminal with an interactive shell.

@@ -1,5 +1,6 @@
 //! Servers: every upstream with its state, transport, tools, MCP version, uptime, backoff
-//! countdown and last error; enable, disable, restart, remove, approve, add.
+//! countdown and last error; enable, disable, restart, remove, approve, add; OAuth login
+//! and logout (the login dialog is drawn by `ui::dialogs::login`).
 
 use std::borrow::Cow;
 
@@ -13,12 +14,13 @@ use ratatui::widgets::Paragraph;
 use super::Detail;
 use super::Screen;
 use crate::app::list::{Column, Facet, Row, SortKey};
+use crate::app::login::LoginStage;
 use crate::app::{App, Modal, ToastLevel};
 use crate::effect::Effect;
 use crate::keymap::{Binding, Command};
 use crate::theme::{Role, Theme};
 use crate::ui::{format, table};
-use crate::update::lists;
+use crate::update::{lists, login};
 
 pub const SCREEN: Screen = Screen {
     name: "servers",
@@ -33,6 +35,7 @@ pub const SCREEN: Screen = Screen {
         Command::Restart,
         Command::Remove,
         Command::ShowLogs,
+        Command::Login,
         Command::Filter,
     ],
     enter: |_| None,
@@ -85,6 +88,16 @@ const BINDINGS: &[Binding] = &[
         command: Command::ShowTools,
         keys: &["t"],
         help: "the server's tools",
+    },
+    Binding {
+        command: Command::Login,
+        keys: &["L"],
+        help: "log in (OAuth): shows the URL, opens a browser",
+    },
+    Binding {
+        command: Command::Logout,
+        keys: &["O"],
+        help: "log out: forget its tokens (asks first)",
     },
 ];
 
@@ -286,6 +299,15 @@ fn command(app: &mut App, command: Command) -> Option<Effect> {
             let name = selected(app)?;
             super::tools::show_server(app, &name)
         }
+        Command::Login => {
+            let name = selected(app)?;
+            login::start(app, name)
+        }
+        Command::Logout => {
+            let name = selected(app)?;
+            login::ask_logout(app, name);
+            None
+        }
         _ => None,
     }
 }
@@ -311,15 +333,90 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         &rows,
         "no servers yet: n adds one",
     );
-    let stop = Line::from(vec![
-        Span::styled(
-            " The daemon keeps running in the background: ",
-            theme.style(Role::Muted),
-        ),
-        Span::styled("mcpproxy daemon stop", theme.style(Role::Accent)),
-        Span::styled(" stops it.", theme.style(Role::Muted)),
-    ]);
-    frame.render_widget(Paragraph::new(stop), note);
+    let line = login_note(app, theme).unwrap_or_else(|| {
+        Line::from(vec![
+            Span::styled(
+                " The daemon keeps running in the background: ",
+                theme.style(Role::Muted),
+            ),
+            Span::styled("mcpproxy daemon stop", theme.style(Role::Accent)),
+            Span::styled(" stops it.", theme.style(Role::Muted)),
+        ])
+    });
+    frame.render_widget(Paragraph::new(line), note);
+}
+
+/// The note under the list when a login is wanted or under way: the selected server's
+/// first, else how many need one.
+fn login_note(app: &App, theme: &Theme) -> Option<Line<'static>> {
+    let key = app.keymap.key_label(SCREEN.name, Command::Login);
+    let spans = |role: Role, before: String, after: &str| {
+        Line::from(vec![
+            Span::styled(before, theme.style(role)),
+            Span::styled(key.clone(), theme.style(Role::Key)),
+            Span::styled(after.to_owned(), theme.style(role)),
+        ])
+    };
+    let name = selected(app);
+    let server = name.as_ref().and_then(|n| app.daemon.servers.get(n));
+    if let (Some(name), Some(login)) =
+        (&name, name.as_ref().and_then(|n| app.servers.logins.get(n)))
+    {
+        let (role, what) = match &login.stage {
+            LoginStage::Starting => (Role::Warn, "starting the login".to_owned()),
+            LoginStage::Waiting => (
+                Role::Warn,
+                "waiting for the login in the browser".to_owned(),
+            ),
+            LoginStage::Connecting => (Role::Warn, "logged in; connecting".to_owned()),
+            LoginStage::Ready { tools } => {
+                (Role::Ok, format!("logged in and ready ({tools} tools)"))
+            }
+            LoginStage::Failed { .. } => (Role::Error, "the login failed".to_owned()),
+        };
+        if login.in_progress() || server.is_some_and(|s| s.state != ServerState::Ready) {
+            return Some(spans(
+                role,
+                format!(" {name}: {what} · "),
+                " shows the login",
+            ));
+        }
+    }
+    match (&name, server.map(|s| s.state)) {
+        (Some(name), Some(ServerState::NeedsAuth)) => {
+            return Some(spans(
+                Role::Error,
+                format!(" {name} needs a login: press "),
+                " to log in",
+            ));
+        }
+        (Some(name), Some(ServerState::Authenticating)) => {
+            return Some(spans(
+                Role::Warn,
+                format!(" {name}: a login waits for the browser · "),
+                " shows its URL",
+            ));
+        }
+        _ => {}
+    }
+    let waiting = app
+        .daemon
+        .servers
+        .values()
+        .filter(|s| s.state == ServerState::NeedsAuth)
+        .count();
+    (waiting > 0).then(|| {
+        let servers = if waiting == 1 {
+            "server needs"
+        } else {
+            "servers need"
+        };
+        spans(
+            Role::Error,
+            format!(" {waiting} {servers} a login (needs_auth): select it and press "),
+            " to log in",
+        )
+    })
 }
 
 fn detail(app: &App, theme: &Theme) -> Option<Detail> {
@@ -367,6 +464,14 @@ fn detail(app: &App, theme: &Theme) -> Option<Detail> {
     }
     if let Some(url) = &server.login_url {
         lines.push(field("login", url.clone(), Role::Accent));
+    }
+    if server.state == ServerState::NeedsAuth {
+        let key = app.keymap.key_label(SCREEN.name, Command::Login);
+        lines.push(field(
+            "",
+            format!("it needs a login: {key} logs in"),
+            Role::Warn,
+        ));
     }
     if let Some(error) = &server.last_error {
         lines.push(Line::default());

@@ -1,5 +1,5 @@
-//! The dialogs that edit something: the add-server form, the argument editor, and a tool
-//! call's result.
+//! The dialogs that edit something or follow something: the add-server form, the argument
+//! editor, a tool call's result, and an OAuth login.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
@@ -11,6 +11,9 @@ use super::{centered, format, overlay};
 use crate::app::App;
 use crate::app::call::{ArgumentEditor, LineKind, parameters, result_lines};
 use crate::app::form::{AddServerForm, Field, TRANSPORTS};
+use crate::app::login::{BrowserState, LoginStage};
+use crate::keymap::Command;
+use crate::screen::servers;
 use crate::theme::{Role, Theme};
 
 fn frame_popup(frame: &mut Frame, area: Rect, theme: &Theme, title: Line<'_>) -> Rect {
@@ -243,4 +246,84 @@ pub fn result(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .scroll((scroll, 0)),
         inner,
     );
+}
+
+/// A server's OAuth login: how far it got, the URL (cut at the dialog's width rather than
+/// at words, so it reads back whole when copied), and whether a browser was opened.
+pub fn login(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, server: &str) {
+    let width = area.width.saturating_sub(4).min(100);
+    let text_width = usize::from(width.saturating_sub(4)).max(10);
+    let key = |command| app.keymap.key_label(servers::SCREEN.name, command);
+    let mut lines: Vec<Line> = Vec::new();
+    let prose = |lines: &mut Vec<Line>, text: &str, role: Role| {
+        lines.extend(
+            format::wrap(text, text_width)
+                .into_iter()
+                .map(|l| Line::styled(l, theme.style(role))),
+        );
+    };
+    let Some(login) = app.servers.logins.get(server) else {
+        return;
+    };
+    let waited = format::duration(format::seconds_since(login.started_at, app.now));
+    let (stage, role) = match &login.stage {
+        LoginStage::Starting => (
+            "Asking the daemon to start the login…".to_owned(),
+            Role::Warn,
+        ),
+        LoginStage::Waiting => (
+            format!("Waiting for you to log in in the browser… {waited}"),
+            Role::Warn,
+        ),
+        LoginStage::Connecting => (format!("Logged in; connecting to {server}…"), Role::Warn),
+        LoginStage::Ready { tools } => (
+            format!("Logged in: {server} is ready ({tools} tools)."),
+            Role::Ok,
+        ),
+        LoginStage::Failed { reason, .. } => (format!("The login failed: {reason}"), Role::Error),
+    };
+    prose(&mut lines, &stage, role);
+    if let LoginStage::Failed {
+        hint: Some(hint), ..
+    } = &login.stage
+    {
+        prose(&mut lines, &format!("hint: {hint}"), Role::Muted);
+    }
+    if let (Some(url), true) = (&login.url, login.in_progress()) {
+        lines.push(Line::default());
+        prose(&mut lines, "Open this URL to log in:", Role::Muted);
+        let chars: Vec<char> = url.chars().collect();
+        lines.extend(chars.chunks(text_width).map(|chunk| {
+            Line::styled(chunk.iter().collect::<String>(), theme.style(Role::Accent))
+        }));
+        lines.push(Line::default());
+        match login.browser {
+            BrowserState::Opened => {
+                prose(&mut lines, "It was opened in your browser.", Role::Muted)
+            }
+            BrowserState::Unavailable => prose(
+                &mut lines,
+                "No browser could be opened here (no display, or MCPPROXY_NO_BROWSER): open the \
+                 URL in a browser on this machine; the daemon waits for its redirect.",
+                Role::Muted,
+            ),
+            BrowserState::NotTried => {}
+        }
+    }
+    lines.push(Line::default());
+    let close = if login.in_progress() {
+        "esc closes (the login goes on in the daemon)".to_owned()
+    } else {
+        format!("esc closes · {} logs in again", key(Command::Login))
+    };
+    prose(&mut lines, &close, Role::Muted);
+    let title = Line::styled(format!(" Log in to {server} "), theme.style(Role::Title));
+    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let inner = frame_popup(frame, centered(area, width, height), theme, title);
+    let inner = Rect {
+        x: inner.x + 1,
+        width: inner.width.saturating_sub(2),
+        ..inner
+    };
+    frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -111,6 +111,18 @@ fn modal_key(app: &mut App, modal: Modal, key: &KeyEvent, chord: KeyChord) -> Op
             }
             None
         }
+        Modal::Login { server } => {
+            let again =
+                app.keymap.lookup(&[screen::servers::SCREEN.name], chord) == Some(Command::Login);
+            if again {
+                return super::login::start(app, server);
+            }
+            let closes = back || matches!(key.code, KeyCode::Char('q') | KeyCode::Enter);
+            if !closes {
+                app.modal = Some(Modal::Login { server });
+            }
+            None
+        }
         Modal::Confirm { question, effect } => match key.code {
             KeyCode::Char('y' | 'Y') | KeyCode::Enter => Some(effect),
             KeyCode::Char('n' | 'N') => None,

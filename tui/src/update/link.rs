@@ -198,6 +198,7 @@ pub fn on_events(app: &mut App, events: Vec<Event>) -> Option<Effect> {
                 app.dirty = true;
             }
             Event::Server(view) => {
+                super::login::on_server(app, &view);
                 app.daemon.servers.insert(view.name.clone(), view);
                 app.dirty = true;
             }
@@ -237,8 +238,8 @@ pub fn on_events(app: &mut App, events: Vec<Event>) -> Option<Effect> {
             Event::Lagged { missed } => {
                 tracing::debug!(missed, "the event stream lagged; a fresh snapshot follows");
             }
-            // Logins get a screen of their own; until then the server's state says enough.
-            Event::Heartbeat { .. } | Event::OAuth(_) => {}
+            Event::OAuth(event) => super::login::on_event(app, event),
+            Event::Heartbeat { .. } => {}
             Event::Goodbye(goodbye) => {
                 app.goodbye = Some(goodbye);
                 app.dirty = true;

@@ -60,6 +60,13 @@ pub fn done(app: &mut App, outcome: Outcome) -> Option<Effect> {
                 }
             }
         },
+        Outcome::LoginStarted { server, result } => {
+            return super::login::started(app, server, result);
+        }
+        Outcome::LoggedOut { server, result } => super::login::logged_out(app, server, result),
+        Outcome::BrowserOpened { server, opened } => {
+            super::login::browser_opened(app, &server, opened);
+        }
         Outcome::LogTail { source, result } => {
             if app.logs.source.as_ref() == Some(&source) {
                 match result {

@@ -277,3 +277,43 @@ pub fn render(app: &App, width: u16, height: u16) -> TestBackend {
     terminal.draw(|frame| ui::draw(frame, app, &theme)).unwrap();
     terminal.backend().clone()
 }
+
+/// The fixture's server that needs a login (`legacy-sse`), and an authorization URL for it
+/// as long as real ones are.
+pub const NEEDS_LOGIN: &str = "legacy-sse";
+
+pub fn login_url() -> String {
+    "http://127.0.0.1:43117/authorize?response_type=code&client_id=mcpproxy&redirect_uri=\
+     http%3A%2F%2F127.0.0.1%3A39411%2Fcallback&scope=mcp%3Aread%20mcp%3Awrite&state=\
+     Zq3v8Jm1Yc0pXr6T&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&\
+     code_challenge_method=S256&resource=https%3A%2F%2Flegacy.example.com%2Fsse"
+        .to_owned()
+}
+
+/// The daemon's view of `server`'s authorization, with a login waiting at `url`.
+pub fn auth(server: &str, url: Option<String>) -> mcpproxy_daemon::protocol::ServerAuth {
+    mcpproxy_daemon::protocol::ServerAuth {
+        server: server.into(),
+        status: if url.is_some() {
+            mcpproxy_daemon::protocol::AuthStatus::LoggingIn
+        } else {
+            mcpproxy_daemon::protocol::AuthStatus::Authorized
+        },
+        login_url: url,
+        expires_at: None,
+        refreshable: false,
+        scopes: Vec::new(),
+        message: None,
+    }
+}
+
+/// An `oauth` event for `server`.
+pub fn oauth(
+    change: mcpproxy_daemon::protocol::OAuthChange,
+    server: &str,
+    message: Option<&str>,
+) -> Event {
+    let mut auth = auth(server, None);
+    auth.message = message.map(str::to_owned);
+    Event::OAuth(mcpproxy_daemon::protocol::OAuthEvent { change, auth })
+}

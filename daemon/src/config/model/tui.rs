@@ -125,6 +125,10 @@ pub enum TuiCommand {
     Approve,
     ShowLogs,
     ShowTools,
+    /// Start an OAuth login to the selected server.
+    Login,
+    /// Revoke and forget the selected server's OAuth tokens.
+    Logout,
     Follow,
     Level,
     Source,
@@ -173,6 +177,8 @@ impl TuiCommand {
         Self::Approve,
         Self::ShowLogs,
         Self::ShowTools,
+        Self::Login,
+        Self::Logout,
         Self::Follow,
         Self::Level,
         Self::Source,
@@ -221,6 +227,8 @@ impl TuiCommand {
             Self::Approve => "approve",
             Self::ShowLogs => "show_logs",
             Self::ShowTools => "show_tools",
+            Self::Login => "login",
+            Self::Logout => "logout",
             Self::Follow => "follow",
             Self::Level => "level",
             Self::Source => "source",
@@ -518,7 +526,7 @@ mod tests {
         assert_eq!(
             unknown.hint.as_deref(),
             Some(
-                "did you mean \"quit\"? (one of: quit, help, palette, next_screen, prev_screen, screen_1, screen_2, screen_3, screen_4, screen_5, screen_6, screen_7, screen_8, screen_9, start_daemon, up, down, top, bottom, page_up, page_down, open, back, filter, facets, clear_filters, sort, sort_reverse, add_server, enable, disable, restart, remove, approve, show_logs, show_tools, follow, level, source, call, submit, next_field, prev_field)"
+                "did you mean \"quit\"? (one of: quit, help, palette, next_screen, prev_screen, screen_1, screen_2, screen_3, screen_4, screen_5, screen_6, screen_7, screen_8, screen_9, start_daemon, up, down, top, bottom, page_up, page_down, open, back, filter, facets, clear_filters, sort, sort_reverse, add_server, enable, disable, restart, remove, approve, show_logs, show_tools, login, logout, follow, level, source, call, submit, next_field, prev_field)"
             )
         );
         let bad_key = problem("[tui.keys]\nquit = [\"q\", \"ctrl-\"]\n");
