@@ -22,7 +22,7 @@ use serde::de::DeserializeOwned;
 use crate::protocol::{
     API_PREFIX, Ack, AddServer, ApiError, AuthList, ErrorBody, Event, GoodbyeReason, HeldList,
     LogTail, ServerAuth, ServerList, ServerView, ShutdownRequest, Status, ToolCall, ToolCallResult,
-    ToolList,
+    ToolList, ToolSwitch, ToolSwitches,
 };
 use crate::sse::{SseReadError, sse_messages};
 
@@ -149,6 +149,18 @@ impl Client {
         action: ServerAction,
     ) -> Result<ServerView, ClientError> {
         self.post(&format!("/servers/{name}/{}", action.as_str()), &())
+            .await
+    }
+
+    /// `POST /servers/NAME/tools/enable|disable`: switches tools of a server on or off.
+    pub async fn switch_tools(
+        &self,
+        name: &str,
+        request: &ToolSwitch,
+        enabled: bool,
+    ) -> Result<ToolSwitches, ClientError> {
+        let action = if enabled { "enable" } else { "disable" };
+        self.post(&format!("/servers/{name}/tools/{action}"), request)
             .await
     }
 

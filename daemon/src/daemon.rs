@@ -16,7 +16,7 @@ pub use self::components::Components;
 pub use self::config_watch::watch as watch_config;
 use crate::config::LoadedConfig;
 use crate::events::{DaemonEvent, EventBus};
-use crate::gate::{CatalogGate, GateStage};
+use crate::gate::{CatalogGate, GateStage, ToolSwitches};
 use crate::http::ApiKey;
 use crate::paths::Paths;
 use crate::protocol::{
@@ -54,6 +54,8 @@ struct Inner {
     config_edits: tokio::sync::Mutex<()>,
     bus: EventBus,
     upstreams: Upstreams,
+    /// The gate's first stage: the tools people switched off in the config.
+    switches: Arc<ToolSwitches>,
     shutdown: CancellationToken,
     /// What attached clients are told when the daemon goes away.
     goodbye: Mutex<Option<Goodbye>>,
@@ -76,10 +78,16 @@ impl DaemonBuilder {
         self
     }
 
-    /// The daemon, its servers not started yet (see [`Daemon::start_servers`]).
+    /// The daemon, its servers not started yet (see [`Daemon::start_servers`]). The gate
+    /// starts with the per-tool switches, then the stages added.
     pub fn build(self) -> Daemon {
         let bus = EventBus::default();
-        let gate = Arc::new(CatalogGate::new(self.stages));
+        let switches = Arc::new(ToolSwitches::default());
+        switches.apply(&self.config.config.servers);
+        let stages = std::iter::once(Arc::clone(&switches) as Arc<dyn GateStage>)
+            .chain(self.stages)
+            .collect();
+        let gate = Arc::new(CatalogGate::new(stages));
         let upstreams = Upstreams::new(self.launcher, self.paths.clone(), bus.clone(), gate);
         Daemon {
             inner: Arc::new(Inner {
@@ -94,6 +102,7 @@ impl DaemonBuilder {
                 config_edits: tokio::sync::Mutex::new(()),
                 bus,
                 upstreams,
+                switches,
                 shutdown: CancellationToken::new(),
                 goodbye: Mutex::new(None),
             }),
@@ -133,8 +142,9 @@ impl Daemon {
         self.inner.config_edits.lock().await
     }
 
-    /// Makes `loaded` the running config and brings the servers in line with it.
-    pub fn apply_config(&self, loaded: LoadedConfig) {
+    /// Makes `loaded` the running config and brings the servers in line with it; servers
+    /// whose tool switches changed pass the gate again before this returns.
+    pub async fn apply_config(&self, loaded: LoadedConfig) {
         let previous = self.config();
         if previous.config.listen != loaded.config.listen
             || previous.config.require_mcp_auth != loaded.config.require_mcp_auth
@@ -144,7 +154,9 @@ impl Daemon {
                 "`listen`, `require_mcp_auth` and `[limits]` changes take effect when the daemon restarts"
             );
         }
+        let switched = self.inner.switches.apply(&loaded.config.servers);
         self.inner.upstreams.apply(&loaded.config.servers);
+        self.inner.upstreams.regate(&switched).await;
         let path = loaded.path.clone();
         match self.inner.config.write() {
             Ok(mut config) => *config = Arc::new(loaded),
@@ -189,7 +201,7 @@ impl Daemon {
             }
             Ok(loaded) => {
                 tracing::info!(path = %path.display(), "config changed on disk; applying it");
-                self.apply_config(loaded);
+                self.apply_config(loaded).await;
                 Ok(true)
             }
             Err(error) => {

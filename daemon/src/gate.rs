@@ -11,6 +11,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+mod switches;
+
+pub use self::switches::{SWITCHES_STAGE, ToolSwitches, disabled_reason};
+
 use crate::catalog::Catalog;
 use crate::catalog::hash::{self, ItemHash};
 use crate::protocol::{HeldItem, ItemKind};

@@ -8,7 +8,7 @@
 
 use crate::config::{Config, ConfigFile, EditError, LoadedConfig, ServerConfig, ServerFlag};
 use crate::daemon::Daemon;
-use crate::protocol::ServerView;
+use crate::protocol::{ServerView, ToolSwitch, ToolSwitches};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManageError {
@@ -18,6 +18,10 @@ pub enum ManageError {
     Exists(String),
     #[error("{0}")]
     InvalidName(String),
+    #[error("server \"{server}\" has no tool named \"{tool}\"")]
+    NoSuchTool { server: String, tool: String },
+    #[error("name the tools to switch, or pass --all")]
+    NoTools,
     #[error(transparent)]
     Edit(#[from] EditError),
 }
@@ -34,6 +38,13 @@ impl ManageError {
             Self::InvalidName(_) => {
                 Some("use letters, digits, '-', '_' and '.', e.g. \"my-server\"".to_owned())
             }
+            Self::NoSuchTool { server, .. } => Some(format!(
+                "`mcpproxy tools list --server {server}` shows its tools; names are as the server gives them, without \"{server}:\""
+            )),
+            Self::NoTools => Some(
+                "e.g. `mcpproxy upstream tools disable SERVER TOOL`, or `--all` for every tool"
+                    .to_owned(),
+            ),
             Self::Edit(EditError::NoSuchServer { .. }) => {
                 Some("`mcpproxy upstream list` shows the configured servers".to_owned())
             }
@@ -91,6 +102,70 @@ pub async fn approve(daemon: &Daemon, name: &str) -> Result<ServerView, ManageEr
     set_flag(daemon, name, ServerFlag::Quarantined, false).await
 }
 
+/// Switches tools of a server off (`enabled` false) or back on, in `config.toml`; the gate
+/// holds or releases them before this returns. While the server is connected, only its
+/// tools (or, to enable, those switched off) may be named.
+pub async fn switch_tools(
+    daemon: &Daemon,
+    name: &str,
+    request: &ToolSwitch,
+    enabled: bool,
+) -> Result<ToolSwitches, ManageError> {
+    if request.tools.is_empty() && !request.all {
+        return Err(ManageError::NoTools);
+    }
+    let offered = daemon
+        .upstreams()
+        .server(name)
+        .and_then(|server| server.delivered_tool_names());
+    let mut changed = Vec::new();
+    let mut disabled = Vec::new();
+    edit(daemon, |file| {
+        require(file, name)?;
+        let before = file
+            .check()?
+            .servers
+            .get(name)
+            .map(|server| server.disabled_tools.clone())
+            .unwrap_or_default();
+        let named: Vec<String> = match (request.all, enabled) {
+            (true, true) => before.clone(),
+            (true, false) => offered.clone().unwrap_or_default(),
+            (false, _) => request.tools.clone(),
+        };
+        if let Some(offered) = &offered
+            && let Some(unknown) = named
+                .iter()
+                .find(|tool| !offered.contains(tool) && !before.contains(tool))
+        {
+            return Err(ManageError::NoSuchTool {
+                server: name.to_owned(),
+                tool: unknown.clone(),
+            });
+        }
+        disabled = before.clone();
+        for tool in named {
+            let was_disabled = disabled.contains(&tool);
+            if enabled && was_disabled {
+                disabled.retain(|t| *t != tool);
+            } else if !enabled && !was_disabled {
+                disabled.push(tool.clone());
+            } else {
+                continue;
+            }
+            changed.push(tool);
+        }
+        file.set_disabled_tools(name, &disabled)?;
+        Ok(())
+    })
+    .await?;
+    Ok(ToolSwitches {
+        server: name.to_owned(),
+        disabled_tools: disabled,
+        changed,
+    })
+}
+
 /// Reconnects a server now, forgetting its backoff.
 pub fn restart(daemon: &Daemon, name: &str) -> Result<ServerView, ManageError> {
     if !daemon.upstreams().restart(name) {
@@ -128,7 +203,8 @@ async fn edit(
         path,
         config,
         text: file.text(),
-    });
+    })
+    .await;
     Ok(())
 }
 

@@ -124,7 +124,14 @@ impl ServerShared {
     pub fn update(&self, change: impl FnOnce(&mut ServerView)) {
         let (tools, held) = {
             let live = self.read_live();
-            (live.gated.served.tools.len(), live.gated.held.len())
+            // A tool a person switched off is not waiting for anyone's review.
+            let in_review = live
+                .gated
+                .held
+                .iter()
+                .filter(|item| item.stage != crate::gate::SWITCHES_STAGE)
+                .count();
+            (live.gated.served.tools.len(), in_review)
         };
         let view = {
             let mut view = lock(&self.view);
@@ -201,6 +208,19 @@ impl ServerShared {
 
     pub fn held(&self) -> Vec<HeldItem> {
         self.read_live().gated.held.clone()
+    }
+
+    /// The names of the tools the server offers, held ones too; None until it connects.
+    pub fn delivered_tool_names(&self) -> Option<Vec<String>> {
+        let live = self.read_live();
+        live.connection.as_ref()?;
+        Some(
+            live.delivered
+                .tools
+                .iter()
+                .map(|tool| tool.name.to_string())
+                .collect(),
+        )
     }
 
     /// The catalog as the server delivered it, before the gate.
@@ -383,8 +403,13 @@ impl Upstreams {
             }
         }
         for (name, config) in servers {
-            let predecessor = match running.get(name) {
+            let predecessor = match running.get_mut(name) {
                 Some(entry) if entry.config == *config => continue,
+                // Only switches changed: the gate applies them (see `Daemon::apply_config`).
+                Some(entry) if entry.config.runs_like(config) => {
+                    entry.config = config.clone();
+                    continue;
+                }
                 Some(_) => running.remove(name).map(|old| {
                     old.shared.log.daemon(
                         crate::protocol::LogLevel::Info,
@@ -494,6 +519,15 @@ impl Upstreams {
     pub async fn regate_all(&self) {
         for server in self.selected(None) {
             server.regate().await;
+        }
+    }
+
+    /// Passes the last catalogs of `names` through the gate again.
+    pub async fn regate(&self, names: &[String]) {
+        for name in names {
+            for server in self.selected(Some(name)) {
+                server.regate().await;
+            }
         }
     }
 

@@ -283,6 +283,29 @@ fn tool_list_json() {
 }
 
 #[test]
+fn tool_switch_json() {
+    insta::assert_json_snapshot!(ToolSwitch {
+        tools: vec!["delete_file".into()],
+        all: false,
+    });
+    let minimal: ToolSwitch = serde_json::from_str(r#"{"all": true}"#).unwrap();
+    assert!(minimal.tools.is_empty() && minimal.all);
+    insta::assert_json_snapshot!(ToolSwitches {
+        server: "files".into(),
+        disabled_tools: vec!["move_file".into(), "delete_file".into()],
+        changed: vec!["delete_file".into()],
+    });
+    let held = HeldItem {
+        server: "files".into(),
+        name: "delete_file".into(),
+        stage: "switches".into(),
+        reason: "disabled by a person: `mcpproxy upstream tools enable files delete_file`".into(),
+        ..held_item()
+    };
+    insta::assert_json_snapshot!("held_by_switch", HeldList { held: vec![held] });
+}
+
+#[test]
 fn add_server_json() {
     let request = AddServer {
         name: "time".into(),

@@ -15,6 +15,8 @@ use mcpproxy_daemon::protocol::{
 
 use super::{Failure, Global};
 
+mod tool_switches;
+
 #[derive(Debug, Subcommand)]
 pub enum UpstreamCommand {
     /// List the servers with their state, transport, tools and protocol
@@ -36,6 +38,9 @@ pub enum UpstreamCommand {
         /// Only this server's items
         name: Option<String>,
     },
+    /// Switch single tools of a server off or back on (kept in config.toml)
+    #[command(subcommand)]
+    Tools(tool_switches::ToolSwitchCommand),
     /// Connect to any MCP server with mcpproxy's own client (no daemon needed): show what
     /// it offers and optionally call a tool; logs in when the server asks
     Probe(super::probe::ProbeArgs),
@@ -160,6 +165,7 @@ pub async fn run(global: &Global, command: UpstreamCommand) -> Result<(), Failur
             let list: HeldList = client.get(&path).await?;
             output.print(&list, |l| render_held(&l.held))
         }
+        UpstreamCommand::Tools(command) => tool_switches::run(&client, global, command).await,
         UpstreamCommand::Logs {
             name,
             lines,

@@ -14,7 +14,7 @@ use crate::manage::{self, ManageError};
 use crate::protocol::CallVariant;
 use crate::protocol::{
     Ack, AddServer, ErrorCode, HeldList, LogTail, ServerList, ServerView, ToolCall, ToolCallResult,
-    ToolList,
+    ToolList, ToolSwitch, ToolSwitches,
 };
 use crate::upstream::call::CallError;
 use crate::upstream::server_log;
@@ -24,7 +24,10 @@ impl From<ManageError> for ApiFailure {
         let (status, code) = match &error {
             ManageError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             ManageError::Exists(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
-            ManageError::InvalidName(_) => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
+            ManageError::InvalidName(_) | ManageError::NoTools => {
+                (StatusCode::BAD_REQUEST, ErrorCode::BadRequest)
+            }
+            ManageError::NoSuchTool { .. } => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             ManageError::Edit(EditError::NoSuchServer { .. }) => {
                 (StatusCode::NOT_FOUND, ErrorCode::NotFound)
             }
@@ -109,6 +112,26 @@ pub async fn approve(
     Path(name): Path<String>,
 ) -> Result<Json<ServerView>, ApiFailure> {
     Ok(Json(manage::approve(&daemon, &name).await?))
+}
+
+/// `POST /api/v1/servers/NAME/tools/disable`.
+pub async fn disable_tools(
+    State(daemon): State<Daemon>,
+    Path(name): Path<String>,
+    Body(request): Body<ToolSwitch>,
+) -> Result<Json<ToolSwitches>, ApiFailure> {
+    Ok(Json(
+        manage::switch_tools(&daemon, &name, &request, false).await?,
+    ))
+}
+
+/// `POST /api/v1/servers/NAME/tools/enable`.
+pub async fn enable_tools(
+    State(daemon): State<Daemon>,
+    Path(name): Path<String>,
+    Body(request): Body<ToolSwitch>,
+) -> Result<Json<ToolSwitches>, ApiFailure> {
+    Ok(Json(manage::switch_tools(&daemon, &name, &request, true).await?))
 }
 
 pub async fn restart(

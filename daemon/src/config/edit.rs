@@ -153,6 +153,35 @@ impl ConfigFile {
         Ok(())
     }
 
+    /// Sets a server's `disabled_tools`. Names already in the array keep their place and
+    /// the comments beside them; new ones are appended; an empty list removes the key.
+    pub fn set_disabled_tools(&mut self, name: &str, tools: &[String]) -> Result<(), EditError> {
+        let path = self.path.clone();
+        let table = self
+            .servers_mut()?
+            .get_mut(name)
+            .and_then(Item::as_table_like_mut)
+            .ok_or_else(|| EditError::NoSuchServer {
+                name: name.to_owned(),
+                path,
+            })?;
+        if tools.is_empty() {
+            table.remove("disabled_tools");
+            return Ok(());
+        }
+        let Some(array) = table.get_mut("disabled_tools").and_then(Item::as_array_mut) else {
+            table.insert("disabled_tools", value(tools.iter().collect::<Array>()));
+            return Ok(());
+        };
+        array.retain(|item| item.as_str().is_some_and(|tool| tools.iter().any(|t| t == tool)));
+        for tool in tools {
+            if !array.iter().any(|item| item.as_str() == Some(tool.as_str())) {
+                push_in_style(array, tool);
+            }
+        }
+        Ok(())
+    }
+
     /// Replaces one value of a server's `headers` or `env` table (inline or not), keeping
     /// its key, its place and the comments around it.
     pub fn set_entry(
@@ -214,6 +243,29 @@ impl ConfigFile {
             .as_table_mut()
             .ok_or(EditError::ServersNotATable { path })
     }
+}
+
+/// Appends to an array the way it is written: in an array of one item a line, the new item
+/// goes on a line of its own, after the comment that ended the last line.
+fn push_in_style(array: &mut Array, text: &str) {
+    let trailing = array.trailing().as_str().unwrap_or_default().to_owned();
+    if !trailing.contains('\n') {
+        array.push(text);
+        return;
+    }
+    let indent = array
+        .get(0)
+        .and_then(|first| first.decor().prefix())
+        .and_then(|prefix| prefix.as_str())
+        .and_then(|prefix| prefix.rsplit('\n').next())
+        .unwrap_or("  ")
+        .to_owned();
+    let mut item = toml_edit::Value::from(text);
+    let before = trailing.trim_end_matches([' ', '\t']);
+    item.decor_mut().set_prefix(format!("{before}{indent}"));
+    array.push_formatted(item);
+    array.set_trailing("\n");
+    array.set_trailing_comma(true);
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,6 +335,12 @@ fn server_table(server: &ServerConfig) -> Table {
     }
     if server.quarantined {
         table.insert("quarantined", value(true));
+    }
+    if !server.disabled_tools.is_empty() {
+        table.insert(
+            "disabled_tools",
+            value(server.disabled_tools.iter().collect::<Array>()),
+        );
     }
     for (key, ours, default) in [
         (
@@ -422,6 +480,40 @@ url = "https://example.com/mcp"
             config.set_flag("nope", ServerFlag::Enabled, false),
             Err(EditError::NoSuchServer { .. })
         ));
+    }
+
+    #[test]
+    fn disabled_tools_keep_their_comments_and_an_empty_list_removes_the_key() {
+        let mut config = file();
+        let set = |config: &mut ConfigFile, tools: &[&str]| {
+            let tools: Vec<String> = tools.iter().map(|t| (*t).to_owned()).collect();
+            config
+                .set_disabled_tools("demo", &tools)
+                .unwrap_or_else(|e| panic!("{e}"));
+        };
+        set(&mut config, &["echo"]);
+        assert!(
+            config
+                .text()
+                .contains("builtin = \"demo\"\ndisabled_tools = [\"echo\"]\n")
+        );
+        let commented = config
+            .text()
+            .replace("[\"echo\"]", "[\n  \"echo\", # repeats anything\n]");
+        let mut config = ConfigFile::from_text(Path::new("/tmp/c.toml"), &commented)
+            .unwrap_or_else(|e| panic!("{e}"));
+        set(&mut config, &["echo", "add"]);
+        assert!(
+            config
+                .text()
+                .contains("[\n  \"echo\", # repeats anything\n  \"add\",\n]\n"),
+            "{}",
+            config.text()
+        );
+        assert_eq!(config.check().map(|c| c.servers["demo"].disabled_tools.clone()).ok(),
+            Some(vec!["echo".to_owned(), "add".to_owned()]));
+        set(&mut config, &[]);
+        assert_eq!(config.text(), USER_CONFIG);
     }
 
     #[test]

@@ -498,6 +498,25 @@ fn validate_server(
             );
         }
     }
+    for (index, tool) in server.disabled_tools.iter().enumerate() {
+        let message = if tool.trim().is_empty() {
+            format!("server \"{name}\": an empty tool name in `disabled_tools`")
+        } else if server.disabled_tools[..index].contains(tool) {
+            format!("server \"{name}\": \"{tool}\" is in `disabled_tools` twice")
+        } else {
+            continue;
+        };
+        push(
+            &[
+                Seg::Key("servers"),
+                Seg::Key(name),
+                Seg::Key("disabled_tools"),
+                Seg::Index(index),
+            ],
+            message,
+            "list each tool once by its name on the server, e.g. disabled_tools = [\"delete_file\"]",
+        );
+    }
     let durations = [
         ("connect_timeout", server.connect_timeout, true),
         ("call_timeout", server.call_timeout, true),

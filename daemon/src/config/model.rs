@@ -186,6 +186,10 @@ pub struct ServerConfig {
     /// Listed but not started until a person approves it.
     #[serde(default, skip_serializing_if = "is_default")]
     pub quarantined: bool,
+    /// Tools of this server a person switched off: held by the catalog gate, so agents
+    /// neither see, find nor call them. Changing the list does not restart the server.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disabled_tools: Vec<String>,
     /// Spawn/connect plus MCP initialisation must finish within this.
     #[serde(default = "default_connect_timeout", with = "humantime_serde")]
     pub connect_timeout: Duration,
@@ -217,6 +221,7 @@ impl Default for ServerConfig {
             oauth: None,
             enabled: true,
             quarantined: false,
+            disabled_tools: Vec::new(),
             connect_timeout: default_connect_timeout(),
             call_timeout: default_call_timeout(),
             shutdown_grace: default_shutdown_grace(),
@@ -241,6 +246,18 @@ impl ServerConfig {
     /// True when the server's command may run: enabled and not quarantined.
     pub fn should_run(&self) -> bool {
         self.enabled && !self.quarantined
+    }
+
+    /// Whether the server runs the same with `other`: they differ at most in settings the
+    /// gate applies to a running server (`disabled_tools`), so no restart is needed.
+    pub fn runs_like(&self, other: &Self) -> bool {
+        Self {
+            disabled_tools: Vec::new(),
+            ..self.clone()
+        } == Self {
+            disabled_tools: Vec::new(),
+            ..other.clone()
+        }
     }
 }
 

@@ -59,6 +59,7 @@ impl TryFrom<&ServerSpec> for ServerConfig {
             oauth: None,
             enabled: spec.enabled.unwrap_or(true),
             quarantined: false,
+            disabled_tools: Vec::new(),
             connect_timeout: duration(
                 "connect_timeout",
                 &spec.connect_timeout,

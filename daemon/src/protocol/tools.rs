@@ -144,6 +144,31 @@ pub struct HeldItem {
     pub hash: String,
 }
 
+/// `POST /api/v1/servers/NAME/tools/disable` and `.../tools/enable`: switch tools of one
+/// server off or back on. The switches are kept in `config.toml` (`disabled_tools`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolSwitch {
+    /// Tool names as the server calls them (not `server:tool`).
+    #[serde(default)]
+    pub tools: Vec<String>,
+    /// Every tool of the server: all its current tools when disabling, every disabled one
+    /// when enabling.
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// The switches of one server after a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolSwitches {
+    pub server: String,
+    /// The tools switched off, in the order `config.toml` lists them.
+    #[serde(default)]
+    pub disabled_tools: Vec<String>,
+    /// The tools this request switched (those already so are not named).
+    #[serde(default)]
+    pub changed: Vec<String>,
+}
+
 /// `GET /api/v1/held`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeldList {

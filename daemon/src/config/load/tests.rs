@@ -162,3 +162,20 @@ fn checks_names_and_listen() {
     assert!(check_listen("example.com:80").is_err());
     assert!(check_listen("127.0.0.1").is_err());
 }
+
+#[test]
+fn disabled_tools_are_named_once_each() {
+    let p = problems(
+        "[servers.a]\ncommand = \"x\"\ndisabled_tools = [\n  \"echo\",\n  \"\",\n  \"echo\",\n]\n",
+    );
+    let places: Vec<_> = p.iter().map(|p| (p.line, p.column, p.key.clone())).collect();
+    assert_eq!(
+        places,
+        vec![
+            (5, 3, Some("servers.a.disabled_tools[1]".to_owned())),
+            (6, 3, Some("servers.a.disabled_tools[2]".to_owned())),
+        ]
+    );
+    assert!(p[1].message.contains("\"echo\" is in `disabled_tools` twice"));
+    assert!(problems("[servers.a]\ncommand = \"x\"\ndisabled_tools = [\"echo\"]\n").is_empty());
+}
