@@ -23,7 +23,10 @@ pub fn routes(daemon: &Daemon, door: Door) -> Router<Daemon> {
         .route("/servers/{name}/disable", post(servers::disable))
         .route("/servers/{name}/restart", post(servers::restart))
         .route("/servers/{name}/approve", post(servers::approve))
-        .route("/servers/{name}/tools/disable", post(servers::disable_tools))
+        .route(
+            "/servers/{name}/tools/disable",
+            post(servers::disable_tools),
+        )
         .route("/servers/{name}/tools/enable", post(servers::enable_tools))
         .route("/servers/{name}/logs", get(servers::logs))
         .route("/logs", get(control::daemon_logs))

@@ -199,12 +199,13 @@ async fn edit(
     let mut file = ConfigFile::open(&path)?;
     change(&mut file)?;
     let (file, config) = save_off_runtime(file).await?;
-    daemon.apply_config(LoadedConfig {
-        path,
-        config,
-        text: file.text(),
-    })
-    .await;
+    daemon
+        .apply_config(LoadedConfig {
+            path,
+            config,
+            text: file.text(),
+        })
+        .await;
     Ok(())
 }
 

@@ -58,13 +58,16 @@ async fn wait_echo_held(daemon: &TestDaemon, server: &str, held: bool) {
     .await;
 }
 
-/// Every surface agents use, checked for `local:echo` and `web:echo` being absent and
-/// refused (or present, when `disabled` is false, for `local`).
+/// Every surface agents use: `echo` of the servers in `disabled` is absent and refused,
+/// that of the others is listed and found.
 async fn check_surfaces(daemon: &TestDaemon, disabled: &[&str]) {
     let base = format!("http://{}", daemon.status().await.listen.unwrap());
     let all = mcp_client(format!("{base}/mcp/all")).await;
     let listed = tool_names(&all).await;
-    assert!(listed.contains(&"local__calculate".to_owned()), "{listed:?}");
+    assert!(
+        listed.contains(&"local__calculate".to_owned()),
+        "{listed:?}"
+    );
     for server in ["local", "web"] {
         let shown = listed.contains(&format!("{server}__echo"));
         assert_eq!(shown, !disabled.contains(&server), "{server}: {listed:?}");
@@ -76,16 +79,22 @@ async fn check_surfaces(daemon: &TestDaemon, disabled: &[&str]) {
             .unwrap()
             .clone(),
     );
-    let found = call.call_tool(params).await.unwrap().structured_content.unwrap()["tools"].clone();
+    let found = call
+        .call_tool(params)
+        .await
+        .unwrap()
+        .structured_content
+        .unwrap()["tools"]
+        .clone();
     for server in ["local", "web"] {
         let id = format!("{server}:echo");
         let hit = found
             .as_array()
             .unwrap()
             .iter()
-            .any(|t| t["name"] == id.as_str() || (t["server"] == server && t["name"] == "echo"));
+            .any(|t| t["id"] == id.as_str());
+        assert_eq!(hit, !disabled.contains(&server), "{id}: {found}");
         if disabled.contains(&server) {
-            assert!(!hit, "{id} was found: {found}");
             let error = call_error(
                 &call,
                 "call_tool_destructive",
@@ -95,7 +104,10 @@ async fn check_surfaces(daemon: &TestDaemon, disabled: &[&str]) {
             assert!(error.contains("disabled by a person"), "{id}: {error}");
             let one = mcp_client(format!("{base}/mcp/server/{server}")).await;
             let listed = tool_names(&one).await;
-            assert!(listed.contains(&"calculate".to_owned()), "{server}: {listed:?}");
+            assert!(
+                listed.contains(&"calculate".to_owned()),
+                "{server}: {listed:?}"
+            );
             assert!(!listed.contains(&"echo".to_owned()), "{server}: {listed:?}");
             let error = call_error(&one, "echo", json!({"message": "hi"})).await;
             assert!(error.contains("held back"), "{server}: {error}");
@@ -126,7 +138,10 @@ async fn a_disabled_tool_is_gone_everywhere_and_stays_disabled_after_a_restart()
     // Applied before the command returned: no waiting.
     let held: HeldList = daemon.client.get("/held").await.unwrap();
     let item = held.held.iter().find(|h| h.name == "echo").unwrap();
-    assert_eq!((item.server.as_str(), item.stage.as_str()), ("local", "switches"));
+    assert_eq!(
+        (item.server.as_str(), item.stage.as_str()),
+        ("local", "switches")
+    );
     assert_eq!(item.reason, REASON);
     let tools = daemon.client.tools(None).await.unwrap();
     assert!(tools.tools.iter().all(|t| t.id != "local:echo"));
@@ -141,7 +156,10 @@ async fn a_disabled_tool_is_gone_everywhere_and_stays_disabled_after_a_restart()
     assert!(refused.to_string().contains(REASON), "{refused}");
     // A switched-off tool waits for nobody's review.
     let servers = daemon.client.servers().await.unwrap();
-    assert!(servers.servers.iter().all(|s| s.pending_review == 0), "{servers:?}");
+    assert!(
+        servers.servers.iter().all(|s| s.pending_review == 0),
+        "{servers:?}"
+    );
 
     let text = std::fs::read_to_string(daemon.data_dir().join("config.toml")).unwrap();
     assert!(
@@ -189,9 +207,7 @@ async fn a_disabled_tool_is_gone_everywhere_and_stays_disabled_after_a_restart()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switching_an_unknown_server_or_tool_fails_and_changes_nothing() {
     let daemon = TestDaemon::start(&TestDaemon::demo_server("local", "")).await;
-    daemon
-        .wait_state("local", ServerState::Ready, READY)
-        .await;
+    daemon.wait_state("local", ServerState::Ready, READY).await;
     let before = std::fs::read_to_string(daemon.data_dir().join("config.toml")).unwrap();
 
     let no_tool = daemon.cli(&["upstream", "tools", "disable", "local", "nope", "--json"]);

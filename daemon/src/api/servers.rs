@@ -131,7 +131,9 @@ pub async fn enable_tools(
     Path(name): Path<String>,
     Body(request): Body<ToolSwitch>,
 ) -> Result<Json<ToolSwitches>, ApiFailure> {
-    Ok(Json(manage::switch_tools(&daemon, &name, &request, true).await?))
+    Ok(Json(
+        manage::switch_tools(&daemon, &name, &request, true).await?,
+    ))
 }
 
 pub async fn restart(

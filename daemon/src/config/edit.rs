@@ -173,9 +173,15 @@ impl ConfigFile {
             table.insert("disabled_tools", value(tools.iter().collect::<Array>()));
             return Ok(());
         };
-        array.retain(|item| item.as_str().is_some_and(|tool| tools.iter().any(|t| t == tool)));
+        array.retain(|item| {
+            item.as_str()
+                .is_some_and(|tool| tools.iter().any(|t| t == tool))
+        });
         for tool in tools {
-            if !array.iter().any(|item| item.as_str() == Some(tool.as_str())) {
+            if !array
+                .iter()
+                .any(|item| item.as_str() == Some(tool.as_str()))
+            {
                 push_in_style(array, tool);
             }
         }
@@ -510,8 +516,13 @@ url = "https://example.com/mcp"
             "{}",
             config.text()
         );
-        assert_eq!(config.check().map(|c| c.servers["demo"].disabled_tools.clone()).ok(),
-            Some(vec!["echo".to_owned(), "add".to_owned()]));
+        assert_eq!(
+            config
+                .check()
+                .map(|c| c.servers["demo"].disabled_tools.clone())
+                .ok(),
+            Some(vec!["echo".to_owned(), "add".to_owned()])
+        );
         set(&mut config, &[]);
         assert_eq!(config.text(), USER_CONFIG);
     }

@@ -55,7 +55,9 @@ impl ToolSwitches {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        disabled.get(server).is_some_and(|tools| tools.contains(tool))
+        disabled
+            .get(server)
+            .is_some_and(|tools| tools.contains(tool))
     }
 }
 

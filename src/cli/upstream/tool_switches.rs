@@ -46,12 +46,8 @@ pub async fn run(
         tools: args.tools,
         all: args.all,
     };
-    let switches = client
-        .switch_tools(&args.server, &request, enabled)
-        .await?;
-    global
-        .output()
-        .print(&switches, |s| render(s, enabled))
+    let switches = client.switch_tools(&args.server, &request, enabled).await?;
+    global.output().print(&switches, |s| render(s, enabled))
 }
 
 fn render(switches: &ToolSwitches, enabled: bool) -> String {
@@ -59,7 +55,11 @@ fn render(switches: &ToolSwitches, enabled: bool) -> String {
     let changed = if switches.changed.is_empty() {
         format!("{}: nothing changed", switches.server)
     } else {
-        format!("{}: {verb} {}", switches.server, switches.changed.join(", "))
+        format!(
+            "{}: {verb} {}",
+            switches.server,
+            switches.changed.join(", ")
+        )
     };
     if switches.disabled_tools.is_empty() {
         format!("{changed}\nno tool of {} is disabled", switches.server)

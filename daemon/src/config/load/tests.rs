@@ -168,7 +168,10 @@ fn disabled_tools_are_named_once_each() {
     let p = problems(
         "[servers.a]\ncommand = \"x\"\ndisabled_tools = [\n  \"echo\",\n  \"\",\n  \"echo\",\n]\n",
     );
-    let places: Vec<_> = p.iter().map(|p| (p.line, p.column, p.key.clone())).collect();
+    let places: Vec<_> = p
+        .iter()
+        .map(|p| (p.line, p.column, p.key.clone()))
+        .collect();
     assert_eq!(
         places,
         vec![
@@ -176,6 +179,9 @@ fn disabled_tools_are_named_once_each() {
             (6, 3, Some("servers.a.disabled_tools[2]".to_owned())),
         ]
     );
-    assert!(p[1].message.contains("\"echo\" is in `disabled_tools` twice"));
+    assert!(
+        p[1].message
+            .contains("\"echo\" is in `disabled_tools` twice")
+    );
     assert!(problems("[servers.a]\ncommand = \"x\"\ndisabled_tools = [\"echo\"]\n").is_empty());
 }
