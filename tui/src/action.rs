@@ -5,7 +5,9 @@
 use crossterm::event::{KeyEvent, MouseEvent};
 use jiff::Timestamp;
 use mcpproxy_daemon::client::ServerAction;
-use mcpproxy_daemon::protocol::{Event, LogLine, ServerAuth, ServerView, Status, ToolCallResult};
+use mcpproxy_daemon::protocol::{
+    Event, LogLine, ServerAuth, ServerView, Status, ToolCallResult, ToolSwitches,
+};
 
 use crate::app::logs::LogSource;
 
@@ -104,6 +106,11 @@ pub enum Outcome {
     Called {
         tool: String,
         result: Result<ToolCallResult, Failure>,
+    },
+    ToolSwitched {
+        tool: String,
+        enabled: bool,
+        result: Result<ToolSwitches, Failure>,
     },
     LogTail {
         source: LogSource,

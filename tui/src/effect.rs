@@ -41,6 +41,12 @@ pub enum Effect {
         url: String,
     },
     Call(ToolCall),
+    /// Switch a tool of a server off (`enabled` false) or back on, in the daemon's config.
+    SwitchTool {
+        server: String,
+        tool: String,
+        enabled: bool,
+    },
     FetchLog {
         source: LogSource,
         tail: usize,

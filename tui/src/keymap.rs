@@ -233,6 +233,7 @@ pub fn label(command: Command) -> &'static str {
         Command::Level => "level",
         Command::Source => "source",
         Command::Call => "call",
+        Command::ToggleTool => "on/off",
         Command::Submit => "send",
         Command::NextField => "next field",
         Command::PrevField => "previous field",

@@ -148,6 +148,24 @@ impl Link {
                 result: client.call_tool(&call).await.map_err(Failure::from),
                 tool: call.tool,
             },
+            Effect::SwitchTool {
+                server,
+                tool,
+                enabled,
+            } => {
+                let request = mcpproxy_daemon::protocol::ToolSwitch {
+                    tools: vec![tool.clone()],
+                    all: false,
+                };
+                Outcome::ToolSwitched {
+                    result: client
+                        .switch_tools(&server, &request, enabled)
+                        .await
+                        .map_err(Failure::from),
+                    tool: format!("{server}:{tool}"),
+                    enabled,
+                }
+            }
             Effect::FetchLog { source, tail } => {
                 let result = match &source {
                     LogSource::Server(name) => client.server_logs(name, tail).await,

@@ -12,7 +12,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKi
 use mcpproxy_daemon::client::ServerAction;
 use mcpproxy_daemon::config::{KeyList, TuiCommand};
 use mcpproxy_daemon::protocol::{
-    Event, Goodbye, GoodbyeReason, LogLevel, OAuthChange, ServerState, TransportKind,
+    Event, Goodbye, GoodbyeReason, HeldItem, ItemKind, LogLevel, OAuthChange, SWITCHES_STAGE,
+    ServerState, TransportKind,
 };
 use mcpproxy_tui::action::{Action, Failure, LinkEvent, LinkFailure, Outcome};
 use mcpproxy_tui::app::daemon::Connection;
@@ -784,4 +785,72 @@ fn login_and_logout_are_in_the_palette_and_rebindable() {
             name: fixture::NEEDS_LOGIN.into()
         })
     );
+}
+
+#[test]
+fn x_switches_the_selected_tool_off_and_a_switched_off_tool_back_on() {
+    let mut app = fixture::attached();
+    press(&mut app, KeyCode::Char('3'));
+    app.tools.list.selected = Some("demo:word_count".into());
+    assert_eq!(
+        press(&mut app, KeyCode::Char('x')),
+        Some(Effect::SwitchTool {
+            server: "demo".into(),
+            tool: "word_count".into(),
+            enabled: false,
+        })
+    );
+    // The daemon answers with the tool gone from what agents see and held by the switches.
+    let tools: Vec<_> = fixture::tools()
+        .into_iter()
+        .filter(|t| t.server == "demo" && t.name != "word_count")
+        .collect();
+    let held = HeldItem {
+        server: "demo".into(),
+        kind: ItemKind::Tool,
+        name: "word_count".into(),
+        stage: SWITCHES_STAGE.into(),
+        reason: "disabled by a person: `mcpproxy upstream tools enable demo word_count`".into(),
+        hash: "0".into(),
+    };
+    update(
+        &mut app,
+        Action::Daemon(vec![
+            Event::Tools {
+                server: "demo".into(),
+                tools,
+            },
+            Event::Held {
+                server: "demo".into(),
+                items: vec![held],
+            },
+        ]),
+    );
+    let rows = screen::tools::visible(&app);
+    let off = rows.iter().find(|t| t.id == "demo:word_count").unwrap();
+    assert!(app.daemon.is_switched_off(off));
+    assert_eq!(
+        rows.iter()
+            .filter(|t| app.daemon.is_switched_off(t))
+            .count(),
+        1
+    );
+    app.tools.list.selected = Some("demo:word_count".into());
+    assert_eq!(
+        press(&mut app, KeyCode::Char('x')),
+        Some(Effect::SwitchTool {
+            server: "demo".into(),
+            tool: "word_count".into(),
+            enabled: true,
+        })
+    );
+    update(
+        &mut app,
+        Action::Done(Outcome::ToolSwitched {
+            tool: "demo:word_count".into(),
+            enabled: true,
+            result: Err(Failure::new("no server named \"demo\"")),
+        }),
+    );
+    assert_eq!(app.toasts.last().unwrap().text, "no server named \"demo\"");
 }

@@ -9,9 +9,7 @@ use super::{GateItem, GateStage, Hold};
 use crate::config::ServerConfig;
 use crate::protocol::ItemKind;
 
-/// The stage's name, as `GET /api/v1/held` shows it: what tells a switched-off tool from
-/// one a review holds.
-pub const SWITCHES_STAGE: &str = "switches";
+pub use crate::protocol::SWITCHES_STAGE;
 
 /// The disabled tools of every server, as the running config says.
 #[derive(Debug, Default)]

@@ -144,6 +144,10 @@ pub struct HeldItem {
     pub hash: String,
 }
 
+/// The gate stage of per-tool switches, as [`HeldItem::stage`] names it: what tells a tool
+/// a person switched off from one held for review.
+pub const SWITCHES_STAGE: &str = "switches";
+
 /// `POST /api/v1/servers/NAME/tools/disable` and `.../tools/enable`: switch tools of one
 /// server off or back on. The switches are kept in `config.toml` (`disabled_tools`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use mcpproxy_daemon::protocol::{
-    ConfigProblem, HeldItem, ServerState, ServerView, State, Status, ToolView,
+    ConfigProblem, HeldItem, ItemKind, SWITCHES_STAGE, ServerState, ServerView, State, Status,
+    ToolView,
 };
 
 /// The daemon's state as the event stream told it.
@@ -16,6 +17,8 @@ pub struct DaemonModel {
     /// Tools agents can see, by server.
     pub tools: BTreeMap<String, Vec<ToolView>>,
     pub held: BTreeMap<String, Vec<HeldItem>>,
+    /// The tools a person switched off, as rows for the tools screen (from `held`).
+    pub switched_off: Vec<ToolView>,
     /// Why the config file on disk is not the one running (empty when they agree).
     pub config_problems: Vec<ConfigProblem>,
 }
@@ -50,12 +53,14 @@ impl DaemonModel {
         for item in state.held {
             self.held.entry(item.server.clone()).or_default().push(item);
         }
+        self.list_switched_off();
     }
 
     pub fn remove_server(&mut self, name: &str) {
         self.servers.remove(name);
         self.tools.remove(name);
         self.held.remove(name);
+        self.list_switched_off();
     }
 
     pub fn set_tools(&mut self, server: String, tools: Vec<ToolView>) {
@@ -72,6 +77,36 @@ impl DaemonModel {
         } else {
             self.held.insert(server, items);
         }
+        self.list_switched_off();
+    }
+
+    fn list_switched_off(&mut self) {
+        self.switched_off = self
+            .held
+            .values()
+            .flatten()
+            .filter(|item| item.kind == ItemKind::Tool && item.stage == SWITCHES_STAGE)
+            .map(|item| ToolView {
+                id: format!("{}:{}", item.server, item.name),
+                server: item.server.clone(),
+                name: item.name.clone(),
+                title: None,
+                description: item.reason.clone(),
+                input_schema: serde_json::json!({"type": "object"}),
+                output_schema: None,
+                annotations: mcpproxy_daemon::protocol::ToolHints::default(),
+            })
+            .collect();
+    }
+
+    /// Whether a row of the tools screen is a tool a person switched off.
+    pub fn is_switched_off(&self, tool: &ToolView) -> bool {
+        self.switched_off.iter().any(|off| off.id == tool.id)
+    }
+
+    /// The tools screen's rows: what agents see, then what a person switched off.
+    pub fn listed_tools(&self) -> impl Iterator<Item = &ToolView> {
+        self.all_tools().chain(&self.switched_off)
     }
 
     pub fn all_tools(&self) -> impl Iterator<Item = &ToolView> {

@@ -23,11 +23,18 @@ use crate::update::lists;
 pub const SCREEN: Screen = Screen {
     name: "tools",
     title: "Tools",
-    bindings: &[Binding {
-        command: Command::Call,
-        keys: &["c"],
-        help: "call the tool (a JSON editor, prefilled from its schema)",
-    }],
+    bindings: &[
+        Binding {
+            command: Command::Call,
+            keys: &["c"],
+            help: "call the tool (a JSON editor, prefilled from its schema)",
+        },
+        Binding {
+            command: Command::ToggleTool,
+            keys: &["x"],
+            help: "switch the tool off for agents, or back on (kept in config.toml)",
+        },
+    ],
     list: true,
     footer: &[
         Command::Filter,
@@ -83,9 +90,21 @@ const COLUMNS: &[Column<ToolView>] = &[
         title: "TOOL",
         width: Constraint::Length(22),
         min_area: 0,
-        text: |t, _| t.name.clone(),
+        text: |t, app| {
+            if app.daemon.is_switched_off(t) {
+                format!("{} (off)", t.name)
+            } else {
+                t.name.clone()
+            }
+        },
         sort: |t, _| SortKey::text(&t.name),
-        role: |_, _| Role::Text,
+        role: |t, app| {
+            if app.daemon.is_switched_off(t) {
+                Role::Muted
+            } else {
+                Role::Text
+            }
+        },
     },
     Column {
         title: "INTENT",
@@ -106,7 +125,9 @@ const COLUMNS: &[Column<ToolView>] = &[
 ];
 
 pub fn visible(app: &App) -> Vec<&ToolView> {
-    app.tools.list.visible(app.daemon.all_tools(), COLUMNS, app)
+    app.tools
+        .list
+        .visible(app.daemon.listed_tools(), COLUMNS, app)
 }
 
 fn selected(app: &App) -> Option<&ToolView> {
@@ -139,11 +160,18 @@ fn command(app: &mut App, command: Command) -> Option<Effect> {
     }
     match command {
         Command::Facets => {
-            let values = facet_values(app.daemon.all_tools(), FACETS);
+            let values = facet_values(app.daemon.listed_tools(), FACETS);
             app.modal = Some(Modal::Picker(lists::facet_picker(&app.tools.list, values)));
         }
         Command::Open if selected(app).is_some() => {
             app.modal = Some(Modal::Detail { scroll: 0 });
+        }
+        Command::ToggleTool => {
+            return selected(app).map(|tool| Effect::SwitchTool {
+                server: tool.server.clone(),
+                tool: tool.name.clone(),
+                enabled: app.daemon.is_switched_off(tool),
+            });
         }
         Command::Call => {
             let editor = selected(app)

@@ -60,6 +60,21 @@ pub fn done(app: &mut App, outcome: Outcome) -> Option<Effect> {
                 }
             }
         },
+        Outcome::ToolSwitched {
+            tool,
+            enabled,
+            result,
+        } => match result {
+            Ok(_) => {
+                let verb = if enabled {
+                    "on for agents"
+                } else {
+                    "off for agents"
+                };
+                app.toast(ToastLevel::Info, format!("{tool}: {verb}"), None);
+            }
+            Err(failure) => app.error_toast(failure),
+        },
         Outcome::LoginStarted { server, result } => {
             return super::login::started(app, server, result);
         }
