@@ -2,8 +2,10 @@
 
 mod auth;
 mod call_output;
+mod clients;
 mod completions;
 mod config;
+mod connect;
 mod daemon;
 mod demo;
 mod doctor;
@@ -125,6 +127,11 @@ pub enum Command {
     /// Keep tokens and keys out of config.toml: set, list, remove, migrate secrets
     #[command(subcommand)]
     Secret(secret::SecretCommand),
+    /// Point an AI client (Claude Code, Cursor, VS Code, Codex, ...) at mcpproxy, in its own
+    /// config file (a backup is kept); `--list` shows where each stands
+    Connect(connect::ConnectArgs),
+    /// Take mcpproxy's entry out of an AI client's config file again
+    Disconnect(connect::DisconnectArgs),
     /// Serve MCP on stdin/stdout, bridged to the daemon (for clients that only launch commands)
     Stdio(stdio::StdioArgs),
     /// Install the tool-search model, or show whether it is installed
@@ -167,6 +174,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Completions(args) => completions::completions(&global, args),
         Command::Man(args) => completions::man(&global, args),
         Command::Service(command) => service::run(&global, command),
+        Command::Connect(args) => connect::run_connect(&global, args),
+        Command::Disconnect(args) => connect::run_disconnect(&global, args),
         Command::Guard => std::process::exit(mcpproxy_daemon::upstream::guard::run()),
         Command::Model(command) => {
             init_cli_logging(&global);
@@ -190,6 +199,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                     | Command::Completions(_)
                     | Command::Man(_)
                     | Command::Service(_)
+                    | Command::Connect(_)
+                    | Command::Disconnect(_)
                     | Command::Guard
                     | Command::Model(_)
                     | Command::Eval(_) => {

@@ -31,8 +31,9 @@ pub enum ConfigCommand {
     },
     /// Import servers from other MCP clients' config files (they arrive quarantined)
     Import {
-        /// Claude Desktop, Claude Code, Cursor, VS Code, Codex, Gemini or MCPProxy config files
-        #[arg(required = true, value_name = "FILE")]
+        /// Claude Desktop, Claude Code, Cursor, VS Code, Codex, Gemini or MCPProxy config
+        /// files, or a client's name (claude-code, cursor, ...) for its file at its standard place
+        #[arg(required = true, value_name = "FILE|CLIENT")]
         files: Vec<PathBuf>,
         /// Format of the files [default: detected from name and content]
         #[arg(long, value_parser = parse_format, value_name = "FORMAT")]
@@ -44,6 +45,32 @@ pub enum ConfigCommand {
         #[arg(long)]
         overwrite: bool,
     },
+}
+
+/// A file to import, or for a client's name that is no file here, that client's file.
+fn source_file(
+    file: &std::path::Path,
+    format: Option<ImportFormat>,
+) -> Result<(PathBuf, Option<ImportFormat>), Failure> {
+    let client = (!file.exists() && file.components().count() == 1)
+        .then(|| file.to_str()?.parse::<super::clients::AiClient>().ok())
+        .flatten();
+    let Some(client) = client else {
+        return Ok((file.to_path_buf(), format));
+    };
+    let home = mcpproxy_daemon::paths::home_dir()
+        .ok_or_else(|| Failure::error("HOME is not set, so the client's file cannot be found"))?;
+    let Some(client_format) = client.import_format() else {
+        return Err(Failure::usage(format!(
+            "{}'s config cannot be imported yet",
+            client.label()
+        ))
+        .hint("add its servers with `mcpproxy upstream add`"));
+    };
+    Ok((
+        client.config_path(&home),
+        Some(format.unwrap_or(client_format)),
+    ))
 }
 
 fn parse_format(value: &str) -> Result<ImportFormat, String> {
@@ -140,7 +167,10 @@ pub async fn run(global: &Global, command: ConfigCommand) -> Result<(), Failure>
         } => {
             let mut sources = files
                 .iter()
-                .map(|file| import::read_source(file, format))
+                .map(|file| source_file(file, format))
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .map(|(file, format)| import::read_source(&file, format))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(import_failure)?;
             // Literal tokens in the imported servers go to the secrets store, not the file.

@@ -15,6 +15,7 @@ mod config_cli;
 mod config_reload;
 mod config_watch;
 mod conformance;
+mod connect;
 mod daemon_log;
 mod doctor;
 mod durations;

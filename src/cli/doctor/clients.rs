@@ -3,8 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use mcpproxy_daemon::config::import::{self, ImportFormat};
+use mcpproxy_daemon::config::import;
 use serde::Serialize;
+
+use crate::cli::clients::AiClient;
 
 /// One client config file that exists.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -19,45 +21,15 @@ pub struct ClientConfig {
     pub error: Option<String>,
 }
 
-/// Standard locations, relative to the home directory, by client.
-fn locations() -> Vec<(&'static str, ImportFormat, &'static str)> {
-    let (claude_desktop, vscode) = if cfg!(target_os = "macos") {
-        (
-            "Library/Application Support/Claude/claude_desktop_config.json",
-            "Library/Application Support/Code/User/mcp.json",
-        )
-    } else {
-        (
-            ".config/Claude/claude_desktop_config.json",
-            ".config/Code/User/mcp.json",
-        )
-    };
-    vec![
-        ("Claude Code", ImportFormat::ClaudeCode, ".claude.json"),
-        (
-            "Claude Desktop",
-            ImportFormat::ClaudeDesktop,
-            claude_desktop,
-        ),
-        ("Cursor", ImportFormat::Cursor, ".cursor/mcp.json"),
-        ("VS Code", ImportFormat::Vscode, vscode),
-        (
-            "Windsurf",
-            ImportFormat::ClaudeDesktop,
-            ".codeium/windsurf/mcp_config.json",
-        ),
-        ("Codex", ImportFormat::Codex, ".codex/config.toml"),
-        ("Gemini CLI", ImportFormat::Gemini, ".gemini/settings.json"),
-    ]
-}
-
 /// The client config files in `home`, and their entries that point at mcpproxy (one whose
 /// command is `mcpproxy`, or whose URL is `listen`'s `/mcp`).
 pub fn scan(home: &Path, listen: Option<&str>) -> Vec<ClientConfig> {
-    locations()
+    AiClient::ALL
         .into_iter()
-        .filter_map(|(client, format, relative)| {
-            let path = home.join(relative);
+        .filter_map(|ai_client| {
+            let format = ai_client.import_format()?;
+            let client = ai_client.label();
+            let path = ai_client.config_path(home);
             if !path.is_file() {
                 return None;
             }
