@@ -8,7 +8,6 @@
 
 mod entry;
 mod file;
-mod jsonc;
 
 use std::path::{Path, PathBuf};
 

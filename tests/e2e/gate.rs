@@ -84,6 +84,28 @@ pub(crate) async fn call_error(
     }
 }
 
+/// What `retrieve_tools` finds for `query`: its `tools` array.
+pub(crate) async fn retrieve(client: &RunningService<RoleClient, ()>, query: &str) -> Value {
+    let params = CallToolRequestParams::new("retrieve_tools")
+        .with_arguments(json!({"query": query}).as_object().unwrap().clone());
+    let retrieved = client.call_tool(params).await.unwrap();
+    retrieved.structured_content.unwrap()["tools"].clone()
+}
+
+/// `/mcp/server/NAME` lists `calculate` but not `echo`, and refuses a call of `echo`.
+pub(crate) async fn assert_echo_held_on_its_own_surface(base: &str, server: &str) {
+    let one = mcp_client(format!("{base}/mcp/server/{server}")).await;
+    let listed = tool_names(&one).await;
+    assert!(
+        listed.contains(&"calculate".to_owned()),
+        "{server}: {listed:?}"
+    );
+    assert!(!listed.contains(&"echo".to_owned()), "{server}: {listed:?}");
+    let error = call_error(&one, "echo", json!({"message": "hi"})).await;
+    assert!(error.contains("held back"), "{server}: {error}");
+    let _ = one.cancel().await;
+}
+
 fn text(result: &CallToolResult) -> String {
     result
         .content
@@ -174,14 +196,7 @@ async fn a_held_tool_is_invisible_and_refused_on_every_surface_and_listed_with_i
 
     // /mcp/call: retrieve_tools does not find it, call_tool_* refuses it with the reason.
     let call = mcp_client(format!("{base}/mcp/call")).await;
-    let params = CallToolRequestParams::new("retrieve_tools").with_arguments(
-        json!({"query": "echo the message back"})
-            .as_object()
-            .unwrap()
-            .clone(),
-    );
-    let retrieved = call.call_tool(params).await.unwrap();
-    let found = retrieved.structured_content.unwrap()["tools"].clone();
+    let found = retrieve(&call, "echo the message back").await;
     assert!(
         found
             .as_array()
@@ -202,16 +217,7 @@ async fn a_held_tool_is_invisible_and_refused_on_every_surface_and_listed_with_i
 
     // /mcp/server/NAME: the typed passthrough (stdio) and the reverse proxy (HTTP).
     for server in ["local", "web"] {
-        let one = mcp_client(format!("{base}/mcp/server/{server}")).await;
-        let listed = tool_names(&one).await;
-        assert!(
-            listed.contains(&"calculate".to_owned()),
-            "{server}: {listed:?}"
-        );
-        assert!(!listed.contains(&"echo".to_owned()), "{server}: {listed:?}");
-        let error = call_error(&one, "echo", json!({"message": "hi"})).await;
-        assert!(error.contains("held back"), "{server}: {error}");
-        let _ = one.cancel().await;
+        assert_echo_held_on_its_own_surface(&base, server).await;
     }
     let _ = all.cancel().await;
     let _ = call.cancel().await;

@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use mcpproxy_daemon::exit_code::ExitCode;
 use mcpproxy_daemon::protocol::{HeldList, ServerState, ToolCall};
-use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
 
-use crate::gate::{call_error, mcp_client, tool_names};
+use crate::gate::{
+    assert_echo_held_on_its_own_surface, call_error, mcp_client, retrieve, tool_names,
+};
 use crate::support::TestDaemon;
 use crate::support::peers;
 use crate::support::wait_until;
@@ -73,19 +74,7 @@ async fn check_surfaces(daemon: &TestDaemon, disabled: &[&str]) {
         assert_eq!(shown, !disabled.contains(&server), "{server}: {listed:?}");
     }
     let call = mcp_client(format!("{base}/mcp/call")).await;
-    let params = CallToolRequestParams::new("retrieve_tools").with_arguments(
-        json!({"query": "echo the message back"})
-            .as_object()
-            .unwrap()
-            .clone(),
-    );
-    let found = call
-        .call_tool(params)
-        .await
-        .unwrap()
-        .structured_content
-        .unwrap()["tools"]
-        .clone();
+    let found = retrieve(&call, "echo the message back").await;
     for server in ["local", "web"] {
         let id = format!("{server}:echo");
         let hit = found
@@ -102,16 +91,7 @@ async fn check_surfaces(daemon: &TestDaemon, disabled: &[&str]) {
             )
             .await;
             assert!(error.contains("disabled by a person"), "{id}: {error}");
-            let one = mcp_client(format!("{base}/mcp/server/{server}")).await;
-            let listed = tool_names(&one).await;
-            assert!(
-                listed.contains(&"calculate".to_owned()),
-                "{server}: {listed:?}"
-            );
-            assert!(!listed.contains(&"echo".to_owned()), "{server}: {listed:?}");
-            let error = call_error(&one, "echo", json!({"message": "hi"})).await;
-            assert!(error.contains("held back"), "{server}: {error}");
-            let _ = one.cancel().await;
+            assert_echo_held_on_its_own_surface(&base, server).await;
         }
     }
     let _ = all.cancel().await;

@@ -132,15 +132,7 @@ impl ConfigFile {
 
     /// Sets `enabled` or `quarantined` on a server; a value equal to the default removes the key.
     pub fn set_flag(&mut self, name: &str, flag: ServerFlag, on: bool) -> Result<(), EditError> {
-        let path = self.path.clone();
-        let table = self
-            .servers_mut()?
-            .get_mut(name)
-            .and_then(Item::as_table_like_mut)
-            .ok_or_else(|| EditError::NoSuchServer {
-                name: name.to_owned(),
-                path,
-            })?;
+        let table = self.server_mut(name)?;
         let (key, default) = match flag {
             ServerFlag::Enabled => ("enabled", true),
             ServerFlag::Quarantined => ("quarantined", false),
@@ -156,15 +148,7 @@ impl ConfigFile {
     /// Sets a server's `disabled_tools`. Names already in the array keep their place and
     /// the comments beside them; new ones are appended; an empty list removes the key.
     pub fn set_disabled_tools(&mut self, name: &str, tools: &[String]) -> Result<(), EditError> {
-        let path = self.path.clone();
-        let table = self
-            .servers_mut()?
-            .get_mut(name)
-            .and_then(Item::as_table_like_mut)
-            .ok_or_else(|| EditError::NoSuchServer {
-                name: name.to_owned(),
-                path,
-            })?;
+        let table = self.server_mut(name)?;
         if tools.is_empty() {
             table.remove("disabled_tools");
             return Ok(());
@@ -236,6 +220,18 @@ impl ConfigFile {
             source,
         })?;
         Ok(config)
+    }
+
+    /// The `[servers.NAME]` table, inline or not.
+    fn server_mut(&mut self, name: &str) -> Result<&mut dyn toml_edit::TableLike, EditError> {
+        let path = self.path.clone();
+        self.servers_mut()?
+            .get_mut(name)
+            .and_then(Item::as_table_like_mut)
+            .ok_or_else(|| EditError::NoSuchServer {
+                name: name.to_owned(),
+                path,
+            })
     }
 
     fn servers_mut(&mut self) -> Result<&mut Table, EditError> {

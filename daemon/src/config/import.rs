@@ -13,6 +13,7 @@ mod cursor;
 mod detect;
 mod entry;
 mod gemini;
+pub mod json_edit;
 mod json_scan;
 mod mcpproxy;
 mod source;

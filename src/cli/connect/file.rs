@@ -4,11 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
+use mcpproxy_daemon::config::import::json_edit as jsonc;
 use toml_edit::{DocumentMut, Item, Table};
 
 use super::ENTRY_NAME;
 use super::entry::{Entry, container, new_file};
-use super::jsonc;
 use crate::cli::Failure;
 use crate::cli::clients::AiClient;
 

@@ -22,6 +22,27 @@ pub(super) fn key_offsets(text: &str, max_depth: usize) -> HashMap<Vec<PathSeg>,
     scanner.found
 }
 
+/// Where the whitespace (JSON5 allows Unicode spaces and a BOM) and `//` / `/* */` comments
+/// that start at `pos` end.
+pub(super) fn skip_trivia(text: &str, mut pos: usize) -> usize {
+    loop {
+        let rest = text.get(pos..).unwrap_or("");
+        if rest.starts_with("//") {
+            pos += rest.find('\n').unwrap_or(rest.len());
+        } else if let Some(body) = rest.strip_prefix("/*") {
+            pos += body.find("*/").map_or(rest.len(), |end| end + 4);
+        } else if let Some(c) = rest
+            .chars()
+            .next()
+            .filter(|c| c.is_whitespace() || *c == '\u{feff}')
+        {
+            pos += c.len_utf8();
+        } else {
+            return pos;
+        }
+    }
+}
+
 struct Scanner<'t> {
     text: &'t str,
     pos: usize,
@@ -39,24 +60,8 @@ impl Scanner<'_> {
         self.rest().chars().next()
     }
 
-    /// Skips whitespace (JSON5 allows Unicode spaces and a BOM) and `//` / `/* */` comments.
     fn skip_trivia(&mut self) {
-        loop {
-            let rest = self.rest();
-            if rest.starts_with("//") {
-                self.pos += rest.find('\n').unwrap_or(rest.len());
-            } else if let Some(body) = rest.strip_prefix("/*") {
-                self.pos += body.find("*/").map_or(rest.len(), |end| end + 4);
-            } else if let Some(c) = rest
-                .chars()
-                .next()
-                .filter(|c| c.is_whitespace() || *c == '\u{feff}')
-            {
-                self.pos += c.len_utf8();
-            } else {
-                return;
-            }
-        }
+        self.pos = skip_trivia(self.text, self.pos);
     }
 
     fn record(&mut self, at: usize) {

@@ -1,6 +1,7 @@
 //! Adding and removing one member of a JSON (or JSONC, JSON5) object by splicing text, so
-//! every other byte of the file (comments, order, spacing) stays. Removal is the exact
-//! inverse of insertion: a member added and then removed leaves the original text.
+//! every other byte of the file (comments, order, spacing) stays: how `mcpproxy connect`
+//! edits the client files `import` reads. Removal is the exact inverse of insertion: a member
+//! added and then removed leaves the original text.
 
 /// One `"key": value` of an object, by byte offsets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,22 +141,7 @@ impl Scanner<'_> {
     }
 
     fn skip_trivia(&mut self) {
-        loop {
-            let rest = self.rest();
-            if rest.starts_with("//") {
-                self.pos += rest.find('\n').unwrap_or(rest.len());
-            } else if let Some(body) = rest.strip_prefix("/*") {
-                self.pos += body.find("*/").map_or(rest.len(), |end| end + 4);
-            } else if let Some(c) = rest
-                .chars()
-                .next()
-                .filter(|c| c.is_whitespace() || *c == '\u{feff}')
-            {
-                self.pos += c.len_utf8();
-            } else {
-                return;
-            }
-        }
+        self.pos = super::json_scan::skip_trivia(self.text, self.pos);
     }
 
     fn object(&mut self) -> Option<Object> {
