@@ -18,6 +18,7 @@ mod serve;
 mod service;
 mod status;
 mod stdio;
+mod table;
 mod tui;
 mod upstream;
 mod version;

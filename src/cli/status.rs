@@ -5,6 +5,7 @@ use clap::Args;
 use mcpproxy_daemon::client::Client;
 use mcpproxy_daemon::protocol::Status;
 
+use super::table::{Paint, Terminal};
 use super::{Failure, Global};
 
 #[derive(Debug, Args)]
@@ -23,6 +24,12 @@ pub async fn run(global: &Global, args: StatusArgs) -> Result<(), Failure> {
         client.status().await?
     };
     global.output().print(&status, render)
+}
+
+/// `N what`, coloured when there are any.
+fn count(n: u32, what: &str, paint: Paint) -> String {
+    let text = format!("{n} {what}");
+    Terminal::stdout().paint(&text, (n > 0).then_some(paint))
 }
 
 fn render(status: &Status) -> String {
@@ -45,8 +52,11 @@ fn render(status: &Status) -> String {
             )
         ),
         format!(
-            "  servers   {} total, {} ready, {} failing, {} quarantined",
-            servers.total, servers.ready, servers.failing, servers.quarantined
+            "  servers   {} total, {}, {}, {}",
+            servers.total,
+            count(servers.ready, "ready", Paint::Good),
+            count(servers.failing, "failing", Paint::Bad),
+            count(servers.quarantined, "quarantined", Paint::Warn),
         ),
     ];
     if let Some(key) = &status.api_key {

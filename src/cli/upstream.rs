@@ -13,6 +13,7 @@ use mcpproxy_daemon::protocol::{
     ServerView, ToolCall, ToolView,
 };
 
+use super::table::{Paint, Terminal, table};
 use super::{Failure, Global};
 
 mod tool_switches;
@@ -372,8 +373,17 @@ fn render_servers(servers: &[ServerView]) -> String {
         })
         .collect();
     table(
+        Terminal::stdout(),
         &["NAME", "STATE", "TRANSPORT", "TOOLS", "MCP", "DETAIL"],
         &rows,
+        |column, cell| match column {
+            // The cell is the state as the wire spells it.
+            1 => serde_json::from_value(serde_json::Value::from(cell))
+                .ok()
+                .map(state_paint),
+            5 => Some(Paint::Muted),
+            _ => None,
+        },
     )
 }
 
@@ -411,7 +421,12 @@ fn render_held(held: &[HeldItem]) -> String {
             ]
         })
         .collect();
-    table(&["ITEM", "KIND", "STAGE", "REASON"], &rows)
+    table(
+        Terminal::stdout(),
+        &["ITEM", "KIND", "STAGE", "REASON"],
+        &rows,
+        |_, _| None,
+    )
 }
 
 fn render_tools(tools: &[ToolView]) -> String {
@@ -427,33 +442,25 @@ fn render_tools(tools: &[ToolView]) -> String {
             [t.id.clone(), hint.to_owned(), description]
         })
         .collect();
-    table(&["TOOL", "INTENT", "DESCRIPTION"], &rows)
+    table(
+        Terminal::stdout(),
+        &["TOOL", "INTENT", "DESCRIPTION"],
+        &rows,
+        |column, cell| match (column, cell) {
+            (1, "read") => Some(Paint::Good),
+            (1, "write") => Some(Paint::Warn),
+            (1, "destructive") => Some(Paint::Bad),
+            _ => None,
+        },
+    )
 }
 
-/// Left-aligned columns, two spaces apart; the last column is not padded.
-fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
-    let mut widths = header.map(|h| h.chars().count());
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
+/// A server state's colour: ready is good, failing is bad, waiting for a person is a warning.
+pub fn state_paint(state: ServerState) -> Paint {
+    match state {
+        ServerState::Ready => Paint::Good,
+        ServerState::Quarantined | ServerState::NeedsAuth => Paint::Warn,
+        state if state.is_failing() => Paint::Bad,
+        _ => Paint::Muted,
     }
-    let line = |cells: Vec<&str>| {
-        let mut out = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i + 1 == N {
-                out.push_str(cell);
-            } else {
-                out.push_str(&format!("{cell:<width$}  ", width = widths[i]));
-            }
-        }
-        out.trim_end().to_owned()
-    };
-    std::iter::once(line(header.to_vec()))
-        .chain(
-            rows.iter()
-                .map(|r| line(r.iter().map(String::as_str).collect())),
-        )
-        .collect::<Vec<_>>()
-        .join("\n")
 }

@@ -38,6 +38,7 @@ mod scan_eval;
 mod service;
 mod small_fixes;
 mod stdio_bridge;
+mod terminal_output;
 mod tool_switches;
 mod tui;
 mod upstreams;

@@ -174,6 +174,17 @@ impl TuiSession {
         String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "tui"]).stdout).into_owned()
     }
 
+    /// The screen with its colours, as SGR escape sequences.
+    pub fn screen_with_colours(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-e", "-t", "tui"]).stdout)
+            .into_owned()
+    }
+
+    /// Makes the terminal `columns` wide.
+    pub fn resize(&self, columns: u16) {
+        self.run(&["resize-window", "-t", "tui", "-x", &columns.to_string()]);
+    }
+
     /// A tmux format of the pane (`#{alternate_on}`, `#{pane_dead}` ...).
     pub fn pane(&self, format: &str) -> String {
         let output = self.run(&["display-message", "-p", "-t", "tui", format]);
