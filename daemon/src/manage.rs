@@ -22,6 +22,8 @@ pub enum ManageError {
     NoSuchTool { server: String, tool: String },
     #[error("name the tools to switch, or pass --all")]
     NoTools,
+    #[error("server \"{0}\" is not connected, so which tools it has is not known")]
+    ToolsUnknown(String),
     #[error(transparent)]
     Edit(#[from] EditError),
 }
@@ -41,6 +43,10 @@ impl ManageError {
             Self::NoSuchTool { server, .. } => Some(format!(
                 "`mcpproxy tools list --server {server}` shows its tools; names are as the server gives them, without \"{server}:\""
             )),
+            Self::ToolsUnknown(_) => Some(
+                "name the tools to disable, or wait until it is ready (`mcpproxy upstream list`)"
+                    .to_owned(),
+            ),
             Self::NoTools => Some(
                 "e.g. `mcpproxy upstream tools disable SERVER TOOL`, or `--all` for every tool"
                     .to_owned(),
@@ -130,7 +136,9 @@ pub async fn switch_tools(
             .unwrap_or_default();
         let named: Vec<String> = match (request.all, enabled) {
             (true, true) => before.clone(),
-            (true, false) => offered.clone().unwrap_or_default(),
+            (true, false) => offered
+                .clone()
+                .ok_or_else(|| ManageError::ToolsUnknown(name.to_owned()))?,
             (false, _) => request.tools.clone(),
         };
         if let Some(offered) = &offered

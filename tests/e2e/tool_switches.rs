@@ -186,7 +186,11 @@ async fn a_disabled_tool_is_gone_everywhere_and_stays_disabled_after_a_restart()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switching_an_unknown_server_or_tool_fails_and_changes_nothing() {
-    let daemon = TestDaemon::start(&TestDaemon::demo_server("local", "")).await;
+    let config = format!(
+        "{}\n[servers.later]\nbuiltin = \"demo\"\nquarantined = true\n",
+        TestDaemon::demo_server("local", "")
+    );
+    let daemon = TestDaemon::start(&config).await;
     daemon.wait_state("local", ServerState::Ready, READY).await;
     let before = std::fs::read_to_string(daemon.data_dir().join("config.toml")).unwrap();
 
@@ -204,6 +208,21 @@ async fn switching_an_unknown_server_or_tool_fails_and_changes_nothing() {
     let stderr = String::from_utf8_lossy(&nothing.stderr);
     assert!(stderr.contains("<TOOLS>"), "{stderr}");
 
+    // A server that never connected: its tools are unknown, so `--all` cannot say which.
+    let unknown = daemon.cli(&["upstream", "tools", "disable", "later", "--all"]);
+    assert_eq!(exit(&unknown), ExitCode::Error);
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(stderr.contains("is not connected"), "{stderr}");
+
     let after = std::fs::read_to_string(daemon.data_dir().join("config.toml")).unwrap();
     assert_eq!(before, after);
+
+    // Named tools may be switched off before it runs.
+    let named = daemon.cli(&["upstream", "tools", "disable", "later", "echo"]);
+    assert_eq!(exit(&named), ExitCode::Success, "{named:?}");
+    let text = std::fs::read_to_string(daemon.data_dir().join("config.toml")).unwrap();
+    assert!(
+        text.ends_with("quarantined = true\ndisabled_tools = [\"echo\"]\n"),
+        "{text}"
+    );
 }

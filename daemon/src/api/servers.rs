@@ -28,6 +28,7 @@ impl From<ManageError> for ApiFailure {
                 (StatusCode::BAD_REQUEST, ErrorCode::BadRequest)
             }
             ManageError::NoSuchTool { .. } => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            ManageError::ToolsUnknown(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
             ManageError::Edit(EditError::NoSuchServer { .. }) => {
                 (StatusCode::NOT_FOUND, ErrorCode::NotFound)
             }
