@@ -311,6 +311,15 @@ fn http_entries_use_each_clients_url_key_and_never_the_key() {
             "{client}"
         );
     }
+    let again = run(dir.path(), &["disconnect", "cursor", "--json"]);
+    assert_eq!(exit(&again), ExitCode::Success);
+    let report = run(dir.path(), &["connect", "cursor", "--http", "--json"]);
+    assert_eq!(exit(&report), ExitCode::Success);
+    let report = String::from_utf8(report.stdout)
+        .unwrap()
+        .replace(&home.display().to_string(), "[HOME]");
+    insta::assert_snapshot!("connect_cursor_http", report);
+
     let refused = run(dir.path(), &["connect", "claude-desktop", "--http"]);
     assert_eq!(exit(&refused), ExitCode::Error);
     let stderr = String::from_utf8_lossy(&refused.stderr);
