@@ -290,11 +290,14 @@ fn tool_switch_json() {
     });
     let minimal: ToolSwitch = serde_json::from_str(r#"{"all": true}"#).unwrap();
     assert!(minimal.tools.is_empty() && minimal.all);
-    insta::assert_json_snapshot!(ToolSwitches {
-        server: "files".into(),
-        disabled_tools: vec!["move_file".into(), "delete_file".into()],
-        changed: vec!["delete_file".into()],
-    });
+    insta::assert_json_snapshot!(
+        "tool_switches_json",
+        ToolSwitches {
+            server: "files".into(),
+            disabled_tools: vec!["move_file".into(), "delete_file".into()],
+            changed: vec!["delete_file".into()],
+        }
+    );
     let held = HeldItem {
         server: "files".into(),
         name: "delete_file".into(),
