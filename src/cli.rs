@@ -11,6 +11,7 @@ mod eval;
 mod model;
 mod output;
 mod probe;
+mod review;
 mod secret;
 mod serve;
 mod service;

@@ -21,8 +21,8 @@ use serde::de::DeserializeOwned;
 
 use crate::protocol::{
     API_PREFIX, Ack, AddServer, ApiError, AuthList, ErrorBody, Event, GoodbyeReason, HeldList,
-    LogTail, ServerAuth, ServerList, ServerView, ShutdownRequest, Status, ToolCall, ToolCallResult,
-    ToolList,
+    Inspection, LogTail, Quarantine, ReviewDecided, ReviewDecision, ServerAuth, ServerList,
+    ServerView, ShutdownRequest, Status, ToolCall, ToolCallResult, ToolList,
 };
 use crate::sse::{SseReadError, sse_messages};
 
@@ -164,6 +164,49 @@ impl Client {
     /// Items the catalog gate holds back from agents.
     pub async fn held(&self) -> Result<HeldList, ClientError> {
         self.get("/held").await
+    }
+
+    /// `GET /quarantine`: pending servers and held items with their diffs and findings.
+    pub async fn quarantine(&self) -> Result<Quarantine, ClientError> {
+        self.get("/quarantine").await
+    }
+
+    /// `POST /servers/NAME/approve` with items: pins their content now and serves them.
+    pub async fn approve_items(
+        &self,
+        name: &str,
+        items: Vec<String>,
+    ) -> Result<ReviewDecided, ClientError> {
+        self.post(
+            &format!("/servers/{name}/approve"),
+            &ReviewDecision { items },
+        )
+        .await
+    }
+
+    /// `POST /servers/NAME/reject` with items: keeps them off until they change.
+    pub async fn reject_items(
+        &self,
+        name: &str,
+        items: Vec<String>,
+    ) -> Result<ReviewDecided, ClientError> {
+        self.post(
+            &format!("/servers/{name}/reject"),
+            &ReviewDecision { items },
+        )
+        .await
+    }
+
+    /// `POST /servers/NAME/reject` without items: removes a server waiting for approval.
+    pub async fn reject_server(&self, name: &str) -> Result<Ack, ClientError> {
+        self.post(&format!("/servers/{name}/reject"), &()).await
+    }
+
+    /// `GET /servers/NAME/inspect`: its items with review status and findings; `run` lets
+    /// a quarantined stdio server be started for it.
+    pub async fn inspect(&self, name: &str, run: bool) -> Result<Inspection, ClientError> {
+        self.get(&format!("/servers/{name}/inspect?run={run}"))
+            .await
     }
 
     /// Asks the daemon to stop; `reason` is what its event streams tell attached clients.

@@ -23,6 +23,7 @@ use crate::protocol::{
     ConfigProblem, Goodbye, GoodbyeReason, HeldItem, MCP_PROTOCOL_VERSIONS, PROTOCOL_VERSION,
     ServerCounts, ServerState, ServerView, State, Status, ToolView,
 };
+use crate::review::ReviewStage;
 use crate::sync::lock;
 use crate::upstream::{Launcher, Upstreams};
 
@@ -57,6 +58,8 @@ struct Inner {
     shutdown: CancellationToken,
     /// What attached clients are told when the daemon goes away.
     goodbye: Mutex<Option<Goodbye>>,
+    /// Tool review (pins in the store); absent only in a daemon built without a store.
+    review: Option<Arc<ReviewStage>>,
 }
 
 /// Everything a [`Daemon`] is made of, before it runs.
@@ -67,9 +70,18 @@ pub struct DaemonBuilder {
     api_key: ApiKey,
     launcher: Launcher,
     stages: Vec<Arc<dyn GateStage>>,
+    review: Option<Arc<ReviewStage>>,
 }
 
 impl DaemonBuilder {
+    /// Makes `review` the gate's first stage, and the one approvals and inspections use.
+    pub fn review_stage(mut self, review: Arc<ReviewStage>) -> Self {
+        self.stages
+            .insert(0, Arc::clone(&review) as Arc<dyn GateStage>);
+        self.review = Some(review);
+        self
+    }
+
     /// Adds a stage at the end of the catalog gate.
     pub fn gate_stage(mut self, stage: Arc<dyn GateStage>) -> Self {
         self.stages.push(stage);
@@ -96,6 +108,7 @@ impl DaemonBuilder {
                 upstreams,
                 shutdown: CancellationToken::new(),
                 goodbye: Mutex::new(None),
+                review: self.review,
             }),
         }
     }
@@ -116,7 +129,13 @@ impl Daemon {
             api_key,
             launcher,
             stages: Vec::new(),
+            review: None,
         }
+    }
+
+    /// The review stage: pins, held items with their findings, approvals.
+    pub fn review(&self) -> Option<&Arc<ReviewStage>> {
+        self.inner.review.as_ref()
     }
 
     /// Starts a supervisor for every configured server.

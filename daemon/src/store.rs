@@ -207,7 +207,7 @@ impl Store {
                 done.map_err(|e| self.write_error(e))?;
             }
         }
-        write.commit().map_err(|e| self.write_error(e))
+        commit(write).map_err(|e| self.write_error(e))
     }
 
     fn get<T: serde::de::DeserializeOwned>(
@@ -247,6 +247,15 @@ impl Store {
             detail,
         })
     }
+}
+
+/// Commits with full durability: the data is on disk when this returns.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the store's methods are blocking by contract; async callers run them with spawn_blocking"
+)]
+fn commit(write: redb::WriteTransaction) -> Result<(), redb::CommitError> {
+    write.commit()
 }
 
 fn encode<T: serde::Serialize>(record: &T) -> Vec<u8> {

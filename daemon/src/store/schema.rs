@@ -53,7 +53,7 @@ pub(super) fn migrate(store: &Store) -> Result<(), StoreError> {
             meta.insert(VERSION_KEY, found + 1)
                 .map_err(|e| store.write_error(e))?;
         }
-        write.commit().map_err(|e| store.write_error(e))?;
+        super::commit(write).map_err(|e| store.write_error(e))?;
         tracing::info!(
             path = %store.path.display(),
             from = found,
