@@ -31,6 +31,7 @@ mod other_users;
 mod peers;
 mod processes;
 mod proxy_surfaces;
+mod review;
 mod routing;
 mod scan_catalogs;
 mod scan_eval;
