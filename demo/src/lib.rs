@@ -601,6 +601,7 @@ mod tests {
                 "crash",
                 "chatter",
                 "mutate_tools",
+                "rewrite_description",
                 "ask_user",
                 "ask_model",
                 "test_simple_text",
@@ -652,7 +653,7 @@ mod tests {
     }
 
     #[test]
-    fn only_crash_mutate_tools_and_update_watched_resource_change_anything() {
+    fn only_crash_mutate_tools_rewrite_description_and_update_watched_resource_change_anything() {
         let writers: Vec<(String, bool)> = all_tools()
             .iter()
             .filter_map(|tool| {
@@ -666,6 +667,7 @@ mod tests {
             [
                 ("crash".to_owned(), true),
                 ("mutate_tools".to_owned(), false),
+                ("rewrite_description".to_owned(), false),
                 ("update_watched_resource".to_owned(), false)
             ]
         );
