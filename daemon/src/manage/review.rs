@@ -42,11 +42,14 @@ pub async fn reject_items(
     decide(daemon, server, items, ReviewStage::reject).await
 }
 
+/// Approve or reject, as the review stage does it.
+type Decision = fn(&ReviewStage, &str, &[String]) -> Result<Vec<ReviewItem>, DecisionError>;
+
 async fn decide(
     daemon: &Daemon,
     server: &str,
     items: Vec<String>,
-    decision: fn(&ReviewStage, &str, &[String]) -> Result<Vec<ReviewItem>, DecisionError>,
+    decision: Decision,
 ) -> Result<ReviewDecided, ManageError> {
     let shared = daemon
         .upstreams()

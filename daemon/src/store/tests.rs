@@ -111,7 +111,7 @@ fn a_file_from_a_newer_daemon_is_refused() {
             .unwrap()
             .insert(schema::VERSION_KEY, SCHEMA_VERSION + 1)
             .unwrap();
-        write.commit().unwrap();
+        commit(write).unwrap();
     }
     let error = Store::open(&path).unwrap_err();
     assert!(matches!(error, StoreError::Newer { found, .. } if found == SCHEMA_VERSION + 1));
