@@ -500,8 +500,8 @@ fn the_line_diff_keeps_common_lines_and_marks_the_rest() {
         diff,
         [
             DiffLine::Same("a"),
-            DiffLine::Added("B"),
             DiffLine::Removed("b"),
+            DiffLine::Added("B"),
             DiffLine::Same("c"),
             DiffLine::Added("d"),
         ]

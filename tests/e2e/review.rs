@@ -39,13 +39,22 @@ async fn rewrite(daemon: &TestDaemon, server: &str, kind: &str, name: &str, text
         .unwrap();
 }
 
-/// Waits until the review holds `name` of `server` as changed; returns how long it took.
+/// Waits until the review holds `name` of `server` as changed and the gate has stopped
+/// serving it (the held list is the gate's result, installed with what is served); returns
+/// how long it took.
 async fn wait_changed(daemon: &TestDaemon, server: &str, kind: ItemKind, name: &str) -> Duration {
     let started = Instant::now();
     let what = format!("{server}:{name} to be held as changed");
     wait_until(Duration::from_secs(10), &what, || {
         let client = daemon.client.clone();
         async move {
+            let held = client.held().await.ok()?;
+            held.held.iter().find(|item| {
+                item.server == server
+                    && item.kind == kind
+                    && item.name == name
+                    && item.stage == "review"
+            })?;
             let quarantine: Quarantine = client.get("/quarantine").await.ok()?;
             quarantine.items.into_iter().find(|item| {
                 item.server == server

@@ -266,12 +266,13 @@ pub fn line_diff<'a>(before: &'a str, after: &'a str) -> Vec<DiffLine<'a>> {
             lines.push(DiffLine::Same(a[i]));
             i += 1;
             j += 1;
-        } else if j < b.len() && (i == a.len() || common[i][j + 1] >= common[i + 1][j]) {
-            lines.push(DiffLine::Added(b[j]));
-            j += 1;
-        } else {
+        } else if i < a.len() && (j == b.len() || common[i + 1][j] >= common[i][j + 1]) {
+            // Removed lines first, as diffs read.
             lines.push(DiffLine::Removed(a[i]));
             i += 1;
+        } else {
+            lines.push(DiffLine::Added(b[j]));
+            j += 1;
         }
     }
     lines

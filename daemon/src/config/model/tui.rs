@@ -123,6 +123,8 @@ pub enum TuiCommand {
     Restart,
     Remove,
     Approve,
+    /// Keep a held item off until it changes, or remove a server waiting for approval.
+    Reject,
     ShowLogs,
     ShowTools,
     /// Start an OAuth login to the selected server.
@@ -175,6 +177,7 @@ impl TuiCommand {
         Self::Restart,
         Self::Remove,
         Self::Approve,
+        Self::Reject,
         Self::ShowLogs,
         Self::ShowTools,
         Self::Login,
@@ -225,6 +228,7 @@ impl TuiCommand {
             Self::Restart => "restart",
             Self::Remove => "remove",
             Self::Approve => "approve",
+            Self::Reject => "reject",
             Self::ShowLogs => "show_logs",
             Self::ShowTools => "show_tools",
             Self::Login => "login",
