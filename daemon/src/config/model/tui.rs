@@ -530,7 +530,7 @@ mod tests {
         assert_eq!(
             unknown.hint.as_deref(),
             Some(
-                "did you mean \"quit\"? (one of: quit, help, palette, next_screen, prev_screen, screen_1, screen_2, screen_3, screen_4, screen_5, screen_6, screen_7, screen_8, screen_9, start_daemon, up, down, top, bottom, page_up, page_down, open, back, filter, facets, clear_filters, sort, sort_reverse, add_server, enable, disable, restart, remove, approve, show_logs, show_tools, login, logout, follow, level, source, call, submit, next_field, prev_field)"
+                "did you mean \"quit\"? (one of: quit, help, palette, next_screen, prev_screen, screen_1, screen_2, screen_3, screen_4, screen_5, screen_6, screen_7, screen_8, screen_9, start_daemon, up, down, top, bottom, page_up, page_down, open, back, filter, facets, clear_filters, sort, sort_reverse, add_server, enable, disable, restart, remove, approve, reject, show_logs, show_tools, login, logout, follow, level, source, call, submit, next_field, prev_field)"
             )
         );
         let bad_key = problem("[tui.keys]\nquit = [\"q\", \"ctrl-\"]\n");
