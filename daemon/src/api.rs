@@ -2,6 +2,7 @@
 //! stream, shutdown. Bodies are the types in [`crate::protocol`]; errors and the API-key
 //! check come from the doors ([`crate::http`]).
 
+mod activity;
 mod control;
 mod events;
 mod oauth;
@@ -31,6 +32,7 @@ pub fn routes(daemon: &Daemon, door: Door) -> Router<Daemon> {
         .route("/tools", get(servers::tools))
         .route("/tools/call", post(servers::call))
         .route("/held", get(servers::held))
+        .route("/activity", get(activity::list))
         .route("/events", get(events::events))
         .route("/shutdown", post(control::shutdown))
         .merge(oauth::routes());

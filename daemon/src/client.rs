@@ -20,9 +20,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::protocol::{
-    API_PREFIX, Ack, AddServer, ApiError, AuthList, ErrorBody, Event, GoodbyeReason, HeldList,
-    Inspection, LogTail, Quarantine, ReviewDecided, ReviewDecision, ServerAuth, ServerList,
-    ServerView, ShutdownRequest, Status, ToolCall, ToolCallResult, ToolList,
+    API_PREFIX, Ack, ActivityList, AddServer, ApiError, AuthList, ErrorBody, Event, GoodbyeReason,
+    HeldList, Inspection, LogTail, Quarantine, ReviewDecided, ReviewDecision, ServerAuth,
+    ServerList, ServerView, ShutdownRequest, Status, ToolCall, ToolCallResult, ToolList,
 };
 use crate::sse::{SseReadError, sse_messages};
 
@@ -164,6 +164,20 @@ impl Client {
     /// Items the catalog gate holds back from agents.
     pub async fn held(&self) -> Result<HeldList, ClientError> {
         self.get("/held").await
+    }
+
+    /// `GET /activity`: finished calls, newest first; `filters` are the query's pairs
+    /// (`server`, `tool`, `outcome`, `client`, `since`, `until`, `limit`).
+    pub async fn activity(&self, filters: &[(&str, String)]) -> Result<ActivityList, ClientError> {
+        let query: Vec<String> = filters
+            .iter()
+            .map(|(key, value)| format!("{key}={}", query_value(value)))
+            .collect();
+        if query.is_empty() {
+            self.get("/activity").await
+        } else {
+            self.get(&format!("/activity?{}", query.join("&"))).await
+        }
     }
 
     /// `GET /quarantine`: pending servers and held items with their diffs and findings.
@@ -430,4 +444,18 @@ where
     // The connection task ends when the response body has been read or dropped.
     tokio::spawn(connection);
     Ok(sender.send_request(request).await?)
+}
+
+/// A query-string value, percent-encoded (all but RFC 3986's unreserved characters).
+fn query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

@@ -24,6 +24,7 @@ use crate::protocol::{
     ServerCounts, ServerState, ServerView, State, Status, ToolView,
 };
 use crate::review::ReviewStage;
+use crate::store::ActivityLog;
 use crate::sync::lock;
 use crate::upstream::{Launcher, Upstreams};
 
@@ -60,6 +61,7 @@ struct Inner {
     goodbye: Mutex<Option<Goodbye>>,
     /// Tool review (pins in the store); absent only in a daemon built without a store.
     review: Option<Arc<ReviewStage>>,
+    activity_log: Option<ActivityLog>,
 }
 
 /// Everything a [`Daemon`] is made of, before it runs.
@@ -71,9 +73,16 @@ pub struct DaemonBuilder {
     launcher: Launcher,
     stages: Vec<Arc<dyn GateStage>>,
     review: Option<Arc<ReviewStage>>,
+    activity_log: Option<ActivityLog>,
 }
 
 impl DaemonBuilder {
+    /// Records finished calls in the store.
+    pub fn activity_log(mut self, log: ActivityLog) -> Self {
+        self.activity_log = Some(log);
+        self
+    }
+
     /// Makes `review` the gate's first stage, and the one approvals and inspections use.
     pub fn review_stage(mut self, review: Arc<ReviewStage>) -> Self {
         self.stages
@@ -109,6 +118,7 @@ impl DaemonBuilder {
                 shutdown: CancellationToken::new(),
                 goodbye: Mutex::new(None),
                 review: self.review,
+                activity_log: self.activity_log,
             }),
         }
     }
@@ -130,7 +140,13 @@ impl Daemon {
             launcher,
             stages: Vec::new(),
             review: None,
+            activity_log: None,
         }
+    }
+
+    /// Where finished calls are recorded, when the daemon keeps them.
+    pub fn activity_log(&self) -> Option<&ActivityLog> {
+        self.inner.activity_log.as_ref()
     }
 
     /// The review stage: pins, held items with their findings, approvals.

@@ -149,6 +149,10 @@ async fn open_review(paths: &Paths) -> Result<Arc<ReviewStage>, StartError> {
             ));
         }
     };
+    match store.last_activity_id() {
+        Ok(last) => crate::activity::continue_ids_after(last),
+        Err(error) => return Err(StartError::Store(error)),
+    }
     Ok(Arc::new(ReviewStage::new(Arc::new(store))))
 }
 
@@ -228,6 +232,7 @@ pub async fn serve_with_stages(
         .into_iter()
         .fold(
             Daemon::builder(paths.clone(), loaded, tcp_addr, api_key, launcher)
+                .activity_log(crate::store::ActivityLog::start(Arc::clone(review.store())))
                 .review_stage(review),
             |builder, stage| builder.gate_stage(stage),
         )

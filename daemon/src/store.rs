@@ -1,7 +1,8 @@
 //! The daemon's database, `data.redb` in the data dir (redb: one file, ACID, copy-on-write).
 //! It holds what a person decided and must survive restarts: the review's pins (the approved
 //! content of every tool, prompt and resource template, by server, kind and name),
-//! rejections, and the scanner's findings for what is held.
+//! rejections, the scanner's findings for what is held, and the activity log (finished calls,
+//! [`ActivityLog`]).
 //!
 //! Every write is one redb transaction committed with full durability (the commit returns
 //! after the fsync), so an approval is on disk before it is acknowledged. The methods block:
@@ -12,16 +13,21 @@
 //! opened, one written by a newer daemon is refused. A damaged file is never replaced: opening
 //! it fails with what redb found, the file is kept, and the hint says how to start afresh.
 
+mod activity_log;
 mod records;
 mod schema;
 
 use std::path::{Path, PathBuf};
 
-use redb::{Database, ReadableDatabase as _, TableDefinition};
+use redb::{
+    Database, ReadableDatabase as _, ReadableTable as _, ReadableTableMetadata as _,
+    TableDefinition,
+};
 
+pub use self::activity_log::{ACTIVITY_KEPT, ActivityLog};
 pub use self::records::{Approver, Pin, Rejection, StoredReview};
 pub use self::schema::SCHEMA_VERSION;
-use crate::protocol::ItemKind;
+use crate::protocol::{Activity, ItemKind};
 
 /// (server, kind, name) → JSON of a record.
 type ItemTable =
@@ -30,6 +36,8 @@ type ItemTable =
 const PINS: ItemTable = TableDefinition::new("pins");
 const REJECTIONS: ItemTable = TableDefinition::new("rejections");
 const REVIEWS: ItemTable = TableDefinition::new("reviews");
+/// Call id → JSON of its finished [`Activity`].
+const ACTIVITY: TableDefinition<'static, u64, &'static [u8]> = TableDefinition::new("activity");
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -208,6 +216,72 @@ impl Store {
             }
         }
         commit(write).map_err(|e| self.write_error(e))
+    }
+
+    /// Appends finished calls in one durable transaction, then drops the oldest beyond
+    /// `keep` records.
+    pub fn append_activity(&self, calls: &[Activity], keep: usize) -> Result<(), StoreError> {
+        if calls.is_empty() {
+            return Ok(());
+        }
+        let write = self.db.begin_write().map_err(|e| self.write_error(e))?;
+        {
+            let mut table = write
+                .open_table(ACTIVITY)
+                .map_err(|e| self.write_error(e))?;
+            for call in calls {
+                table
+                    .insert(call.id, encode(call).as_slice())
+                    .map_err(|e| self.write_error(e))?;
+            }
+            let excess = usize::try_from(table.len().map_err(|e| self.read_error(e))?)
+                .unwrap_or(usize::MAX)
+                .saturating_sub(keep);
+            for _ in 0..excess {
+                table.pop_first().map_err(|e| self.write_error(e))?;
+            }
+        }
+        commit(write).map_err(|e| self.write_error(e))
+    }
+
+    /// Finished calls that pass `keep`, newest first, at most `limit`.
+    pub fn activity(
+        &self,
+        limit: usize,
+        keep: impl Fn(&Activity) -> bool,
+    ) -> Result<Vec<Activity>, StoreError> {
+        let read = self.db.begin_read().map_err(|e| self.read_error(e))?;
+        let table = match read.open_table(ACTIVITY) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(self.read_error(e)),
+        };
+        let mut calls = Vec::new();
+        for entry in table.iter().map_err(|e| self.read_error(e))?.rev() {
+            if calls.len() >= limit {
+                break;
+            }
+            let (_, value) = entry.map_err(|e| self.read_error(e))?;
+            let call: Activity = self.decode(value.value())?;
+            if keep(&call) {
+                calls.push(call);
+            }
+        }
+        Ok(calls)
+    }
+
+    /// The highest call id on record, so ids go on rising after a restart.
+    pub fn last_activity_id(&self) -> Result<u64, StoreError> {
+        let read = self.db.begin_read().map_err(|e| self.read_error(e))?;
+        let table = match read.open_table(ACTIVITY) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
+            Err(e) => return Err(self.read_error(e)),
+        };
+        Ok(table
+            .last()
+            .map_err(|e| self.read_error(e))?
+            .map_or(0, |(key, _)| key.value()))
     }
 
     fn get<T: serde::de::DeserializeOwned>(

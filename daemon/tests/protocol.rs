@@ -507,3 +507,22 @@ fn the_line_diff_keeps_common_lines_and_marks_the_rest() {
         ]
     );
 }
+
+#[test]
+fn activity_list_json() {
+    insta::assert_json_snapshot!(ActivityList {
+        activity: vec![Activity {
+            id: 7,
+            at: at("2026-11-25T10:00:05Z"),
+            client: Some("claude-code".into()),
+            server: "demo".into(),
+            tool: "calculate".into(),
+            variant: CallVariant::Read,
+            outcome: CallOutcome::Ok,
+            duration_ms: Some(4),
+            bytes_in: 27,
+            bytes_out: 61,
+            error: None,
+        }],
+    });
+}

@@ -8,6 +8,7 @@
 
 mod support;
 
+mod activity_log;
 mod attach;
 mod clients;
 mod completions;

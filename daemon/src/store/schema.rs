@@ -4,10 +4,10 @@
 
 use redb::{ReadableTable as _, TableDefinition, WriteTransaction};
 
-use super::{PINS, REJECTIONS, REVIEWS, Store, StoreError};
+use super::{ACTIVITY, PINS, REJECTIONS, REVIEWS, Store, StoreError};
 
 /// The version this daemon writes. Version 0 is a file with no `meta` table (just created).
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 pub(super) const META: TableDefinition<'static, &'static str, u64> = TableDefinition::new("meta");
 pub(super) const VERSION_KEY: &str = "schema_version";
@@ -15,13 +15,19 @@ pub(super) const VERSION_KEY: &str = "schema_version";
 type Migration = fn(&WriteTransaction) -> Result<(), redb::Error>;
 
 /// `MIGRATIONS[n]` takes a file from version `n` to `n + 1`.
-const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [create_tables];
+const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [create_tables, create_activity];
 
 /// Version 1: the review's tables.
 fn create_tables(write: &WriteTransaction) -> Result<(), redb::Error> {
     write.open_table(PINS)?;
     write.open_table(REJECTIONS)?;
     write.open_table(REVIEWS)?;
+    Ok(())
+}
+
+/// Version 2: the activity log.
+fn create_activity(write: &WriteTransaction) -> Result<(), redb::Error> {
+    write.open_table(ACTIVITY)?;
     Ok(())
 }
 

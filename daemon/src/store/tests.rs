@@ -1,5 +1,6 @@
 use super::records::Approver;
 use super::*;
+use crate::protocol::{Activity, CallOutcome, CallVariant};
 
 fn key<'a>(server: &'a str, name: &'a str) -> ItemKey<'a> {
     ItemKey {
@@ -129,4 +130,47 @@ fn opening_twice_migrates_once() {
         meta.get(schema::VERSION_KEY).unwrap().unwrap().value(),
         SCHEMA_VERSION
     );
+}
+
+fn call(id: u64, server: &str) -> Activity {
+    Activity {
+        id,
+        at: jiff::Timestamp::from_second(1_790_000_000 + i64::try_from(id).unwrap()).unwrap(),
+        client: None,
+        server: server.to_owned(),
+        tool: "echo".to_owned(),
+        variant: CallVariant::Api,
+        outcome: CallOutcome::Ok,
+        duration_ms: Some(3),
+        bytes_in: 10,
+        bytes_out: 20,
+        error: None,
+    }
+}
+
+#[test]
+fn the_activity_log_keeps_the_newest_calls_and_reads_them_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.redb");
+    {
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.last_activity_id().unwrap(), 0);
+        store
+            .append_activity(&[call(1, "a"), call(2, "b"), call(3, "a")], 10)
+            .unwrap();
+        store.append_activity(&[call(4, "a")], 3).unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.last_activity_id().unwrap(), 4);
+    let ids = |calls: Vec<Activity>| calls.iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.activity(10, |_| true).unwrap()),
+        [4, 3, 2],
+        "call 1 gave way"
+    );
+    assert_eq!(
+        ids(store.activity(10, |c| c.server == "a").unwrap()),
+        [4, 3]
+    );
+    assert_eq!(ids(store.activity(1, |_| true).unwrap()), [4]);
 }
