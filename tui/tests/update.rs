@@ -70,7 +70,7 @@ fn number_keys_and_tab_switch_screens() {
     assert_eq!(screen_name(&app), "review");
     assert_eq!(
         entered,
-        Some(mcpproxy_tui::effect::Effect::FetchQuarantine),
+        Some(Effect::FetchQuarantine),
         "the review screen reads what waits when it is shown"
     );
     assert_eq!(press(&mut app, KeyCode::Char('9')), None, "no ninth screen");
