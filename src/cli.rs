@@ -1,5 +1,6 @@
 //! The command line: global options, the command tree, and how failures are reported.
 
+mod activity;
 mod auth;
 mod call_output;
 mod clients;
@@ -13,6 +14,7 @@ mod eval;
 mod model;
 mod output;
 mod probe;
+mod review;
 mod secret;
 mod serve;
 mod service;
@@ -122,6 +124,9 @@ pub enum Command {
     /// List the tools the servers offer
     #[command(subcommand)]
     Tools(upstream::ToolsCommand),
+    /// The record of tool calls, kept across restarts
+    #[command(subcommand)]
+    Activity(activity::ActivityCommand),
     /// Log in to servers that use OAuth, log out, show who is logged in
     #[command(subcommand)]
     Auth(auth::AuthCommand),
@@ -209,6 +214,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                     }
                     Command::Upstream(command) => upstream::run(&global, command).await,
                     Command::Tools(command) => upstream::run_tools(&global, command).await,
+                    Command::Activity(command) => activity::run(&global, command).await,
                     Command::Daemon(command) => daemon::run(&global, command).await,
                     Command::Status(args) => status::run(&global, args).await,
                     Command::Config(command) => config::run(&global, command).await,

@@ -13,6 +13,12 @@ use crate::upstream::call::CallError;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// Makes new call ids follow `last` (the highest in the activity log), so ids stay unique
+/// across restarts.
+pub fn continue_ids_after(last: u64) {
+    NEXT_ID.fetch_max(last.saturating_add(1), Ordering::Relaxed);
+}
+
 /// A call in progress; [`CallRecord::answered`], [`CallRecord::failed`] or
 /// [`CallRecord::ended`] emits its end.
 #[derive(Debug)]
@@ -79,6 +85,9 @@ impl CallRecord {
             Some(u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX));
         self.activity.bytes_out = bytes_out;
         self.activity.error = error.map(crate::redact::masked);
+        if let Some(log) = self.daemon.activity_log() {
+            log.record(self.activity.clone());
+        }
         self.daemon.emit(DaemonEvent::Activity(self.activity));
     }
 }

@@ -2,6 +2,7 @@
 //! stream, shutdown. Bodies are the types in [`crate::protocol`]; errors and the API-key
 //! check come from the doors ([`crate::http`]).
 
+mod activity;
 mod control;
 mod events;
 mod oauth;
@@ -28,11 +29,15 @@ pub fn routes(daemon: &Daemon, door: Door) -> Router<Daemon> {
             post(servers::disable_tools),
         )
         .route("/servers/{name}/tools/enable", post(servers::enable_tools))
+        .route("/servers/{name}/reject", post(servers::reject))
+        .route("/servers/{name}/inspect", get(servers::inspect))
+        .route("/quarantine", get(servers::quarantine))
         .route("/servers/{name}/logs", get(servers::logs))
         .route("/logs", get(control::daemon_logs))
         .route("/tools", get(servers::tools))
         .route("/tools/call", post(servers::call))
         .route("/held", get(servers::held))
+        .route("/activity", get(activity::list))
         .route("/events", get(events::events))
         .route("/shutdown", post(control::shutdown))
         .merge(oauth::routes());

@@ -20,9 +20,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::protocol::{
-    API_PREFIX, Ack, AddServer, ApiError, AuthList, ErrorBody, Event, GoodbyeReason, HeldList,
-    LogTail, ServerAuth, ServerList, ServerView, ShutdownRequest, Status, ToolCall, ToolCallResult,
-    ToolList, ToolSwitch, ToolSwitches,
+    API_PREFIX, Ack, ActivityList, AddServer, ApiError, AuthList, ErrorBody, Event, GoodbyeReason,
+    HeldList, Inspection, LogTail, Quarantine, ReviewDecided, ReviewDecision, ServerAuth,
+    ServerList, ServerView, ShutdownRequest, Status, ToolCall, ToolCallResult, ToolList,
+    ToolSwitch, ToolSwitches,
 };
 use crate::sse::{SseReadError, sse_messages};
 
@@ -176,6 +177,63 @@ impl Client {
     /// Items the catalog gate holds back from agents.
     pub async fn held(&self) -> Result<HeldList, ClientError> {
         self.get("/held").await
+    }
+
+    /// `GET /activity`: finished calls, newest first; `filters` are the query's pairs
+    /// (`server`, `tool`, `outcome`, `client`, `since`, `until`, `limit`).
+    pub async fn activity(&self, filters: &[(&str, String)]) -> Result<ActivityList, ClientError> {
+        let query: Vec<String> = filters
+            .iter()
+            .map(|(key, value)| format!("{key}={}", query_value(value)))
+            .collect();
+        if query.is_empty() {
+            self.get("/activity").await
+        } else {
+            self.get(&format!("/activity?{}", query.join("&"))).await
+        }
+    }
+
+    /// `GET /quarantine`: pending servers and held items with their diffs and findings.
+    pub async fn quarantine(&self) -> Result<Quarantine, ClientError> {
+        self.get("/quarantine").await
+    }
+
+    /// `POST /servers/NAME/approve` with items: pins their content now and serves them.
+    pub async fn approve_items(
+        &self,
+        name: &str,
+        items: Vec<String>,
+    ) -> Result<ReviewDecided, ClientError> {
+        self.post(
+            &format!("/servers/{name}/approve"),
+            &ReviewDecision { items },
+        )
+        .await
+    }
+
+    /// `POST /servers/NAME/reject` with items: keeps them off until they change.
+    pub async fn reject_items(
+        &self,
+        name: &str,
+        items: Vec<String>,
+    ) -> Result<ReviewDecided, ClientError> {
+        self.post(
+            &format!("/servers/{name}/reject"),
+            &ReviewDecision { items },
+        )
+        .await
+    }
+
+    /// `POST /servers/NAME/reject` without items: removes a server waiting for approval.
+    pub async fn reject_server(&self, name: &str) -> Result<Ack, ClientError> {
+        self.post(&format!("/servers/{name}/reject"), &()).await
+    }
+
+    /// `GET /servers/NAME/inspect`: its items with review status and findings; `run` lets
+    /// a quarantined stdio server be started for it.
+    pub async fn inspect(&self, name: &str, run: bool) -> Result<Inspection, ClientError> {
+        self.get(&format!("/servers/{name}/inspect?run={run}"))
+            .await
     }
 
     /// Asks the daemon to stop; `reason` is what its event streams tell attached clients.
@@ -399,4 +457,18 @@ where
     // The connection task ends when the response body has been read or dropped.
     tokio::spawn(connection);
     Ok(sender.send_request(request).await?)
+}
+
+/// A query-string value, percent-encoded (all but RFC 3986's unreserved characters).
+fn query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

@@ -23,6 +23,8 @@ use crate::protocol::{
     ConfigProblem, Goodbye, GoodbyeReason, HeldItem, MCP_PROTOCOL_VERSIONS, PROTOCOL_VERSION,
     ServerCounts, ServerState, ServerView, State, Status, ToolView,
 };
+use crate::review::ReviewStage;
+use crate::store::ActivityLog;
 use crate::sync::lock;
 use crate::upstream::{Launcher, Upstreams};
 
@@ -59,6 +61,9 @@ struct Inner {
     shutdown: CancellationToken,
     /// What attached clients are told when the daemon goes away.
     goodbye: Mutex<Option<Goodbye>>,
+    /// Tool review (pins in the store); absent only in a daemon built without a store.
+    review: Option<Arc<ReviewStage>>,
+    activity_log: Option<ActivityLog>,
 }
 
 /// Everything a [`Daemon`] is made of, before it runs.
@@ -69,9 +74,27 @@ pub struct DaemonBuilder {
     api_key: ApiKey,
     launcher: Launcher,
     stages: Vec<Arc<dyn GateStage>>,
+    review: Option<Arc<ReviewStage>>,
+    activity_log: Option<ActivityLog>,
 }
 
 impl DaemonBuilder {
+    /// Records finished calls in the store.
+    pub fn activity_log(mut self, log: ActivityLog) -> Self {
+        self.activity_log = Some(log);
+        self
+    }
+
+    /// Makes `review` the first of the added stages (after the per-tool switches: a tool a
+    /// person switched off is reviewed when it is switched on), and the one approvals and
+    /// inspections use.
+    pub fn review_stage(mut self, review: Arc<ReviewStage>) -> Self {
+        self.stages
+            .insert(0, Arc::clone(&review) as Arc<dyn GateStage>);
+        self.review = Some(review);
+        self
+    }
+
     /// Adds a stage at the end of the catalog gate.
     pub fn gate_stage(mut self, stage: Arc<dyn GateStage>) -> Self {
         self.stages.push(stage);
@@ -105,6 +128,8 @@ impl DaemonBuilder {
                 switches,
                 shutdown: CancellationToken::new(),
                 goodbye: Mutex::new(None),
+                review: self.review,
+                activity_log: self.activity_log,
             }),
         }
     }
@@ -125,7 +150,19 @@ impl Daemon {
             api_key,
             launcher,
             stages: Vec::new(),
+            review: None,
+            activity_log: None,
         }
+    }
+
+    /// Where finished calls are recorded, when the daemon keeps them.
+    pub fn activity_log(&self) -> Option<&ActivityLog> {
+        self.inner.activity_log.as_ref()
+    }
+
+    /// The review stage: pins, held items with their findings, approvals.
+    pub fn review(&self) -> Option<&Arc<ReviewStage>> {
+        self.inner.review.as_ref()
     }
 
     /// Starts a supervisor for every configured server.

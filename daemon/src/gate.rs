@@ -188,7 +188,8 @@ impl CatalogGate {
     }
 }
 
-fn gate_items(catalog: &Catalog) -> Vec<GateItem> {
+/// Every item of a catalog as the stages see it.
+pub fn gate_items(catalog: &Catalog) -> Vec<GateItem> {
     fn items<T: serde::Serialize>(
         kind: ItemKind,
         list: &[T],

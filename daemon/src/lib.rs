@@ -42,9 +42,13 @@ pub mod oauth;
 #[cfg(feature = "server")]
 pub mod proxy;
 #[cfg(feature = "server")]
+pub mod review;
+#[cfg(feature = "server")]
 pub mod security;
 #[cfg(feature = "server")]
 pub mod serve;
+#[cfg(feature = "server")]
+pub mod store;
 #[cfg(feature = "server")]
 mod sync;
 #[cfg(feature = "server")]

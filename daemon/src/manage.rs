@@ -6,6 +6,8 @@
 //! A change edits `config.toml` (checked, atomic, comments kept) and is then applied to the
 //! running supervisors at once; the config watcher sees the same text and does nothing.
 
+pub mod review;
+
 use crate::config::{Config, ConfigFile, EditError, LoadedConfig, ServerConfig, ServerFlag};
 use crate::daemon::Daemon;
 use crate::protocol::{ServerView, ToolSwitch, ToolSwitches};
@@ -26,6 +28,20 @@ pub enum ManageError {
     ToolsUnknown(String),
     #[error(transparent)]
     Edit(#[from] EditError),
+    #[error(transparent)]
+    Review(#[from] crate::review::DecisionError),
+    #[error("\"{0}\" is not waiting for approval")]
+    NotPending(String),
+    #[error(
+        "\"{0}\" is a quarantined stdio server: inspecting it starts its command, which runs its code"
+    )]
+    NeedsRun(String),
+    #[error("{0}")]
+    Inspect(String),
+    #[error("this daemon runs without tool review")]
+    NoReview,
+    #[error("the daemon stopped before the decision was recorded: {0}")]
+    Interrupted(String),
 }
 
 impl ManageError {
@@ -62,6 +78,20 @@ impl ManageError {
                 Some("check the config file's owner and permissions".to_owned())
             }
             Self::Edit(_) => None,
+            Self::Review(error) => error.hint(),
+            Self::NotPending(name) => Some(format!(
+                "only a server added and not yet approved can be rejected; \
+                 `mcpproxy upstream remove {name}` removes any server"
+            )),
+            Self::NeedsRun(name) => Some(format!(
+                "start it once to list its items with `mcpproxy upstream inspect {name} --run` \
+                 (it is stopped again at once, and nothing of it is served)"
+            )),
+            Self::Inspect(_) => Some(
+                "check the server's command or URL; `mcpproxy upstream probe` tries a connection by hand"
+                    .to_owned(),
+            ),
+            Self::NoReview | Self::Interrupted(_) => None,
         }
     }
 }

@@ -95,6 +95,11 @@ impl Paths {
         self.data_dir.join("upstreams.pids")
     }
 
+    /// The daemon's database: review pins, rejections and findings.
+    pub fn store(&self) -> PathBuf {
+        self.data_dir.join("data.redb")
+    }
+
     /// Where a detached daemon's stderr goes, so `daemon start` can show why it failed.
     pub fn daemon_stderr(&self) -> PathBuf {
         self.logs.join("daemon-stderr.log")

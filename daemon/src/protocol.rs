@@ -23,11 +23,14 @@ mod tools;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::activity::{Activity, CallOutcome, CallVariant};
+pub use self::activity::{Activity, ActivityList, CallOutcome, CallVariant};
 pub use self::events::{Event, Goodbye, GoodbyeReason, ShutdownRequest, SseMessage};
 pub use self::logs::{LogLevel, LogLine, LogOrigin, LogTail};
 pub use self::oauth::{AuthList, AuthStatus, OAuthChange, OAuthEvent, ServerAuth};
-pub use self::review::{Finding, FindingCategory, Severity};
+pub use self::review::{
+    DiffLine, Finding, FindingCategory, Inspection, Quarantine, ReviewDecided, ReviewDecision,
+    ReviewItem, ReviewStatus, Severity, diff_text, line_diff,
+};
 pub use self::servers::{
     AddServer, ServerList, ServerSpec, ServerState, ServerView, TransportKind,
 };

@@ -26,6 +26,7 @@ use crate::logs;
 use crate::paths::{Paths, PathsError};
 use crate::protocol::GoodbyeReason;
 use crate::proxy::Proxy;
+use crate::review::ReviewStage;
 use crate::upstream::Launcher;
 use crate::upstream::guard::{self, Guard};
 
@@ -78,6 +79,8 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Store(crate::store::StoreError),
     #[error("cannot {what} {}: {source}", path.display())]
     Io {
         what: &'static str,
@@ -121,12 +124,36 @@ impl StartError {
             Self::ListenValue(_) => Some("write host:port, such as 127.0.0.1:8080".into()),
             Self::Paths(e) => Some(e.hint().into()),
             Self::NotPrivate(e) => Some(e.hint()),
+            Self::Store(e) => e.hint(),
             Self::Permission { .. } => Some(
                 "the data dir must belong to you; fix its owner or mode, or pass another --data-dir".into(),
             ),
             _ => None,
         }
     }
+}
+
+/// Opens the store (`data.redb`) and the review stage on it. A damaged store stops the start:
+/// serving without the pins would take every changed tool for a new one.
+async fn open_review(paths: &Paths) -> Result<Arc<ReviewStage>, StartError> {
+    let path = paths.store();
+    let opening = tokio::task::spawn_blocking(move || crate::store::Store::open(&path));
+    let store = match opening.await {
+        Ok(opened) => opened.map_err(StartError::Store)?,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => {
+            return Err(io_error(
+                "open the database",
+                &paths.store(),
+                std::io::Error::other("the runtime is shutting down"),
+            ));
+        }
+    };
+    match store.last_activity_id() {
+        Ok(last) => crate::activity::continue_ids_after(last),
+        Err(error) => return Err(StartError::Store(error)),
+    }
+    Ok(Arc::new(ReviewStage::new(Arc::new(store))))
 }
 
 /// Runs the daemon until SIGTERM, SIGINT or `POST /api/v1/shutdown`, then stops it within a
@@ -160,6 +187,7 @@ pub async fn serve_with_stages(
         other => StartError::Locked(other),
     })?;
     let loaded = load_or_create_config(&paths)?;
+    let review = open_review(&paths).await?;
     let listen = options
         .listen
         .clone()
@@ -203,7 +231,9 @@ pub async fn serve_with_stages(
     let daemon = stages
         .into_iter()
         .fold(
-            Daemon::builder(paths.clone(), loaded, tcp_addr, api_key, launcher),
+            Daemon::builder(paths.clone(), loaded, tcp_addr, api_key, launcher)
+                .activity_log(crate::store::ActivityLog::start(Arc::clone(review.store())))
+                .review_stage(review),
             |builder, stage| builder.gate_stage(stage),
         )
         .build();

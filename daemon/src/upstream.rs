@@ -15,6 +15,7 @@ pub mod probe;
 mod process;
 pub mod procfs;
 pub mod reaper;
+pub mod review_mode;
 pub mod routes;
 pub mod server_log;
 pub mod sse;
@@ -224,7 +225,7 @@ impl ServerShared {
     }
 
     /// The catalog as the server delivered it, before the gate.
-    fn delivered(&self) -> Catalog {
+    pub fn delivered(&self) -> Catalog {
         self.read_live().delivered.clone()
     }
 

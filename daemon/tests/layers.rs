@@ -14,8 +14,11 @@ const LAYERS: &[&[&str]] = &[
     &["exit_code", "sse", "config"],
     &["client", "secrets"],
     // The engine.
-    &["sync", "deadline", "catalog", "http", "index", "security"],
+    &[
+        "sync", "deadline", "catalog", "http", "index", "security", "store",
+    ],
     &["gate"],
+    &["review"],
     &["events"],
     &["logs"],
     &["oauth"],

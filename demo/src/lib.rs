@@ -102,6 +102,10 @@ struct Shared {
     http_sessions: Option<Arc<DemoSessions>>,
     /// How many `chatter` calls run now, so calls can wait for each other.
     chatter_calls: watch::Sender<usize>,
+    /// Prompt descriptions `rewrite_description` replaced, by prompt name.
+    prompt_descriptions: Mutex<std::collections::BTreeMap<String, String>>,
+    /// Bumped on every prompt list change, for `subscriptions/listen` streams (2026-07-28).
+    prompt_list_version: watch::Sender<u64>,
 }
 
 impl DemoServer {
@@ -131,6 +135,8 @@ impl DemoServer {
                 ),
                 http_sessions,
                 chatter_calls: watch::Sender::new(0),
+                prompt_descriptions: Mutex::default(),
+                prompt_list_version: watch::Sender::new(0),
             }),
             session: Arc::new(Session::new()),
         }
@@ -170,6 +176,54 @@ impl DemoServer {
         let name = tool.name().to_owned();
         tools.add(tool);
         name
+    }
+
+    /// Replaces the description of tool or prompt `name`; false when there is none.
+    pub(crate) fn rewrite_description(
+        &self,
+        kind: test_tools::ItemKind,
+        name: &str,
+        text: &str,
+    ) -> bool {
+        match kind {
+            test_tools::ItemKind::Tool => self.tools().set_description(name, text),
+            test_tools::ItemKind::Prompt => {
+                let known = self.prompt_list().iter().any(|p| p.name == name);
+                if known {
+                    lock(&self.shared.prompt_descriptions).insert(name.to_owned(), text.to_owned());
+                }
+                known
+            }
+        }
+    }
+
+    /// The prompts offered right now.
+    fn prompt_list(&self) -> Vec<rmcp::model::Prompt> {
+        let mut list = prompts::list();
+        if self.shared.test_tools {
+            list.extend(conformance::prompts::list());
+        }
+        let replaced = lock(&self.shared.prompt_descriptions);
+        for prompt in &mut list {
+            if let Some(text) = replaced.get(&prompt.name) {
+                prompt.description = Some(text.clone());
+            }
+        }
+        list
+    }
+
+    /// Tells the client the prompt list changed, as [`Self::announce_tool_list_change`]
+    /// does for tools.
+    pub(crate) async fn announce_prompt_list_change(&self, context: &RequestContext<RoleServer>) {
+        self.shared
+            .prompt_list_version
+            .send_modify(|version| *version += 1);
+        if is_stateless_era(context) {
+            return;
+        }
+        if let Err(error) = context.peer.notify_prompt_list_changed().await {
+            tracing::warn!(%error, "cannot send notifications/prompts/list_changed");
+        }
     }
 
     /// Tells the client the tool list changed: a notification on the session up to
@@ -270,6 +324,10 @@ impl ServerHandler for DemoServer {
             // server does, though the resource list never changes at run time (so no
             // notifications/resources/list_changed is ever sent).
             capabilities.logging = Some(JsonObject::new());
+            // `rewrite_description` changes prompts.
+            if let Some(prompts) = capabilities.prompts.as_mut() {
+                prompts.list_changed = Some(true);
+            }
             capabilities.completions = Some(JsonObject::new());
             if let Some(resources) = capabilities.resources.as_mut() {
                 resources.subscribe = Some(true);
@@ -325,11 +383,7 @@ impl ServerHandler for DemoServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
-        let mut list = prompts::list();
-        if self.shared.test_tools {
-            list.extend(conformance::prompts::list());
-        }
-        Ok(ListPromptsResult::with_all_items(list))
+        Ok(ListPromptsResult::with_all_items(self.prompt_list()))
     }
 
     async fn get_prompt(
@@ -450,7 +504,9 @@ impl ServerHandler for DemoServer {
         // this with what was asked for.
         let mut accepted = SubscriptionFilter::builder().tools_list_changed();
         if self.shared.test_tools {
-            accepted = accepted.resource_subscription(WATCHED_RESOURCE_URI);
+            accepted = accepted
+                .resource_subscription(WATCHED_RESOURCE_URI)
+                .prompts_list_changed();
         }
         Some(accepted.build())
     }
@@ -466,6 +522,8 @@ impl ServerHandler for DemoServer {
         // A stream that only watches a resource must not be sent tool changes: the sink
         // refuses them, and that refusal would end the stream.
         let wants_tool_changes = subscription.accepted().tools_list_changed == Some(true);
+        let mut prompt_changes = self.shared.prompt_list_version.subscribe();
+        let wants_prompt_changes = subscription.accepted().prompts_list_changed == Some(true);
         loop {
             let sent = tokio::select! {
                 () = subscription.cancelled() => return Ok(()),
@@ -474,6 +532,12 @@ impl ServerHandler for DemoServer {
                         return Ok(());
                     }
                     subscription.sink().notify_tool_list_changed().await
+                }
+                changed = prompt_changes.changed(), if wants_prompt_changes => {
+                    if changed.is_err() {
+                        return Ok(());
+                    }
+                    subscription.sink().notify_prompt_list_changed().await
                 }
                 changed = resource_changes.changed(), if wants_resource_updates => {
                     if changed.is_err() {
@@ -537,6 +601,7 @@ mod tests {
                 "crash",
                 "chatter",
                 "mutate_tools",
+                "rewrite_description",
                 "ask_user",
                 "ask_model",
                 "test_simple_text",
@@ -588,7 +653,7 @@ mod tests {
     }
 
     #[test]
-    fn only_crash_mutate_tools_and_update_watched_resource_change_anything() {
+    fn only_crash_mutate_tools_rewrite_description_and_update_watched_resource_change_anything() {
         let writers: Vec<(String, bool)> = all_tools()
             .iter()
             .filter_map(|tool| {
@@ -602,6 +667,7 @@ mod tests {
             [
                 ("crash".to_owned(), true),
                 ("mutate_tools".to_owned(), false),
+                ("rewrite_description".to_owned(), false),
                 ("update_watched_resource".to_owned(), false)
             ]
         );

@@ -132,6 +132,17 @@ impl ToolRegistry {
         self.generated
     }
 
+    /// Replaces a tool's description; false when there is no such tool.
+    pub fn set_description(&mut self, name: &str, text: &str) -> bool {
+        match self.tools.iter_mut().find(|tool| tool.name() == name) {
+            Some(tool) => {
+                tool.definition.description = Some(text.to_owned().into());
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn add(&mut self, tool: DemoTool) {
         self.tools.push(tool);
     }

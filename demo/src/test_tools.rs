@@ -119,7 +119,64 @@ pub(crate) fn tools() -> Vec<DemoTool> {
             ),
             mutate_tools,
         ),
+        DemoTool::new(
+            Tool::new(
+                "rewrite_description",
+                "Replace the description of this server's tool or prompt `name` (`kind` tool \
+                 or prompt) with `text`, send notifications/tools/list_changed or \
+                 notifications/prompts/list_changed, and say what changed. For testing how \
+                 clients notice a tool that changes after it was approved.",
+                input_schema::<RewriteArgs>(),
+            )
+            .with_title("Rewrite a description")
+            .with_annotations(
+                ToolAnnotations::with_title("Rewrite a description")
+                    .read_only(false)
+                    .destructive(false)
+                    .idempotent(true)
+                    .open_world(false),
+            ),
+            rewrite_description,
+        ),
     ]
+}
+
+/// What `rewrite_description` changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ItemKind {
+    Tool,
+    Prompt,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
+struct RewriteArgs {
+    /// tool or prompt
+    kind: ItemKind,
+    /// The tool's or prompt's name
+    name: String,
+    /// The new description
+    text: String,
+}
+
+async fn rewrite_description(call: ToolCall) -> ToolOutcome {
+    let args: RewriteArgs = parse_arguments(call.arguments.clone())?;
+    if !call
+        .server
+        .rewrite_description(args.kind, &args.name, &args.text)
+    {
+        return Err(ToolFailure::new(format!(
+            "no {:?} named '{}'",
+            args.kind, args.name
+        )));
+    }
+    match args.kind {
+        ItemKind::Tool => call.server.announce_tool_list_change(&call.context).await,
+        ItemKind::Prompt => call.server.announce_prompt_list_change(&call.context).await,
+    }
+    Ok(text_result(format!("rewrote the description of {}", args.name)).into())
 }
 
 /// An echo: `echo` itself, and each tool `mutate_tools` generates.

@@ -298,6 +298,7 @@ async fn serves_tools_prompts_and_resources() {
             "crash",
             "chatter",
             "mutate_tools",
+            "rewrite_description",
             "ask_user",
             "ask_model",
             "test_simple_text",

@@ -32,8 +32,29 @@ pub enum UpstreamCommand {
     Disable(Targets),
     /// Reconnect servers now
     Restart(Targets),
-    /// Let a quarantined server run
-    Approve { name: String },
+    /// Let a quarantined server run, or approve held items (their content now is pinned)
+    Approve {
+        name: String,
+        /// Held items to approve (tools, prompts, resource templates, by name)
+        items: Vec<String>,
+    },
+    /// Keep held items off until their content changes, or remove a server waiting for
+    /// approval
+    Reject {
+        name: String,
+        /// Held items to reject; none: the pending server itself
+        items: Vec<String>,
+    },
+    /// Show a server's tools, prompts and resource templates with their review status,
+    /// the scanner's findings and what changed; a quarantined server is connected only to
+    /// read them (nothing is served)
+    Inspect {
+        name: String,
+        /// Start a quarantined stdio server to read its items (this runs its code; it is
+        /// stopped again at once)
+        #[arg(long)]
+        run: bool,
+    },
     /// List the tools, prompts and resources held back from agents, and why
     Held {
         /// Only this server's items
@@ -154,9 +175,25 @@ pub async fn run(global: &Global, command: UpstreamCommand) -> Result<(), Failur
         UpstreamCommand::Restart(targets) => {
             act(&client, global, targets, ServerAction::Restart).await
         }
-        UpstreamCommand::Approve { name } => {
+        UpstreamCommand::Approve { name, items } if items.is_empty() => {
             let view = client.server_action(&name, ServerAction::Approve).await?;
             output.print(&view, |v| format!("approved {}; it is {}", v.name, v.state))
+        }
+        UpstreamCommand::Approve { name, items } => {
+            let decided = client.approve_items(&name, items).await?;
+            output.print(&decided, |d| super::review::render_decided("approved", d))
+        }
+        UpstreamCommand::Reject { name, items } if items.is_empty() => {
+            let ack = client.reject_server(&name).await?;
+            output.print(&ack, |a| a.message.clone())
+        }
+        UpstreamCommand::Reject { name, items } => {
+            let decided = client.reject_items(&name, items).await?;
+            output.print(&decided, |d| super::review::render_decided("rejected", d))
+        }
+        UpstreamCommand::Inspect { name, run } => {
+            let inspection = client.inspect(&name, run).await?;
+            output.print(&inspection, super::review::render_inspection)
         }
         UpstreamCommand::Held { name } => {
             let path = match &name {

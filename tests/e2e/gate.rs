@@ -46,13 +46,13 @@ impl GateStage for HoldEcho {
     }
 }
 
-pub(crate) async fn mcp_client(url: String) -> RunningService<RoleClient, ()> {
+pub async fn mcp_client(url: String) -> RunningService<RoleClient, ()> {
     ().serve(StreamableHttpClientTransport::from_uri(url))
         .await
         .unwrap()
 }
 
-pub(crate) async fn tool_names(client: &RunningService<RoleClient, ()>) -> Vec<String> {
+pub async fn tool_names(client: &RunningService<RoleClient, ()>) -> Vec<String> {
     client
         .list_all_tools()
         .await
@@ -64,7 +64,7 @@ pub(crate) async fn tool_names(client: &RunningService<RoleClient, ()>) -> Vec<S
 
 /// The error a call ends with, whether the surface answers with a JSON-RPC error or an
 /// error result.
-pub(crate) async fn call_error(
+pub async fn call_error(
     client: &RunningService<RoleClient, ()>,
     tool: &str,
     arguments: Value,

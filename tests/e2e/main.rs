@@ -8,6 +8,7 @@
 
 mod support;
 
+mod activity_log;
 mod attach;
 mod clients;
 mod completions;
@@ -32,6 +33,7 @@ mod other_users;
 mod peers;
 mod processes;
 mod proxy_surfaces;
+mod review;
 mod routing;
 mod scan_catalogs;
 mod scan_eval;

@@ -6,7 +6,8 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use jiff::Timestamp;
 use mcpproxy_daemon::client::ServerAction;
 use mcpproxy_daemon::protocol::{
-    Event, LogLine, ServerAuth, ServerView, Status, ToolCallResult, ToolSwitches,
+    Event, LogLine, Quarantine, ReviewDecided, ServerAuth, ServerView, Status, ToolCallResult,
+    ToolSwitches,
 };
 
 use crate::app::logs::LogSource;
@@ -126,5 +127,13 @@ pub enum Outcome {
         result: Result<ServerAuth, Failure>,
     },
     /// Whether the login's URL could be opened in a browser here.
-    BrowserOpened { server: String, opened: bool },
+    BrowserOpened {
+        server: String,
+        opened: bool,
+    },
+    Quarantine(Result<Quarantine, Failure>),
+    Reviewed {
+        approve: bool,
+        result: Result<ReviewDecided, Failure>,
+    },
 }

@@ -44,6 +44,7 @@ pub struct App {
     pub logs: LogsView,
     pub tools: ToolsView,
     pub activity: ActivityView,
+    pub review: ReviewView,
     pub modal: Option<Modal>,
     pub toasts: Vec<Toast>,
     pub keymap: Keymap,
@@ -78,6 +79,13 @@ impl ActivityView {
         self.list.sort.descending = true;
         self
     }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReviewView {
+    pub list: ListState,
+    /// What waits for a person, as last read (`None` until the screen was entered).
+    pub quarantine: Option<mcpproxy_daemon::protocol::Quarantine>,
 }
 
 /// What has the keyboard besides the screen itself; drawn on top of it.
@@ -167,6 +175,7 @@ impl App {
             logs: LogsView::default(),
             tools: ToolsView::default(),
             activity: ActivityView::default().newest_first(),
+            review: ReviewView::default(),
             modal: None,
             toasts: Vec::new(),
             keymap,

@@ -51,6 +51,14 @@ pub enum Effect {
         source: LogSource,
         tail: usize,
     },
+    /// Read what waits for review (pending servers, held items).
+    FetchQuarantine,
+    /// Approve (or reject) held items of a server.
+    Review {
+        server: String,
+        items: Vec<String>,
+        approve: bool,
+    },
     /// Several at once.
     Batch(Vec<Effect>),
 }

@@ -225,6 +225,7 @@ pub fn label(command: Command) -> &'static str {
         Command::Restart => "restart",
         Command::Remove => "remove",
         Command::Approve => "approve",
+        Command::Reject => "reject",
         Command::ShowLogs => "logs",
         Command::ShowTools => "tools",
         Command::Login => "log in",

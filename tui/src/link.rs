@@ -176,6 +176,24 @@ impl Link {
                     source,
                 }
             }
+            Effect::FetchQuarantine => {
+                Outcome::Quarantine(client.quarantine().await.map_err(Failure::from))
+            }
+            Effect::Review {
+                server,
+                items,
+                approve,
+            } => {
+                let result = if approve {
+                    client.approve_items(&server, items).await
+                } else {
+                    client.reject_items(&server, items).await
+                };
+                Outcome::Reviewed {
+                    approve,
+                    result: result.map_err(Failure::from),
+                }
+            }
             Effect::Attach { .. }
             | Effect::AttachAfter { .. }
             | Effect::OpenBrowser { .. }

@@ -32,6 +32,7 @@
 
 pub mod activity;
 pub mod logs;
+pub mod review;
 pub mod servers;
 pub mod tools;
 
@@ -87,6 +88,7 @@ pub const SCREENS: &[Screen] = &[
     logs::SCREEN,
     tools::SCREEN,
     activity::SCREEN,
+    review::SCREEN,
 ];
 
 /// The screen called `name` (case-blind), as an index into [`SCREENS`].

@@ -61,14 +61,21 @@ fn number_keys_and_tab_switch_screens() {
     press(&mut app, KeyCode::Tab);
     assert_eq!(screen_name(&app), "activity");
     press(&mut app, KeyCode::Tab);
+    assert_eq!(screen_name(&app), "review");
+    press(&mut app, KeyCode::Tab);
     assert_eq!(screen_name(&app), "servers");
-    update(
+    let entered = update(
         &mut app,
         Action::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)),
     );
-    assert_eq!(screen_name(&app), "activity");
+    assert_eq!(screen_name(&app), "review");
+    assert_eq!(
+        entered,
+        Some(Effect::FetchQuarantine),
+        "the review screen reads what waits when it is shown"
+    );
     assert_eq!(press(&mut app, KeyCode::Char('9')), None, "no ninth screen");
-    assert_eq!(screen_name(&app), "activity");
+    assert_eq!(screen_name(&app), "review");
 }
 
 #[test]

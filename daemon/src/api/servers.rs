@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse as _, Response};
 use serde::Deserialize;
 
 use crate::activity::CallRecord;
@@ -13,9 +14,10 @@ use crate::http::{ApiFailure, Body, Params};
 use crate::manage::{self, ManageError};
 use crate::protocol::CallVariant;
 use crate::protocol::{
-    Ack, AddServer, ErrorCode, HeldList, LogTail, ServerList, ServerView, ToolCall, ToolCallResult,
-    ToolList, ToolSwitch, ToolSwitches,
+    Ack, AddServer, ErrorCode, HeldList, Inspection, LogTail, Quarantine, ReviewDecision,
+    ServerList, ServerView, ToolCall, ToolCallResult, ToolList, ToolSwitch, ToolSwitches,
 };
+use crate::review::DecisionError;
 use crate::upstream::call::CallError;
 use crate::upstream::server_log;
 
@@ -40,9 +42,19 @@ impl From<ManageError> for ApiFailure {
             ManageError::Edit(error) if error.is_permission_denied() => {
                 (StatusCode::FORBIDDEN, ErrorCode::Forbidden)
             }
-            ManageError::Edit(EditError::Read { .. } | EditError::Write { .. }) => {
+            ManageError::Edit(EditError::Read { .. } | EditError::Write { .. })
+            | ManageError::Review(DecisionError::Store(_))
+            | ManageError::NoReview
+            | ManageError::Interrupted(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
             }
+            ManageError::Review(DecisionError::NotHeld { .. }) => {
+                (StatusCode::NOT_FOUND, ErrorCode::NotFound)
+            }
+            ManageError::NotPending(_) | ManageError::NeedsRun(_) => {
+                (StatusCode::CONFLICT, ErrorCode::Conflict)
+            }
+            ManageError::Inspect(_) => (StatusCode::BAD_GATEWAY, ErrorCode::UpstreamError),
         };
         let hint = error.hint();
         let mut failure = ApiFailure::new(status, code, error.to_string());
@@ -108,11 +120,73 @@ pub async fn disable(
     Ok(Json(manage::set_enabled(&daemon, &name, false).await?))
 }
 
+/// `POST /api/v1/servers/NAME/approve`: with no body (or no items) the server leaves
+/// quarantine and its view is answered; with items, those held items are approved
+/// (pinned) and answered.
 pub async fn approve(
     State(daemon): State<Daemon>,
     Path(name): Path<String>,
-) -> Result<Json<ServerView>, ApiFailure> {
-    Ok(Json(manage::approve(&daemon, &name).await?))
+    body: axum::body::Bytes,
+) -> Result<Response, ApiFailure> {
+    let items = decision_items(&body)?;
+    if items.is_empty() {
+        return Ok(Json(manage::approve(&daemon, &name).await?).into_response());
+    }
+    Ok(Json(manage::review::approve_items(&daemon, &name, items).await?).into_response())
+}
+
+/// `POST /api/v1/servers/NAME/reject`: with no items a pending server is removed from the
+/// config; with items, those held items are rejected (kept off until they change).
+pub async fn reject(
+    State(daemon): State<Daemon>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiFailure> {
+    let items = decision_items(&body)?;
+    if items.is_empty() {
+        manage::review::reject_server(&daemon, &name).await?;
+        return Ok(Json(Ack {
+            message: format!("rejected server \"{name}\"; it was removed from the config"),
+        })
+        .into_response());
+    }
+    Ok(Json(manage::review::reject_items(&daemon, &name, items).await?).into_response())
+}
+
+/// The items of an optional [`ReviewDecision`] body (older clients send none).
+fn decision_items(body: &[u8]) -> Result<Vec<String>, ApiFailure> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Vec::new());
+    }
+    // `null` is what clients that send no decision post.
+    serde_json::from_slice::<Option<ReviewDecision>>(body)
+        .map(|decision| decision.map(|d| d.items).unwrap_or_default())
+        .map_err(|e| {
+            ApiFailure::bad_request(format!("the body is not a review decision: {e}"))
+                .hint("send {\"items\": [\"NAME\", ...]}, or no body for the server itself")
+        })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InspectQuery {
+    #[serde(default)]
+    run: bool,
+}
+
+/// `GET /api/v1/servers/NAME/inspect?run=BOOL`.
+pub async fn inspect(
+    State(daemon): State<Daemon>,
+    Path(name): Path<String>,
+    Params(query): Params<InspectQuery>,
+) -> Result<Json<Inspection>, ApiFailure> {
+    Ok(Json(
+        manage::review::inspect(&daemon, &name, query.run).await?,
+    ))
+}
+
+/// `GET /api/v1/quarantine`: pending servers and held items with diffs and findings.
+pub async fn quarantine(State(daemon): State<Daemon>) -> Json<Quarantine> {
+    Json(manage::review::quarantine(&daemon))
 }
 
 /// `POST /api/v1/servers/NAME/tools/disable`.

@@ -64,3 +64,9 @@ pub struct Activity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
+
+/// `GET /api/v1/activity`: finished calls from the activity log, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivityList {
+    pub activity: Vec<Activity>,
+}

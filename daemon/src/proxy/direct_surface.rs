@@ -97,6 +97,18 @@ impl DirectSurface {
         Some((server_name.to_owned(), own))
     }
 
+    /// The refusal for `name` (as this surface writes it) when it is an item the gate holds,
+    /// so an agent holding an old list learns why, and what a person can do.
+    fn refuse_held(&self, kind: ItemKind, name: &str) -> Option<ErrorData> {
+        serving_servers(&self.daemon).iter().find_map(|server| {
+            let held = server
+                .held()
+                .into_iter()
+                .find(|item| item.kind == kind && direct_name(&server.name, &item.name) == name)?;
+            upstream_request::refuse_held(server, kind, &held.name).err()
+        })
+    }
+
     /// One list (prompts, resources, templates) of every served server, each item's name
     /// prefixed as `server__name`.
     fn aggregate<T: Clone>(
@@ -234,6 +246,9 @@ impl ServerHandler for DirectSurface {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let Some((server, original)) = self.find_tool(&request.name) else {
+            if let Some(refusal) = self.refuse_held(ItemKind::Tool, &request.name) {
+                return Ok(error_result(refusal.message.to_string()));
+            }
             return Ok(error_result(format!(
                 "no tool named {}: the server may have stopped or changed its tools; list them again",
                 request.name
@@ -272,7 +287,10 @@ impl ServerHandler for DirectSurface {
         _context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
         let (server, own) = self.find_prompt(&request.name).ok_or_else(|| {
-            ErrorData::invalid_params(format!("no prompt named {}", request.name), None)
+            self.refuse_held(ItemKind::Prompt, &request.name)
+                .unwrap_or_else(|| {
+                    ErrorData::invalid_params(format!("no prompt named {}", request.name), None)
+                })
         })?;
         request.name = own;
         let peer = upstream_request::peer(&server)?;

@@ -199,10 +199,15 @@ pub fn on_events(app: &mut App, events: Vec<Event>) -> Option<Effect> {
             }
             Event::Server(view) => {
                 super::login::on_server(app, &view);
+                let was = app.daemon.servers.get(&view.name).map(|v| v.quarantined);
+                if was.is_some_and(|was| was != view.quarantined) {
+                    effect = Effect::and(effect, crate::screen::review::refresh(app));
+                }
                 app.daemon.servers.insert(view.name.clone(), view);
                 app.dirty = true;
             }
             Event::ServerRemoved { name } => {
+                effect = Effect::and(effect, crate::screen::review::refresh(app));
                 app.daemon.remove_server(&name);
                 app.dirty = true;
             }
@@ -213,6 +218,7 @@ pub fn on_events(app: &mut App, events: Vec<Event>) -> Option<Effect> {
             Event::Held { server, items } => {
                 app.daemon.set_held(server, items);
                 app.dirty = true;
+                effect = Effect::and(effect, crate::screen::review::refresh(app));
             }
             Event::Log(line) => log_lines(app, vec![line], logs_shown),
             Event::Logs { lines } => log_lines(app, lines, logs_shown),

@@ -9,6 +9,13 @@ use crate::effect::Effect;
 pub fn done(app: &mut App, outcome: Outcome) -> Option<Effect> {
     app.dirty = true;
     match outcome {
+        Outcome::Quarantine(result) => match result {
+            Ok(quarantine) => app.review.quarantine = Some(quarantine),
+            Err(failure) => app.error_toast(failure),
+        },
+        Outcome::Reviewed { approve, result } => {
+            return crate::screen::review::reviewed(app, approve, result);
+        }
         Outcome::ServerAction {
             name,
             action,

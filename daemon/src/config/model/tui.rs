@@ -123,6 +123,8 @@ pub enum TuiCommand {
     Restart,
     Remove,
     Approve,
+    /// Keep a held item off until it changes, or remove a server waiting for approval.
+    Reject,
     ShowLogs,
     ShowTools,
     /// Start an OAuth login to the selected server.
@@ -177,6 +179,7 @@ impl TuiCommand {
         Self::Restart,
         Self::Remove,
         Self::Approve,
+        Self::Reject,
         Self::ShowLogs,
         Self::ShowTools,
         Self::Login,
@@ -228,6 +231,7 @@ impl TuiCommand {
             Self::Restart => "restart",
             Self::Remove => "remove",
             Self::Approve => "approve",
+            Self::Reject => "reject",
             Self::ShowLogs => "show_logs",
             Self::ShowTools => "show_tools",
             Self::Login => "login",
@@ -530,7 +534,7 @@ mod tests {
         assert_eq!(
             unknown.hint.as_deref(),
             Some(
-                "did you mean \"quit\"? (one of: quit, help, palette, next_screen, prev_screen, screen_1, screen_2, screen_3, screen_4, screen_5, screen_6, screen_7, screen_8, screen_9, start_daemon, up, down, top, bottom, page_up, page_down, open, back, filter, facets, clear_filters, sort, sort_reverse, add_server, enable, disable, restart, remove, approve, show_logs, show_tools, login, logout, follow, level, source, call, toggle_tool, submit, next_field, prev_field)"
+                "did you mean \"quit\"? (one of: quit, help, palette, next_screen, prev_screen, screen_1, screen_2, screen_3, screen_4, screen_5, screen_6, screen_7, screen_8, screen_9, start_daemon, up, down, top, bottom, page_up, page_down, open, back, filter, facets, clear_filters, sort, sort_reverse, add_server, enable, disable, restart, remove, approve, reject, show_logs, show_tools, login, logout, follow, level, source, call, toggle_tool, submit, next_field, prev_field)"
             )
         );
         let bad_key = problem("[tui.keys]\nquit = [\"q\", \"ctrl-\"]\n");
