@@ -27,6 +27,7 @@ pub fn routes(daemon: &Daemon, door: Door) -> Router<Daemon> {
         .route("/logs", get(control::daemon_logs))
         .route("/tools", get(servers::tools))
         .route("/tools/call", post(servers::call))
+        .route("/tools/search", get(servers::search))
         .route("/held", get(servers::held))
         .route("/events", get(events::events))
         .route("/shutdown", post(control::shutdown))

@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use crate::protocol::{
     API_PREFIX, Ack, AddServer, ApiError, AuthList, ErrorBody, Event, GoodbyeReason, HeldList,
     LogTail, ServerAuth, ServerList, ServerView, ShutdownRequest, Status, ToolCall, ToolCallResult,
-    ToolList,
+    ToolList, ToolSearch,
 };
 use crate::sse::{SseReadError, sse_messages};
 
@@ -195,6 +195,15 @@ impl Client {
             Some(server) => self.get(&format!("/tools?server={server}")).await,
             None => self.get("/tools").await,
         }
+    }
+
+    /// `GET /tools/search`: the callable tools that best match `query`, best first.
+    pub async fn search_tools(&self, query: &str, limit: usize) -> Result<ToolSearch, ClientError> {
+        self.get(&format!(
+            "/tools/search?q={}&limit={limit}",
+            query_value(query)
+        ))
+        .await
     }
 
     /// `GET /api/v1{path}`.
@@ -386,4 +395,17 @@ where
     // The connection task ends when the response body has been read or dropped.
     tokio::spawn(connection);
     Ok(sender.send_request(request).await?)
+}
+
+/// `text` percent-encoded for a query string: every byte but the unreserved ones.
+fn query_value(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }

@@ -3,6 +3,7 @@
 
 mod components;
 mod config_watch;
+mod search;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
@@ -14,14 +15,18 @@ use tokio_util::sync::CancellationToken;
 
 pub use self::components::Components;
 pub use self::config_watch::watch as watch_config;
+use self::search::IndexStage;
+pub use self::search::SearchSetup;
 use crate::config::LoadedConfig;
 use crate::events::{DaemonEvent, EventBus};
 use crate::gate::{CatalogGate, GateStage};
 use crate::http::ApiKey;
+use crate::index::{IndexError, ToolIndex};
 use crate::paths::Paths;
 use crate::protocol::{
     ConfigProblem, Goodbye, GoodbyeReason, HeldItem, MCP_PROTOCOL_VERSIONS, PROTOCOL_VERSION,
-    ServerCounts, ServerState, ServerView, State, Status, ToolView,
+    SearchStatus, ServerCounts, ServerState, ServerView, State, Status, ToolMatch, ToolSearch,
+    ToolView,
 };
 use crate::sync::lock;
 use crate::upstream::{Launcher, Upstreams};
@@ -54,6 +59,8 @@ struct Inner {
     config_edits: tokio::sync::Mutex<()>,
     bus: EventBus,
     upstreams: Upstreams,
+    /// Tool search over what agents may see; fed by the gate's last stage.
+    index: ToolIndex,
     shutdown: CancellationToken,
     /// What attached clients are told when the daemon goes away.
     goodbye: Mutex<Option<Goodbye>>,
@@ -67,6 +74,7 @@ pub struct DaemonBuilder {
     api_key: ApiKey,
     launcher: Launcher,
     stages: Vec<Arc<dyn GateStage>>,
+    search: SearchSetup,
 }
 
 impl DaemonBuilder {
@@ -76,12 +84,27 @@ impl DaemonBuilder {
         self
     }
 
+    /// Where tool search finds its model and keeps vectors (words only, in memory, unless
+    /// set).
+    pub fn search(mut self, setup: SearchSetup) -> Self {
+        self.search = setup;
+        self
+    }
+
     /// The daemon, its servers not started yet (see [`Daemon::start_servers`]).
-    pub fn build(self) -> Daemon {
+    pub fn build(mut self) -> Result<Daemon, IndexError> {
         let bus = EventBus::default();
+        let progress_bus = bus.clone();
+        let index = self.search.open(Arc::new(move |progress| {
+            progress_bus.emit(DaemonEvent::ToolsIndexed(progress));
+        }))?;
+        // Last, so it indexes only what every other stage let through.
+        self.stages.push(Arc::new(IndexStage {
+            index: index.clone(),
+        }));
         let gate = Arc::new(CatalogGate::new(self.stages));
         let upstreams = Upstreams::new(self.launcher, self.paths.clone(), bus.clone(), gate);
-        Daemon {
+        Ok(Daemon {
             inner: Arc::new(Inner {
                 paths: self.paths,
                 started_at: Timestamp::now(),
@@ -94,10 +117,11 @@ impl DaemonBuilder {
                 config_edits: tokio::sync::Mutex::new(()),
                 bus,
                 upstreams,
+                index,
                 shutdown: CancellationToken::new(),
                 goodbye: Mutex::new(None),
             }),
-        }
+        })
     }
 }
 
@@ -116,6 +140,7 @@ impl Daemon {
             api_key,
             launcher,
             stages: Vec::new(),
+            search: SearchSetup::lexical_only(),
         }
     }
 
@@ -277,6 +302,64 @@ impl Daemon {
         self.inner.upstreams.held(None)
     }
 
+    /// Tools of servers that can be called now (enabled, approved, ready).
+    pub fn callable_tools(&self) -> Vec<ToolView> {
+        let ready: Vec<String> = self
+            .servers()
+            .into_iter()
+            .filter(|s| s.state == ServerState::Ready && s.enabled && !s.quarantined)
+            .map(|s| s.name)
+            .collect();
+        self.inner
+            .upstreams
+            .tools(None)
+            .into_iter()
+            .filter(|t| ready.contains(&t.server))
+            .collect()
+    }
+
+    /// Where tool search stands.
+    pub fn search_status(&self) -> SearchStatus {
+        search::search_status(&self.inner.index.status())
+    }
+
+    /// The callable tools that best match `query`, at most `limit`, best first: what
+    /// `retrieve_tools`, `GET /api/v1/tools/search` and the TUI show.
+    pub async fn search_tools(&self, query: &str, limit: usize) -> ToolSearch {
+        let tools = self.callable_tools();
+        let index = self.inner.index.clone();
+        // Tools indexed but not callable now (a server between states) are dropped below,
+        // so ask for enough to fill `limit` anyway.
+        let slack = index.status().progress.tools.saturating_sub(tools.len());
+        let text = query.to_owned();
+        // A search by meaning runs the model (~15 ms of CPU): off the runtime.
+        let hits = tokio::task::spawn_blocking(move || index.search(&text, limit + slack))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!("tool search failed: {e}");
+                Vec::new()
+            });
+        let mut by_id: std::collections::HashMap<&str, &ToolView> =
+            tools.iter().map(|t| (t.id.as_str(), t)).collect();
+        let results = hits
+            .iter()
+            .filter_map(|hit| {
+                by_id.remove(hit.id.as_str()).map(|tool| ToolMatch {
+                    tool: tool.clone(),
+                    score: f64::from(hit.score),
+                    ranked_by: search::ranked_by(hit),
+                })
+            })
+            .take(limit)
+            .collect();
+        ToolSearch {
+            query: query.to_owned(),
+            results,
+            total_tools: tools.len() as u64,
+            search: self.search_status(),
+        }
+    }
+
     pub fn status(&self, show_key: bool) -> Status {
         self.status_with(&self.servers(), show_key)
     }
@@ -319,6 +402,7 @@ impl Daemon {
             },
             config_problems: lock(&self.inner.config_problems).clone(),
             api_key: show_key.then(|| self.inner.api_key.expose().to_owned()),
+            search: Some(self.search_status()),
         }
     }
 }

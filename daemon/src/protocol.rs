@@ -33,7 +33,8 @@ pub use self::servers::{
 };
 pub use self::status::{ConfigProblem, ServerCounts, State, Status};
 pub use self::tools::{
-    HeldItem, HeldList, Intent, ItemKind, ToolCall, ToolCallResult, ToolHints, ToolList, ToolView,
+    HeldItem, HeldList, Intent, ItemKind, RankedBy, SearchModel, SearchStatus, ToolCall,
+    ToolCallResult, ToolHints, ToolList, ToolMatch, ToolSearch, ToolView,
 };
 
 /// Version of this control-API contract. Clients compare it with [`Status::protocol_version`].

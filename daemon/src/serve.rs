@@ -17,7 +17,7 @@ use tracing::{info, warn};
 
 use self::lock::{InstanceLock, LockError};
 use crate::config::{self, ConfigError, LoadedConfig};
-use crate::daemon::{Components, Daemon};
+use crate::daemon::{Components, Daemon, SearchSetup};
 use crate::exit_code::ExitCode;
 use crate::gate::GateStage;
 use crate::http::listeners::{self, BindError};
@@ -78,6 +78,8 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot start tool search: {0}")]
+    Search(String),
     #[error("cannot {what} {}: {source}", path.display())]
     Io {
         what: &'static str,
@@ -206,7 +208,12 @@ pub async fn serve_with_stages(
             Daemon::builder(paths.clone(), loaded, tcp_addr, api_key, launcher),
             |builder, stage| builder.gate_stage(stage),
         )
-        .build();
+        .search(SearchSetup {
+            model_dir: Some(crate::index::model_dir(&paths.data_dir)),
+            vectors: Some(paths.data_dir.join("cache").join("tool-vectors.bin")),
+        })
+        .build()
+        .map_err(|e| StartError::Search(e.to_string()))?;
     log_guard.feed(daemon.bus());
 
     // The parts, in start order; they stop in reverse (the doors first).

@@ -5,7 +5,7 @@
 use crossterm::event::{KeyEvent, MouseEvent};
 use jiff::Timestamp;
 use mcpproxy_daemon::client::ServerAction;
-use mcpproxy_daemon::protocol::{Event, LogLine, ServerView, Status, ToolCallResult};
+use mcpproxy_daemon::protocol::{Event, LogLine, ServerView, Status, ToolCallResult, ToolSearch};
 
 use crate::app::logs::LogSource;
 
@@ -108,5 +108,9 @@ pub enum Outcome {
     LogTail {
         source: LogSource,
         result: Result<Vec<LogLine>, Failure>,
+    },
+    Searched {
+        query: String,
+        result: Result<ToolSearch, Failure>,
     },
 }

@@ -150,6 +150,13 @@ impl Link {
                     source,
                 }
             }
+            Effect::SearchTools { query, limit, .. } => Outcome::Searched {
+                result: client
+                    .search_tools(&query, limit)
+                    .await
+                    .map_err(Failure::from),
+                query,
+            },
             Effect::Attach { .. } | Effect::AttachAfter { .. } | Effect::Batch(_) => return None,
         };
         Some(Action::Done(outcome))
