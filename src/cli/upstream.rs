@@ -102,8 +102,8 @@ pub enum ToolsCommand {
         /// What you want to do, in plain words; or a tool's name; `server:NAME` narrows
         query: String,
         /// At most this many results (1-100)
-        #[arg(long, short, default_value_t = 10)]
-        limit: usize,
+        #[arg(long, short, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
+        limit: u16,
     },
     /// Call a tool: `mcpproxy tools call demo:calculate --args '{"expression": "6*7"}'`
     Call {
@@ -186,12 +186,7 @@ pub async fn run_tools(global: &Global, command: ToolsCommand) -> Result<(), Fai
             global.output().print(&list, |l| render_tools(&l.tools))
         }
         ToolsCommand::Search { query, limit } => {
-            if !(1..=100).contains(&limit) {
-                return Err(Failure::usage(format!(
-                    "--limit must be between 1 and 100, not {limit}"
-                )));
-            }
-            let found = client.search_tools(&query, limit).await?;
+            let found = client.search_tools(&query, usize::from(limit)).await?;
             global.output().print(&found, render_search)
         }
         ToolsCommand::Call { tool, args } => {

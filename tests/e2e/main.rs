@@ -32,6 +32,7 @@ mod proxy_surfaces;
 mod routing;
 mod scan_catalogs;
 mod scan_eval;
+mod search;
 mod small_fixes;
 mod stdio_bridge;
 mod tui;
