@@ -1,5 +1,5 @@
-//! The lexical index: BM25 over a tool's server, title, name words with its description,
-//! and parameter names, in RAM (10,000 tools index in under 0.1 s, so nothing is kept on disk).
+//! The lexical index: BM25 over a tool's server, title, name words with its description, the
+//! description's first sentence, and its parameters' names and descriptions, in RAM (10,000 tools index in under 0.1 s, so nothing is kept on disk).
 
 use std::sync::Mutex;
 
@@ -17,10 +17,11 @@ use super::text::{name_words, parameter_words};
 use crate::protocol::ToolView;
 
 /// How much a match in each field counts, relative to the description.
-const BOOSTS: [(FieldName, f32); 4] = [
+const BOOSTS: [(FieldName, f32); 5] = [
     (FieldName::Title, 2.0),
     (FieldName::Server, 1.0),
     (FieldName::Description, 1.0),
+    (FieldName::Summary, 1.0),
     (FieldName::Parameters, 0.5),
 ];
 
@@ -29,6 +30,7 @@ enum FieldName {
     Title,
     Server,
     Description,
+    Summary,
     Parameters,
 }
 
@@ -40,6 +42,8 @@ struct Fields {
     server: Field,
     title: Field,
     description: Field,
+    /// The description's first sentence, again: what the tool does, before the details.
+    summary: Field,
     parameters: Field,
 }
 
@@ -49,6 +53,7 @@ impl Fields {
             FieldName::Title => self.title,
             FieldName::Server => self.server,
             FieldName::Description => self.description,
+            FieldName::Summary => self.summary,
             FieldName::Parameters => self.parameters,
         }
     }
@@ -91,6 +96,7 @@ impl LexicalIndex {
             server: schema.add_text_field("server", text.clone()),
             title: schema.add_text_field("title", text.clone()),
             description: schema.add_text_field("description", text.clone()),
+            summary: schema.add_text_field("summary", text.clone()),
             parameters: schema.add_text_field("parameters", text),
         };
         let index = Index::create_in_ram(schema.build());
@@ -128,6 +134,7 @@ impl LexicalIndex {
                 f.description,
                 format!("{} {}", name_words(&tool.name), tool.description),
             );
+            doc.add_text(f.summary, first_sentence(&tool.description));
             doc.add_text(f.parameters, parameter_words(tool));
             writer.add_document(doc)?;
         }
@@ -216,5 +223,36 @@ impl LexicalIndex {
             }
         }
         Ok(hits)
+    }
+}
+
+/// The description up to the end of its first sentence (or line).
+fn first_sentence(description: &str) -> &str {
+    let end = description
+        .char_indices()
+        .find(|&(i, c)| {
+            c == '\n'
+                || (c == '.'
+                    && description[i + 1..]
+                        .chars()
+                        .next()
+                        .is_none_or(char::is_whitespace))
+        })
+        .map_or(description.len(), |(i, _)| i);
+    &description[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_sentence;
+
+    #[test]
+    fn the_first_sentence_ends_at_a_full_stop_or_a_line_break() {
+        assert_eq!(
+            first_sentence("Read a file. Only within allowed directories."),
+            "Read a file"
+        );
+        assert_eq!(first_sentence("Uses v1.2 files\nMore"), "Uses v1.2 files");
+        assert_eq!(first_sentence("No stop"), "No stop");
     }
 }
