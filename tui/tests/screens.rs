@@ -195,7 +195,14 @@ fn tools_ranked_by_the_daemons_search() {
                     ranked_by: RankedBy::Meaning,
                 }],
                 total_tools: 4,
-                search: SearchStatus::default(),
+                search: SearchStatus {
+                    note: Some(
+                        "tool search ranks on words only: the search model is not installed \
+                         (`mcpproxy model install`, then `mcpproxy daemon restart`)"
+                            .into(),
+                    ),
+                    ..SearchStatus::default()
+                },
             }),
         })],
     );

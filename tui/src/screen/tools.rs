@@ -241,7 +241,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let total = app.daemon.all_tools().count();
     let name = match ranking(app) {
         Some(ranking) if ranking.ids.is_empty() => "Tools",
-        Some(ToolRanking { note: Some(_), .. }) => "Tools, best match first (by words)",
+        Some(ToolRanking { note: Some(_), .. }) => "Tools, best match first by words",
         Some(_) => "Tools, best match first",
         None => "Tools",
     };
@@ -264,9 +264,14 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let block = Block::bordered()
         .border_style(theme.style(Role::Border))
         .title(Span::styled(" Preview ", theme.style(Role::Title)));
-    let lines = selected_in(app, &rows)
+    let mut lines = selected_in(app, &rows)
         .map(|tool| preview(tool, theme))
         .unwrap_or_default();
+    // Once, under the tool: why the ranking is on words, and what to do about it.
+    if let Some(note) = ranking(app).and_then(|r| r.note.as_ref()) {
+        lines.push(Line::default());
+        lines.push(Line::styled(note.clone(), theme.style(Role::Muted)));
+    }
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
