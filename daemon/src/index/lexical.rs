@@ -13,7 +13,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 
 use super::IndexError;
 use super::analyzer::{ANALYZER, analyzer, terms};
-use super::text::{name_words, parameter_words};
+use super::text::{name_words, parameter_words, split_words};
 use crate::protocol::ToolView;
 
 /// How much a match in each field counts, relative to the description.
@@ -147,10 +147,7 @@ impl LexicalIndex {
     /// Tool ids by BM25, best first, with their scores.
     pub fn search(&self, query: &LexicalQuery<'_>) -> Result<Vec<(String, f32)>, IndexError> {
         let f = self.fields;
-        let mut analyzer = self.analyzer.clone();
-        let mut words = terms(&mut analyzer, query.text);
-        words.sort();
-        words.dedup();
+        let words = self.query_terms(query.text);
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for word in &words {
             for (field, boost) in BOOSTS {
@@ -171,6 +168,53 @@ impl LexicalIndex {
             Box::new(BooleanQuery::new(should))
         };
         self.run(matching, query.servers, query.limit)
+    }
+
+    /// The terms of a query, each once. A word no tool has that is two words tools do have
+    /// counts as those two ("uppercase" → upper, case; "filename" → file, name): queries
+    /// and descriptions write compounds both ways.
+    fn query_terms(&self, text: &str) -> Vec<String> {
+        let searcher = self.reader.searcher();
+        let known = |term: &str| {
+            BOOSTS.iter().any(|(field, _)| {
+                let term = Term::from_field_text(self.fields.text(*field), term);
+                searcher.doc_freq(&term).unwrap_or(0) > 0
+            })
+        };
+        let mut analyzer = self.analyzer.clone();
+        let mut single = |word: &str| match terms(&mut analyzer, word).as_slice() {
+            [term] => Some(term.clone()),
+            _ => None,
+        };
+        let mut found = Vec::new();
+        for word in split_words(text) {
+            let Some(term) = single(word) else {
+                found.extend(terms(&mut self.analyzer.clone(), word));
+                continue;
+            };
+            if known(&term) || word.len() < 6 || !word.bytes().all(|b| b.is_ascii_alphabetic()) {
+                found.push(term);
+                continue;
+            }
+            // The split whose shorter half is longest, both halves known.
+            let halves = (3..=word.len() - 3)
+                .filter_map(|at| {
+                    let (left, right) = (single(&word[..at])?, single(&word[at..])?);
+                    (known(&left) && known(&right)).then_some((
+                        at.min(word.len() - at),
+                        left,
+                        right,
+                    ))
+                })
+                .max_by_key(|(shorter, ..)| *shorter);
+            match halves {
+                Some((_, left, right)) => found.extend([left, right]),
+                None => found.push(term),
+            }
+        }
+        found.sort();
+        found.dedup();
+        found
     }
 
     /// Tool ids whose name is within `distance` edits of `name` (a transposition is one edit).
