@@ -326,26 +326,36 @@ impl Daemon {
     /// The callable tools that best match `query`, at most `limit`, best first: what
     /// `retrieve_tools`, `GET /api/v1/tools/search` and the TUI show.
     pub async fn search_tools(&self, query: &str, limit: usize) -> ToolSearch {
-        let tools = self.callable_tools();
+        // Only the hits' views are built: with thousands of tools, cloning every schema
+        // would cost more than the search.
+        let callable: std::collections::HashMap<String, u64> = self
+            .servers()
+            .into_iter()
+            .filter(|s| s.state == ServerState::Ready && s.enabled && !s.quarantined)
+            .map(|s| (s.name, u64::from(s.tool_count)))
+            .collect();
+        let total_tools: u64 = callable.values().sum();
         let index = self.inner.index.clone();
         // Tools indexed but not callable now (a server between states) are dropped below,
         // so ask for enough to fill `limit` anyway.
-        let slack = index.status().progress.tools.saturating_sub(tools.len());
+        let slack = (index.status().progress.tools as u64).saturating_sub(total_tools);
+        let slack = usize::try_from(slack).unwrap_or(usize::MAX);
         let text = query.to_owned();
         // A search by meaning runs the model (~15 ms of CPU): off the runtime.
-        let hits = tokio::task::spawn_blocking(move || index.search(&text, limit + slack))
-            .await
-            .unwrap_or_else(|e| {
-                tracing::warn!("tool search failed: {e}");
-                Vec::new()
-            });
-        let mut by_id: std::collections::HashMap<&str, &ToolView> =
-            tools.iter().map(|t| (t.id.as_str(), t)).collect();
+        let hits =
+            tokio::task::spawn_blocking(move || index.search(&text, limit.saturating_add(slack)))
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!("tool search failed: {e}");
+                    Vec::new()
+                });
         let results = hits
             .iter()
+            .filter(|hit| callable.contains_key(&hit.server))
             .filter_map(|hit| {
-                by_id.remove(hit.id.as_str()).map(|tool| ToolMatch {
-                    tool: tool.clone(),
+                let tool = self.inner.upstreams.server(&hit.server)?.tool(&hit.tool)?;
+                Some(ToolMatch {
+                    tool,
                     score: f64::from(hit.score),
                     ranked_by: search::ranked_by(hit),
                 })
@@ -355,7 +365,7 @@ impl Daemon {
         ToolSearch {
             query: query.to_owned(),
             results,
-            total_tools: tools.len() as u64,
+            total_tools,
             search: self.search_status(),
         }
     }
