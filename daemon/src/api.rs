@@ -36,6 +36,7 @@ pub fn routes(daemon: &Daemon, door: Door) -> Router<Daemon> {
         .route("/logs", get(control::daemon_logs))
         .route("/tools", get(servers::tools))
         .route("/tools/call", post(servers::call))
+        .route("/tools/search", get(servers::search))
         .route("/held", get(servers::held))
         .route("/activity", get(activity::list))
         .route("/events", get(events::events))

@@ -23,7 +23,7 @@ use crate::protocol::{
     API_PREFIX, Ack, ActivityList, AddServer, ApiError, AuthList, ErrorBody, Event, GoodbyeReason,
     HeldList, Inspection, LogTail, Quarantine, ReviewDecided, ReviewDecision, ServerAuth,
     ServerList, ServerView, ShutdownRequest, Status, ToolCall, ToolCallResult, ToolList,
-    ToolSwitch, ToolSwitches,
+    ToolSearch, ToolSwitch, ToolSwitches,
 };
 use crate::sse::{SseReadError, sse_messages};
 
@@ -266,6 +266,15 @@ impl Client {
             Some(server) => self.get(&format!("/tools?server={server}")).await,
             None => self.get("/tools").await,
         }
+    }
+
+    /// `GET /tools/search`: the callable tools that best match `query`, best first.
+    pub async fn search_tools(&self, query: &str, limit: usize) -> Result<ToolSearch, ClientError> {
+        self.get(&format!(
+            "/tools/search?q={}&limit={limit}",
+            query_value(query)
+        ))
+        .await
     }
 
     /// `GET /api/v1{path}`.

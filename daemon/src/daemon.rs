@@ -3,6 +3,7 @@
 
 mod components;
 mod config_watch;
+mod search;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
@@ -14,14 +15,18 @@ use tokio_util::sync::CancellationToken;
 
 pub use self::components::Components;
 pub use self::config_watch::watch as watch_config;
+use self::search::IndexStage;
+pub use self::search::SearchSetup;
 use crate::config::LoadedConfig;
 use crate::events::{DaemonEvent, EventBus};
 use crate::gate::{CatalogGate, GateStage, ToolSwitches};
 use crate::http::ApiKey;
+use crate::index::{IndexError, ToolIndex};
 use crate::paths::Paths;
 use crate::protocol::{
     ConfigProblem, Goodbye, GoodbyeReason, HeldItem, MCP_PROTOCOL_VERSIONS, PROTOCOL_VERSION,
-    ServerCounts, ServerState, ServerView, State, Status, ToolView,
+    SearchStatus, ServerCounts, ServerState, ServerView, State, Status, ToolMatch, ToolSearch,
+    ToolView,
 };
 use crate::review::ReviewStage;
 use crate::store::ActivityLog;
@@ -58,6 +63,8 @@ struct Inner {
     upstreams: Upstreams,
     /// The gate's first stage: the tools people switched off in the config.
     switches: Arc<ToolSwitches>,
+    /// Tool search over what agents may see; fed by the gate's last stage.
+    index: ToolIndex,
     shutdown: CancellationToken,
     /// What attached clients are told when the daemon goes away.
     goodbye: Mutex<Option<Goodbye>>,
@@ -76,6 +83,7 @@ pub struct DaemonBuilder {
     stages: Vec<Arc<dyn GateStage>>,
     review: Option<Arc<ReviewStage>>,
     activity_log: Option<ActivityLog>,
+    search: SearchSetup,
 }
 
 impl DaemonBuilder {
@@ -101,18 +109,33 @@ impl DaemonBuilder {
         self
     }
 
+    /// Where tool search finds its model and keeps vectors (words only, in memory, unless
+    /// set).
+    pub fn search(mut self, setup: SearchSetup) -> Self {
+        self.search = setup;
+        self
+    }
+
     /// The daemon, its servers not started yet (see [`Daemon::start_servers`]). The gate
-    /// starts with the per-tool switches, then the stages added.
-    pub fn build(self) -> Daemon {
+    /// starts with the per-tool switches, then the stages added, and ends with the index.
+    pub fn build(self) -> Result<Daemon, IndexError> {
         let bus = EventBus::default();
+        let progress_bus = bus.clone();
+        let index = self.search.open(Arc::new(move |progress| {
+            progress_bus.emit(DaemonEvent::ToolsIndexed(progress));
+        }))?;
         let switches = Arc::new(ToolSwitches::default());
         switches.apply(&self.config.config.servers);
         let stages = std::iter::once(Arc::clone(&switches) as Arc<dyn GateStage>)
             .chain(self.stages)
+            // Last, so it indexes only what every other stage let through.
+            .chain(std::iter::once(Arc::new(IndexStage {
+                index: index.clone(),
+            }) as Arc<dyn GateStage>))
             .collect();
         let gate = Arc::new(CatalogGate::new(stages));
         let upstreams = Upstreams::new(self.launcher, self.paths.clone(), bus.clone(), gate);
-        Daemon {
+        Ok(Daemon {
             inner: Arc::new(Inner {
                 paths: self.paths,
                 started_at: Timestamp::now(),
@@ -126,12 +149,13 @@ impl DaemonBuilder {
                 bus,
                 upstreams,
                 switches,
+                index,
                 shutdown: CancellationToken::new(),
                 goodbye: Mutex::new(None),
                 review: self.review,
                 activity_log: self.activity_log,
             }),
-        }
+        })
     }
 }
 
@@ -152,6 +176,7 @@ impl Daemon {
             stages: Vec::new(),
             review: None,
             activity_log: None,
+            search: SearchSetup::lexical_only(),
         }
     }
 
@@ -326,6 +351,74 @@ impl Daemon {
         self.inner.upstreams.held(None)
     }
 
+    /// Tools of servers that can be called now (enabled, approved, ready).
+    pub fn callable_tools(&self) -> Vec<ToolView> {
+        let ready: Vec<String> = self
+            .servers()
+            .into_iter()
+            .filter(|s| s.state == ServerState::Ready && s.enabled && !s.quarantined)
+            .map(|s| s.name)
+            .collect();
+        self.inner
+            .upstreams
+            .tools(None)
+            .into_iter()
+            .filter(|t| ready.contains(&t.server))
+            .collect()
+    }
+
+    /// Where tool search stands.
+    pub fn search_status(&self) -> SearchStatus {
+        search::search_status(&self.inner.index.status())
+    }
+
+    /// The callable tools that best match `query`, at most `limit`, best first: what
+    /// `retrieve_tools`, `GET /api/v1/tools/search` and the TUI show.
+    pub async fn search_tools(&self, query: &str, limit: usize) -> ToolSearch {
+        // Only the hits' views are built: with thousands of tools, cloning every schema
+        // would cost more than the search.
+        let callable: std::collections::HashMap<String, u64> = self
+            .servers()
+            .into_iter()
+            .filter(|s| s.state == ServerState::Ready && s.enabled && !s.quarantined)
+            .map(|s| (s.name, u64::from(s.tool_count)))
+            .collect();
+        let total_tools: u64 = callable.values().sum();
+        let index = self.inner.index.clone();
+        // Tools indexed but not callable now (a server between states) are dropped below,
+        // so ask for enough to fill `limit` anyway.
+        let slack = (index.status().progress.tools as u64).saturating_sub(total_tools);
+        let slack = usize::try_from(slack).unwrap_or(usize::MAX);
+        let text = query.to_owned();
+        // A search by meaning runs the model (~15 ms of CPU): off the runtime.
+        let hits =
+            tokio::task::spawn_blocking(move || index.search(&text, limit.saturating_add(slack)))
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!("tool search failed: {e}");
+                    Vec::new()
+                });
+        let results = hits
+            .iter()
+            .filter(|hit| callable.contains_key(&hit.server))
+            .filter_map(|hit| {
+                let tool = self.inner.upstreams.server(&hit.server)?.tool(&hit.tool)?;
+                Some(ToolMatch {
+                    tool,
+                    score: f64::from(hit.score),
+                    ranked_by: search::ranked_by(hit),
+                })
+            })
+            .take(limit)
+            .collect();
+        ToolSearch {
+            query: query.to_owned(),
+            results,
+            total_tools,
+            search: self.search_status(),
+        }
+    }
+
     pub fn status(&self, show_key: bool) -> Status {
         self.status_with(&self.servers(), show_key)
     }
@@ -368,6 +461,7 @@ impl Daemon {
             },
             config_problems: lock(&self.inner.config_problems).clone(),
             api_key: show_key.then(|| self.inner.api_key.expose().to_owned()),
+            search: Some(self.search_status()),
         }
     }
 }

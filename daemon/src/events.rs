@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use tokio::sync::broadcast;
 
 use crate::gate::CatalogChange;
+use crate::index::IndexProgress;
 use crate::protocol::{Activity, ConfigProblem, LogLine, OAuthEvent, ServerView};
 
 /// How many events a slow subscriber may fall behind before it is told it lagged.
@@ -36,6 +37,8 @@ pub enum DaemonEvent {
     ConfigApplied { path: PathBuf },
     /// The config file changed but was refused; the last good one keeps running.
     ConfigRefused { problems: Vec<ConfigProblem> },
+    /// Tool search made vectors, or its tools changed.
+    ToolsIndexed(IndexProgress),
 }
 
 /// The sending side of the bus; cheap to clone. Sending never blocks and never fails: with

@@ -135,10 +135,9 @@ impl CatalogGate {
     pub fn pass(&self, server: &str, delivered: &Catalog) -> Gated {
         let mut items = gate_items(delivered);
         let mut held = Vec::new();
+        // Every stage sees the catalog, even an empty one: a stage that keeps something per
+        // server (the search index) must learn that nothing passes any more.
         for stage in &self.stages {
-            if items.is_empty() {
-                break;
-            }
             let holds = stage.pass(server, &items);
             if holds.is_empty() {
                 continue;

@@ -108,6 +108,8 @@ pub enum ModelState {
     Unavailable {
         message: String,
         hint: String,
+        /// Not installed at all (rather than damaged).
+        missing: bool,
     },
     Loading,
     Ready,
@@ -327,6 +329,7 @@ impl Shared {
             ModelSlot::Unavailable(error) => ModelState::Unavailable {
                 message: error.to_string(),
                 hint: error.hint().unwrap_or_default(),
+                missing: matches!(error, IndexError::ModelMissing { .. }),
             },
         };
         IndexStatus {

@@ -36,8 +36,9 @@ pub use self::servers::{
 };
 pub use self::status::{ConfigProblem, ServerCounts, State, Status};
 pub use self::tools::{
-    HeldItem, HeldList, Intent, ItemKind, SWITCHES_STAGE, ToolCall, ToolCallResult, ToolHints,
-    ToolList, ToolSwitch, ToolSwitches, ToolView,
+    HeldItem, HeldList, Intent, ItemKind, RankedBy, SWITCHES_STAGE, SearchModel, SearchStatus,
+    ToolCall, ToolCallResult, ToolHints, ToolList, ToolMatch, ToolSearch, ToolSwitch, ToolSwitches,
+    ToolView,
 };
 
 /// Version of this control-API contract. Clients compare it with [`Status::protocol_version`].

@@ -20,7 +20,6 @@ mod intent;
 mod names;
 mod parked;
 mod passthrough;
-mod ranking;
 mod reverse;
 mod session_limits;
 mod sessions;

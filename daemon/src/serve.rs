@@ -17,7 +17,7 @@ use tracing::{info, warn};
 
 use self::lock::{InstanceLock, LockError};
 use crate::config::{self, ConfigError, LoadedConfig};
-use crate::daemon::{Components, Daemon};
+use crate::daemon::{Components, Daemon, SearchSetup};
 use crate::exit_code::ExitCode;
 use crate::gate::GateStage;
 use crate::http::listeners::{self, BindError};
@@ -81,6 +81,8 @@ pub enum StartError {
     },
     #[error(transparent)]
     Store(crate::store::StoreError),
+    #[error("cannot start tool search: {0}")]
+    Search(String),
     #[error("cannot {what} {}: {source}", path.display())]
     Io {
         what: &'static str,
@@ -236,7 +238,12 @@ pub async fn serve_with_stages(
                 .review_stage(review),
             |builder, stage| builder.gate_stage(stage),
         )
-        .build();
+        .search(SearchSetup {
+            model_dir: Some(crate::index::model_dir(&paths.data_dir)),
+            vectors: Some(paths.data_dir.join("cache").join("tool-vectors.bin")),
+        })
+        .build()
+        .map_err(|e| StartError::Search(e.to_string()))?;
     log_guard.feed(daemon.bus());
 
     // The parts, in start order; they stop in reverse (the doors first).

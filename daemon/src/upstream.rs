@@ -189,6 +189,17 @@ impl ServerShared {
         })
     }
 
+    /// One tool as clients see it, built from the served catalog in place.
+    pub fn tool(&self, name: &str) -> Option<ToolView> {
+        self.with_catalog(|catalog| {
+            catalog
+                .tools
+                .iter()
+                .find(|t| t.name == name)
+                .map(|t| crate::catalog::tool_view(&self.name, t))
+        })
+    }
+
     pub fn has_tool(&self, name: &str) -> bool {
         self.with_catalog(|catalog| catalog.tools.iter().any(|t| t.name == name))
     }

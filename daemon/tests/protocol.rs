@@ -33,6 +33,21 @@ fn status() -> Status {
         },
         config_problems: Vec::new(),
         api_key: None,
+        search: Some(search_status()),
+    }
+}
+
+fn search_status() -> SearchStatus {
+    SearchStatus {
+        model: SearchModel::Loading,
+        tools: 527,
+        with_vectors: 120,
+        embedded: 20,
+        semantic: false,
+        note: Some(
+            "tool search ranks on words until the search model has read every tool (120 of 527 done)"
+                .into(),
+        ),
     }
 }
 
@@ -170,6 +185,7 @@ fn events() -> Vec<Event> {
         Event::ConfigError {
             problems: vec![config_problem()],
         },
+        Event::ToolsIndexed(search_status()),
         Event::Lagged { missed: 12 },
         Event::Heartbeat {
             at: at("2026-11-25T10:00:15Z"),
@@ -306,6 +322,27 @@ fn tool_switch_json() {
         ..held_item()
     };
     insta::assert_json_snapshot!("held_by_switch", HeldList { held: vec![held] });
+}
+
+#[test]
+fn tool_search_json() {
+    insta::assert_json_snapshot!(ToolSearch {
+        query: "what time is it in Tokyo".into(),
+        results: vec![ToolMatch {
+            tool: tool(),
+            score: 0.62,
+            ranked_by: RankedBy::Meaning,
+        }],
+        total_tools: 27,
+        search: SearchStatus {
+            model: SearchModel::Ready,
+            tools: 27,
+            with_vectors: 27,
+            embedded: 0,
+            semantic: true,
+            note: None,
+        },
+    });
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use clap::Args;
 use mcpproxy_daemon::client::Client;
-use mcpproxy_daemon::protocol::Status;
+use mcpproxy_daemon::protocol::{SearchModel, SearchStatus, Status};
 
 use super::table::{Paint, Terminal};
 use super::{Failure, Global};
@@ -30,6 +30,26 @@ pub async fn run(global: &Global, args: StatusArgs) -> Result<(), Failure> {
 fn count(n: u32, what: &str, paint: Paint) -> String {
     let text = format!("{n} {what}");
     Terminal::stdout().paint(&text, (n > 0).then_some(paint))
+}
+
+/// How tool search ranks, in a few words.
+fn search_line(search: &SearchStatus) -> String {
+    match search.model {
+        SearchModel::Ready if search.semantic => {
+            format!("by meaning and names, {} tools", search.tools)
+        }
+        SearchModel::Ready | SearchModel::Loading => format!(
+            "by words while the search model reads the tools ({} of {} done)",
+            search.with_vectors, search.tools
+        ),
+        SearchModel::Off | SearchModel::Unavailable | SearchModel::Unknown => {
+            let mut line = format!("by words only, {} tools", search.tools);
+            if let Some(note) = &search.note {
+                line.push_str(&format!(" ({note})"));
+            }
+            line
+        }
+    }
 }
 
 fn render(status: &Status) -> String {
@@ -59,6 +79,9 @@ fn render(status: &Status) -> String {
             count(servers.quarantined, "quarantined", Paint::Warn),
         ),
     ];
+    if let Some(search) = &status.search {
+        lines.push(format!("  search    {}", search_line(search)));
+    }
     if let Some(key) = &status.api_key {
         lines.push(format!("  api key   {key}"));
     }

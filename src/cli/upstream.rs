@@ -10,7 +10,7 @@ use mcpproxy_daemon::client::{Client, ServerAction};
 use mcpproxy_daemon::config::TransportSetting;
 use mcpproxy_daemon::protocol::{
     AddServer, ErrorCode, Event, HeldItem, HeldList, Intent, LogLine, ServerSpec, ServerState,
-    ServerView, ToolCall, ToolView,
+    ServerView, ToolCall, ToolSearch, ToolView,
 };
 
 use super::table::{Paint, Terminal, table};
@@ -123,6 +123,15 @@ pub enum ToolsCommand {
         #[arg(long, short)]
         server: Option<String>,
     },
+    /// Find tools by what they do, ranked as agents' `retrieve_tools` ranks them:
+    /// `mcpproxy tools search "what time is it in Tokyo"`
+    Search {
+        /// What you want to do, in plain words; or a tool's name; `server:NAME` narrows
+        query: String,
+        /// At most this many results (1-100)
+        #[arg(long, short, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
+        limit: u16,
+    },
     /// Call a tool: `mcpproxy tools call demo:calculate --args '{"expression": "6*7"}'`
     Call {
         /// The tool, as server:tool
@@ -219,6 +228,10 @@ pub async fn run_tools(global: &Global, command: ToolsCommand) -> Result<(), Fai
         ToolsCommand::List { server } => {
             let list = client.tools(server.as_deref()).await?;
             global.output().print(&list, |l| render_tools(&l.tools))
+        }
+        ToolsCommand::Search { query, limit } => {
+            let found = client.search_tools(&query, usize::from(limit)).await?;
+            global.output().print(&found, render_search)
         }
         ToolsCommand::Call { tool, args } => {
             let arguments = json_object(&args)?;
@@ -500,4 +513,41 @@ pub fn state_paint(state: ServerState) -> Paint {
         state if state.is_failing() => Paint::Bad,
         _ => Paint::Muted,
     }
+}
+
+fn render_search(found: &ToolSearch) -> String {
+    let mut out = String::new();
+    if found.results.is_empty() {
+        out.push_str(&format!(
+            "no tool matches \"{}\" among {} callable tools",
+            found.query, found.total_tools
+        ));
+    } else {
+        let rows: Vec<[String; 4]> = found
+            .results
+            .iter()
+            .map(|m| {
+                let tool = &m.tool;
+                let hint = Intent::required_by(&tool.annotations).as_str();
+                let description = tool.description.lines().next().unwrap_or_default();
+                let description: String = description.chars().take(72).collect();
+                [
+                    tool.id.clone(),
+                    format!("{:.2}", m.score),
+                    hint.to_owned(),
+                    description,
+                ]
+            })
+            .collect();
+        out.push_str(&table(
+            Terminal::stdout(),
+            &["TOOL", "SCORE", "INTENT", "DESCRIPTION"],
+            &rows,
+            |_, _| None,
+        ));
+    }
+    if let Some(note) = &found.search.note {
+        out.push_str(&format!("\n({note})"));
+    }
+    out
 }

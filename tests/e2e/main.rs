@@ -37,6 +37,7 @@ mod review;
 mod routing;
 mod scan_catalogs;
 mod scan_eval;
+mod search;
 mod service;
 mod small_fixes;
 mod stdio_bridge;

@@ -29,7 +29,7 @@ async fn daemon_with_demo(extra_config: &str) -> (TestDaemon, String) {
 }
 
 /// A 2025-11-25 MCP client on `url`, optionally with a bearer token.
-async fn client(
+pub(crate) async fn client(
     url: &str,
     bearer: Option<String>,
 ) -> Result<RunningService<RoleClient, ()>, String> {
@@ -39,7 +39,7 @@ async fn client(
     ().serve(transport).await.map_err(|e| e.to_string())
 }
 
-async fn call(
+pub(crate) async fn call(
     client: &RunningService<RoleClient, ()>,
     tool: &str,
     arguments: Value,

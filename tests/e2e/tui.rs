@@ -73,6 +73,31 @@ fn a_tool_is_found_by_filtering_and_called_from_the_argument_editor() {
     tui.wait_for_line(&["demo", "calculate", "api", "ok"]);
 }
 
+/// The first row of the list on screen: the line after the column headers.
+fn first_row(screen: &str) -> Option<&str> {
+    let mut lines = screen.lines();
+    lines.find(|l| l.contains("SERVER") && l.contains("DESCRIPTION"))?;
+    lines.next()
+}
+
+#[test]
+fn a_request_typed_into_the_filter_is_ranked_by_the_daemons_search() {
+    let tui = TuiSession::launch(&["--screen", "tools"]);
+    tui.wait_for_line(&["demo", "current_time", "read"]);
+    tui.press(&["/"]);
+    // No tool's columns contain this text: only the daemon's search finds the tool.
+    tui.type_text("how long until new year");
+    let screen = tui.wait_for("the ranked tools", |s| s.contains("best match first"));
+    let first = first_row(&screen).unwrap_or_default();
+    assert!(first.contains("time_until"), "{screen}");
+    // Typing on ranks again.
+    tui.press(&["C-u"]);
+    tui.type_text("slug for a page title");
+    tui.wait_for("the new ranking", |s| {
+        s.contains("best match first") && first_row(s).is_some_and(|row| row.contains("slugify"))
+    });
+}
+
 #[test]
 fn a_server_is_disabled_and_enabled() {
     let tui = ready(&[]);

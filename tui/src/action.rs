@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use mcpproxy_daemon::client::ServerAction;
 use mcpproxy_daemon::protocol::{
     Event, LogLine, Quarantine, ReviewDecided, ServerAuth, ServerView, Status, ToolCallResult,
-    ToolSwitches,
+    ToolSearch, ToolSwitches,
 };
 
 use crate::app::logs::LogSource;
@@ -135,5 +135,9 @@ pub enum Outcome {
     Reviewed {
         approve: bool,
         result: Result<ReviewDecided, Failure>,
+    },
+    Searched {
+        query: String,
+        result: Result<ToolSearch, Failure>,
     },
 }

@@ -65,6 +65,19 @@ pub struct ToolsView {
     pub list: ListState,
     /// The last call made from the TUI.
     pub call: Option<CallView>,
+    /// The daemon's ranking for the filter text, once it answered.
+    pub ranking: Option<ToolRanking>,
+}
+
+/// How the daemon's tool search ranked the tools for a filter text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ToolRanking {
+    /// The filter text this ranking answers.
+    pub query: String,
+    /// Tool ids, best first.
+    pub ids: Vec<String>,
+    /// Why search ranks on words only, when it does.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

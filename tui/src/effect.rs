@@ -59,6 +59,13 @@ pub enum Effect {
         items: Vec<String>,
         approve: bool,
     },
+    /// Rank the tools for `query` with the daemon's tool search, after `delay`; a newer
+    /// search replaces one still waiting (so typing sends one request when it pauses).
+    SearchTools {
+        query: String,
+        limit: usize,
+        delay: Duration,
+    },
     /// Several at once.
     Batch(Vec<Effect>),
 }

@@ -194,6 +194,13 @@ impl Link {
                     result: result.map_err(Failure::from),
                 }
             }
+            Effect::SearchTools { query, limit, .. } => Outcome::Searched {
+                result: client
+                    .search_tools(&query, limit)
+                    .await
+                    .map_err(Failure::from),
+                query,
+            },
             Effect::Attach { .. }
             | Effect::AttachAfter { .. }
             | Effect::OpenBrowser { .. }

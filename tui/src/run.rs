@@ -43,6 +43,8 @@ pub struct Effects {
     link: Arc<Link>,
     tx: mpsc::Sender<Action>,
     attach: Option<JoinHandle<()>>,
+    /// The tool search waiting out its delay (or running); a newer one replaces it.
+    search: Option<JoinHandle<()>>,
 }
 
 impl Effects {
@@ -51,6 +53,7 @@ impl Effects {
             link,
             tx,
             attach: None,
+            search: None,
         }
     }
 
@@ -86,6 +89,18 @@ impl Effects {
                         .await;
                 });
             }
+            Effect::SearchTools { delay, .. } => {
+                let (link, tx) = (Arc::clone(&self.link), self.tx.clone());
+                let task = tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    if let Some(action) = link.request(effect).await {
+                        let _ = tx.send(action).await;
+                    }
+                });
+                if let Some(previous) = self.search.replace(task) {
+                    previous.abort();
+                }
+            }
             request => {
                 let (link, tx) = (Arc::clone(&self.link), self.tx.clone());
                 tokio::spawn(async move {
@@ -106,7 +121,10 @@ impl Effects {
 
 impl Drop for Effects {
     fn drop(&mut self) {
-        if let Some(task) = self.attach.take() {
+        for task in [self.attach.take(), self.search.take()]
+            .into_iter()
+            .flatten()
+        {
             task.abort();
         }
     }

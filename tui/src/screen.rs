@@ -22,6 +22,7 @@
 //!     badges: |app| app.review.list.badges(),
 //!     filter: |app| Some(&mut app.review.list.filter),
 //!     filter_text: |app| Some(&app.review.list.filter),
+//!     filtered: |_| None,
 //!     toggle_facet: |app, facet, value| app.review.list.toggle_facet(facet, value),
 //! };
 //! // app.rs: `pub review: ReviewView` beside the other screens' state
@@ -78,6 +79,8 @@ pub struct Screen {
     pub filter: fn(&mut App) -> Option<&mut LineInput>,
     /// The same filter, to draw.
     pub filter_text: fn(&App) -> Option<&LineInput>,
+    /// The text filter changed (typed, pasted, cleared): what to ask the daemon, if anything.
+    pub filtered: fn(&mut App) -> Option<Effect>,
     /// Turns a facet value of the facet picker on or off.
     pub toggle_facet: fn(&mut App, Facet, &str),
 }

@@ -9,7 +9,8 @@ mod fixture;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use mcpproxy_daemon::protocol::{
-    Event, Goodbye, GoodbyeReason, OAuthChange, ServerState, ToolCallResult,
+    Event, Goodbye, GoodbyeReason, OAuthChange, RankedBy, SearchStatus, ServerState,
+    ToolCallResult, ToolMatch, ToolSearch,
 };
 use mcpproxy_tui::action::{Action, Failure, LinkEvent, Outcome};
 use mcpproxy_tui::app::App;
@@ -171,6 +172,42 @@ fn a_tool_call_from_editor_to_result() {
         })],
     );
     snapshot("call_result", &app);
+}
+
+#[test]
+fn tools_ranked_by_the_daemons_search() {
+    filters!();
+    let mut app = on_screen("tools");
+    key(&mut app, KeyCode::Char('/'));
+    chars(&mut app, "count words");
+    let word_count = fixture::tools()
+        .into_iter()
+        .find(|t| t.id == "demo:word_count")
+        .unwrap();
+    fixture::apply(
+        &mut app,
+        [Action::Done(Outcome::Searched {
+            query: "count words".into(),
+            result: Ok(ToolSearch {
+                query: "count words".into(),
+                results: vec![ToolMatch {
+                    tool: word_count,
+                    score: 0.61,
+                    ranked_by: RankedBy::Meaning,
+                }],
+                total_tools: 4,
+                search: SearchStatus {
+                    note: Some(
+                        "tool search ranks on words only: the search model is not installed \
+                         (`mcpproxy model install`, then `mcpproxy daemon restart`)"
+                            .into(),
+                    ),
+                    ..SearchStatus::default()
+                },
+            }),
+        })],
+    );
+    snapshot("tools_ranked", &app);
 }
 
 #[test]

@@ -12,8 +12,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKi
 use mcpproxy_daemon::client::ServerAction;
 use mcpproxy_daemon::config::{KeyList, TuiCommand};
 use mcpproxy_daemon::protocol::{
-    Event, Goodbye, GoodbyeReason, HeldItem, ItemKind, LogLevel, OAuthChange, SWITCHES_STAGE,
-    ServerState, TransportKind,
+    Event, Goodbye, GoodbyeReason, HeldItem, ItemKind, LogLevel, OAuthChange, RankedBy,
+    SWITCHES_STAGE, SearchStatus, ServerState, ToolMatch, ToolSearch, TransportKind,
 };
 use mcpproxy_tui::action::{Action, Failure, LinkEvent, LinkFailure, Outcome};
 use mcpproxy_tui::app::daemon::Connection;
@@ -22,7 +22,7 @@ use mcpproxy_tui::app::login::{BrowserState, LoginStage};
 use mcpproxy_tui::app::logs::LogSource;
 use mcpproxy_tui::app::{App, Modal, ToastLevel};
 use mcpproxy_tui::effect::Effect;
-use mcpproxy_tui::screen::{self, servers};
+use mcpproxy_tui::screen::{self, servers, tools};
 use mcpproxy_tui::update::update;
 
 fn press(app: &mut App, code: KeyCode) -> Option<Effect> {
@@ -833,7 +833,7 @@ fn x_switches_the_selected_tool_off_and_a_switched_off_tool_back_on() {
             },
         ]),
     );
-    let rows = screen::tools::visible(&app);
+    let rows = tools::visible(&app);
     let off = rows.iter().find(|t| t.id == "demo:word_count").unwrap();
     assert!(app.daemon.is_switched_off(off));
     assert_eq!(
@@ -860,4 +860,92 @@ fn x_switches_the_selected_tool_off_and_a_switched_off_tool_back_on() {
         }),
     );
     assert_eq!(app.toasts.last().unwrap().text, "no server named \"demo\"");
+}
+
+fn visible_tools(app: &App) -> Vec<String> {
+    tools::visible(app).iter().map(|t| t.id.clone()).collect()
+}
+
+fn ranked(query: &str, ids: &[&str], note: Option<&str>) -> Action {
+    let all = fixture::tools();
+    let results = ids
+        .iter()
+        .map(|id| ToolMatch {
+            tool: all.iter().find(|t| t.id == *id).unwrap().clone(),
+            score: 0.5,
+            ranked_by: RankedBy::Meaning,
+        })
+        .collect();
+    Action::Done(Outcome::Searched {
+        query: query.into(),
+        result: Ok(ToolSearch {
+            query: query.into(),
+            results,
+            total_tools: all.len() as u64,
+            search: SearchStatus {
+                note: note.map(str::to_owned),
+                ..SearchStatus::default()
+            },
+        }),
+    })
+}
+
+#[test]
+fn typing_a_filter_asks_the_daemon_to_rank_and_shows_its_ranking_first() {
+    let mut app = fixture::attached();
+    press(&mut app, KeyCode::Char('3'));
+    press(&mut app, KeyCode::Char('/'));
+    // Each key asks again; the effect layer waits out the delay and keeps the last one.
+    let mut effects = Vec::new();
+    for c in "how many words".chars() {
+        effects.push(press(&mut app, KeyCode::Char(c)));
+    }
+    assert_eq!(
+        effects.last().cloned().flatten(),
+        Some(Effect::SearchTools {
+            query: "how many words".into(),
+            limit: 50,
+            delay: tools::SEARCH_DELAY,
+        })
+    );
+    // Until the daemon answers, the text filter alone: nothing contains the phrase.
+    assert!(visible_tools(&app).is_empty());
+    // An answer for text no longer in the filter is not shown.
+    update(&mut app, ranked("how many", &["demo:calculate"], None));
+    assert!(visible_tools(&app).is_empty());
+    update(
+        &mut app,
+        ranked(
+            "how many words",
+            &["demo:word_count", "demo:calculate"],
+            None,
+        ),
+    );
+    assert_eq!(visible_tools(&app), ["demo:word_count", "demo:calculate"]);
+    // A failed search (an older daemon) leaves the text filter working.
+    press(&mut app, KeyCode::Esc);
+    assert!(app.tools.list.filter.is_empty());
+    assert_eq!(visible_tools(&app).len(), fixture::tools().len());
+    press(&mut app, KeyCode::Char('/'));
+    let effect = press(&mut app, KeyCode::Char('e'));
+    assert!(matches!(effect, Some(Effect::SearchTools { ref query, .. }) if query == "e"));
+    update(
+        &mut app,
+        Action::Done(Outcome::Searched {
+            query: "e".into(),
+            result: Err(Failure::new("no such route")),
+        }),
+    );
+    assert_eq!(visible_tools(&app).len(), fixture::tools().len());
+    // A fragment of a name: the ranking first, then what contains the text.
+    press(&mut app, KeyCode::Backspace);
+    typed(&mut app, "ech");
+    update(
+        &mut app,
+        ranked("ech", &["demo:current_time"], Some("by words")),
+    );
+    assert_eq!(
+        visible_tools(&app),
+        ["demo:current_time", "everything:echo"]
+    );
 }

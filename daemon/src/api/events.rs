@@ -162,6 +162,14 @@ fn wire_events(sub: &mut Subscription, event: DaemonEvent) {
         DaemonEvent::ConfigRefused { problems } => {
             sub.queued.push_back(Event::ConfigError { problems });
         }
+        DaemonEvent::ToolsIndexed(_) => {
+            // One vector at a time makes hundreds of these: a waiting one is replaced.
+            let status = Event::ToolsIndexed(daemon.search_status());
+            match sub.queued.back_mut() {
+                Some(last @ Event::ToolsIndexed(_)) => *last = status,
+                _ => sub.queued.push_back(status),
+            }
+        }
     }
 }
 

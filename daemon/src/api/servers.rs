@@ -15,7 +15,8 @@ use crate::manage::{self, ManageError};
 use crate::protocol::CallVariant;
 use crate::protocol::{
     Ack, AddServer, ErrorCode, HeldList, Inspection, LogTail, Quarantine, ReviewDecision,
-    ServerList, ServerView, ToolCall, ToolCallResult, ToolList, ToolSwitch, ToolSwitches,
+    ServerList, ServerView, ToolCall, ToolCallResult, ToolList, ToolSearch, ToolSwitch,
+    ToolSwitches,
 };
 use crate::review::DecisionError;
 use crate::upstream::call::CallError;
@@ -265,6 +266,31 @@ pub async fn tools(
     Ok(Json(ToolList {
         tools: daemon.upstreams().tools(query.server.as_deref()),
     }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    q: String,
+    limit: Option<usize>,
+}
+
+/// The most `limit` asks for, and what it is when not given.
+const SEARCH_LIMITS: (usize, usize) = (100, 15);
+
+/// `GET /api/v1/tools/search?q=QUERY&limit=N`: the callable tools that best match, ranked as
+/// `retrieve_tools` ranks them.
+pub async fn search(
+    State(daemon): State<Daemon>,
+    Params(query): Params<SearchQuery>,
+) -> Result<Json<ToolSearch>, ApiFailure> {
+    let (max, default) = SEARCH_LIMITS;
+    let limit = query.limit.unwrap_or(default);
+    if limit == 0 || limit > max {
+        return Err(ApiFailure::bad_request(format!(
+            "limit must be between 1 and {max}, not {limit}"
+        )));
+    }
+    Ok(Json(daemon.search_tools(&query.q, limit).await))
 }
 
 #[derive(Debug, Deserialize)]

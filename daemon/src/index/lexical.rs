@@ -1,5 +1,5 @@
-//! The lexical index: BM25 over a tool's server, title, name words with its description,
-//! and parameter names, in RAM (10,000 tools index in under 0.1 s, so nothing is kept on disk).
+//! The lexical index: BM25 over a tool's server, title, name words with its description, the
+//! description's first sentence, and its parameters' names and descriptions, in RAM (10,000 tools index in under 0.1 s, so nothing is kept on disk).
 
 use std::sync::Mutex;
 
@@ -13,14 +13,15 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 
 use super::IndexError;
 use super::analyzer::{ANALYZER, analyzer, terms};
-use super::text::{name_words, parameter_words};
+use super::text::{name_words, parameter_words, split_words};
 use crate::protocol::ToolView;
 
 /// How much a match in each field counts, relative to the description.
-const BOOSTS: [(FieldName, f32); 4] = [
+const BOOSTS: [(FieldName, f32); 5] = [
     (FieldName::Title, 2.0),
     (FieldName::Server, 1.0),
     (FieldName::Description, 1.0),
+    (FieldName::Summary, 1.0),
     (FieldName::Parameters, 0.5),
 ];
 
@@ -29,6 +30,7 @@ enum FieldName {
     Title,
     Server,
     Description,
+    Summary,
     Parameters,
 }
 
@@ -40,6 +42,8 @@ struct Fields {
     server: Field,
     title: Field,
     description: Field,
+    /// The description's first sentence, again: what the tool does, before the details.
+    summary: Field,
     parameters: Field,
 }
 
@@ -49,6 +53,7 @@ impl Fields {
             FieldName::Title => self.title,
             FieldName::Server => self.server,
             FieldName::Description => self.description,
+            FieldName::Summary => self.summary,
             FieldName::Parameters => self.parameters,
         }
     }
@@ -91,6 +96,7 @@ impl LexicalIndex {
             server: schema.add_text_field("server", text.clone()),
             title: schema.add_text_field("title", text.clone()),
             description: schema.add_text_field("description", text.clone()),
+            summary: schema.add_text_field("summary", text.clone()),
             parameters: schema.add_text_field("parameters", text),
         };
         let index = Index::create_in_ram(schema.build());
@@ -128,6 +134,7 @@ impl LexicalIndex {
                 f.description,
                 format!("{} {}", name_words(&tool.name), tool.description),
             );
+            doc.add_text(f.summary, first_sentence(&tool.description));
             doc.add_text(f.parameters, parameter_words(tool));
             writer.add_document(doc)?;
         }
@@ -140,10 +147,7 @@ impl LexicalIndex {
     /// Tool ids by BM25, best first, with their scores.
     pub fn search(&self, query: &LexicalQuery<'_>) -> Result<Vec<(String, f32)>, IndexError> {
         let f = self.fields;
-        let mut analyzer = self.analyzer.clone();
-        let mut words = terms(&mut analyzer, query.text);
-        words.sort();
-        words.dedup();
+        let words = self.query_terms(query.text);
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for word in &words {
             for (field, boost) in BOOSTS {
@@ -164,6 +168,53 @@ impl LexicalIndex {
             Box::new(BooleanQuery::new(should))
         };
         self.run(matching, query.servers, query.limit)
+    }
+
+    /// The terms of a query, each once. A word no tool has that is two words tools do have
+    /// counts as those two ("uppercase" → upper, case; "filename" → file, name): queries
+    /// and descriptions write compounds both ways.
+    fn query_terms(&self, text: &str) -> Vec<String> {
+        let searcher = self.reader.searcher();
+        let known = |term: &str| {
+            BOOSTS.iter().any(|(field, _)| {
+                let term = Term::from_field_text(self.fields.text(*field), term);
+                searcher.doc_freq(&term).unwrap_or(0) > 0
+            })
+        };
+        let mut analyzer = self.analyzer.clone();
+        let mut single = |word: &str| match terms(&mut analyzer, word).as_slice() {
+            [term] => Some(term.clone()),
+            _ => None,
+        };
+        let mut found = Vec::new();
+        for word in split_words(text) {
+            let Some(term) = single(word) else {
+                found.extend(terms(&mut self.analyzer.clone(), word));
+                continue;
+            };
+            if known(&term) || word.len() < 6 || !word.bytes().all(|b| b.is_ascii_alphabetic()) {
+                found.push(term);
+                continue;
+            }
+            // The split whose shorter half is longest, both halves known.
+            let halves = (3..=word.len() - 3)
+                .filter_map(|at| {
+                    let (left, right) = (single(&word[..at])?, single(&word[at..])?);
+                    (known(&left) && known(&right)).then_some((
+                        at.min(word.len() - at),
+                        left,
+                        right,
+                    ))
+                })
+                .max_by_key(|(shorter, ..)| *shorter);
+            match halves {
+                Some((_, left, right)) => found.extend([left, right]),
+                None => found.push(term),
+            }
+        }
+        found.sort();
+        found.dedup();
+        found
     }
 
     /// Tool ids whose name is within `distance` edits of `name` (a transposition is one edit).
@@ -216,5 +267,36 @@ impl LexicalIndex {
             }
         }
         Ok(hits)
+    }
+}
+
+/// The description up to the end of its first sentence (or line).
+fn first_sentence(description: &str) -> &str {
+    let end = description
+        .char_indices()
+        .find(|&(i, c)| {
+            c == '\n'
+                || (c == '.'
+                    && description[i + 1..]
+                        .chars()
+                        .next()
+                        .is_none_or(char::is_whitespace))
+        })
+        .map_or(description.len(), |(i, _)| i);
+    &description[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_sentence;
+
+    #[test]
+    fn the_first_sentence_ends_at_a_full_stop_or_a_line_break() {
+        assert_eq!(
+            first_sentence("Read a file. Only within allowed directories."),
+            "Read a file"
+        );
+        assert_eq!(first_sentence("Uses v1.2 files\nMore"), "Uses v1.2 files");
+        assert_eq!(first_sentence("No stop"), "No stop");
     }
 }

@@ -144,3 +144,26 @@ fn a_missing_model_leaves_search_on_words() {
         RankedBy::Words
     );
 }
+
+#[test]
+fn a_compound_the_tools_do_not_use_is_read_as_its_two_words() {
+    let index = ToolIndex::new(IndexOptions::lexical_only()).unwrap();
+    index
+        .upsert(
+            "text",
+            &[
+                tool(
+                    "text",
+                    "change_case",
+                    "Rewrite a text in upper or lower case",
+                ),
+                tool("text", "word_stats", "Count the words of a text"),
+            ],
+        )
+        .unwrap();
+    let hits = index.search("make this uppercase", 5);
+    assert_eq!(ids(&hits).first(), Some(&"text:change_case"), "{hits:?}");
+    // A word the tools do use stays whole, and an unknown word with no known halves is kept.
+    assert_eq!(ids(&index.search("count words", 5)), ["text:word_stats"]);
+    assert!(index.search("xylophones", 5).is_empty());
+}

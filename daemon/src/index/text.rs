@@ -105,7 +105,8 @@ pub fn model_text(tool: &ToolView) -> String {
     text
 }
 
-/// The names of a tool's input parameters, as words, for the lexical index.
+/// The names of a tool's input parameters, as words, and their descriptions, for the
+/// lexical index.
 pub fn parameter_words(tool: &ToolView) -> String {
     let Some(properties) = tool
         .input_schema
@@ -114,9 +115,15 @@ pub fn parameter_words(tool: &ToolView) -> String {
     else {
         return String::new();
     };
+    // Their descriptions too: what a tool takes says what it is for ("the directory to
+    // list", "a timezone name").
     properties
-        .keys()
-        .map(|k| name_words(k))
+        .iter()
+        .flat_map(|(name, schema)| {
+            let description = schema.get("description").and_then(|d| d.as_str());
+            [name_words(name), description.unwrap_or_default().to_owned()]
+        })
+        .filter(|words| !words.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
 }

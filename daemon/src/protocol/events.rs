@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{Activity, ConfigProblem, HeldItem, LogLine, OAuthEvent, ServerView, State, ToolView};
+use super::{
+    Activity, ConfigProblem, HeldItem, LogLine, OAuthEvent, SearchStatus, ServerView, State,
+    ToolView,
+};
 
 /// Everything the daemon tells its clients, in order, on `GET /api/v1/events`.
 ///
@@ -46,6 +49,8 @@ pub enum Event {
     ConfigReloaded { path: PathBuf },
     /// The config file changed but was refused; the running config stays as it was.
     ConfigError { problems: Vec<ConfigProblem> },
+    /// Tool search made vectors, or its tools changed: where it stands now.
+    ToolsIndexed(SearchStatus),
     /// This subscriber fell behind and missed events; a fresh snapshot follows.
     Lagged { missed: u64 },
     /// Nothing happened for a while; the stream is alive.
@@ -113,6 +118,7 @@ impl Event {
         "oauth",
         "config_reloaded",
         "config_error",
+        "tools_indexed",
         "lagged",
         "heartbeat",
         "goodbye",
@@ -132,6 +138,7 @@ impl Event {
             Self::OAuth(_) => "oauth",
             Self::ConfigReloaded { .. } => "config_reloaded",
             Self::ConfigError { .. } => "config_error",
+            Self::ToolsIndexed(_) => "tools_indexed",
             Self::Lagged { .. } => "lagged",
             Self::Heartbeat { .. } => "heartbeat",
             Self::Goodbye(_) => "goodbye",

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{HeldItem, ServerView, ToolView};
+use super::{HeldItem, SearchStatus, ServerView, ToolView};
 
 /// `GET /api/v1/status`: who the daemon is, where it lives, and how its servers are doing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,6 +33,9 @@ pub struct Status {
     /// The TCP API key; only present when asked for (`?show_key=true`) over the socket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key: Option<String>,
+    /// Where tool search stands (model, vectors made); absent from older daemons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchStatus>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

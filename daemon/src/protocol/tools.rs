@@ -178,3 +178,76 @@ pub struct ToolSwitches {
 pub struct HeldList {
     pub held: Vec<HeldItem>,
 }
+
+/// `GET /api/v1/tools/search?q=QUERY&limit=N`: the tools agents can call now, best match
+/// first, ranked as `retrieve_tools` ranks them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolSearch {
+    pub query: String,
+    pub results: Vec<ToolMatch>,
+    /// How many tools were searched.
+    #[serde(default)]
+    pub total_tools: u64,
+    /// How the index ranks right now.
+    #[serde(default)]
+    pub search: SearchStatus,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolMatch {
+    pub tool: ToolView,
+    /// Higher is better; comparable only between results ranked the same way.
+    pub score: f64,
+    #[serde(default)]
+    pub ranked_by: RankedBy,
+}
+
+/// Which ranking put a result where it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RankedBy {
+    /// The query named the tool (or nearly: a typo or two).
+    Name,
+    /// By meaning: the local embedding model.
+    Meaning,
+    /// By words (BM25).
+    Words,
+    #[default]
+    #[serde(other)]
+    Unknown,
+}
+
+/// The search model, as far as tool search is concerned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchModel {
+    /// Search on words only, by choice.
+    Off,
+    /// Not installed (or damaged): search on words only until `mcpproxy model install`.
+    Unavailable,
+    /// Loading, or making the tools' vectors: words rank meanwhile.
+    Loading,
+    Ready,
+    #[default]
+    #[serde(other)]
+    Unknown,
+}
+
+/// Where tool search stands: which model, how many tools have their vectors.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchStatus {
+    pub model: SearchModel,
+    /// Tools in the index.
+    pub tools: u64,
+    /// Tools whose vector is made.
+    pub with_vectors: u64,
+    /// Vectors the model made since the daemon started (the others came from the cache).
+    #[serde(default)]
+    pub embedded: u64,
+    /// True when searches rank by meaning (model ready, every tool has its vector).
+    pub semantic: bool,
+    /// Why search is on words only, and what to do, when it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}

@@ -18,12 +18,11 @@ use serde_json::{Value, json};
 use super::forward::{self, Downstream, error_result};
 use super::intent::Intent;
 use super::parked::ParkedCalls;
-use super::ranking;
 use super::sessions::{Sessions, Surface};
 use crate::config::ServerConfig as UpstreamConfig;
 use crate::daemon::Daemon;
 use crate::manage;
-use crate::protocol::{ServerState, ToolView};
+use crate::protocol::ToolView;
 
 const DEFAULT_LIMIT: usize = 15;
 const MAX_LIMIT: usize = 100;
@@ -53,24 +52,7 @@ impl CallSurface {
         }
     }
 
-    /// Tools of servers that can be called now (enabled, approved, ready).
-    fn callable_tools(&self) -> Vec<ToolView> {
-        let ready: Vec<String> = self
-            .daemon
-            .servers()
-            .into_iter()
-            .filter(|s| s.state == ServerState::Ready && s.enabled && !s.quarantined)
-            .map(|s| s.name)
-            .collect();
-        self.daemon
-            .upstreams()
-            .tools(None)
-            .into_iter()
-            .filter(|t| ready.contains(&t.server))
-            .collect()
-    }
-
-    fn retrieve_tools(&self, arguments: &JsonObject) -> Result<CallToolResult, String> {
+    async fn retrieve_tools(&self, arguments: &JsonObject) -> Result<CallToolResult, String> {
         #[derive(Deserialize)]
         struct Query {
             query: String,
@@ -78,13 +60,20 @@ impl CallSurface {
         }
         let query: Query = parse(arguments)?;
         let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
-        let tools = self.callable_tools();
-        let ranked = ranking::rank(&query.query, &tools, limit);
-        let entries: Vec<Value> = ranked
+        let found = self.daemon.search_tools(&query.query, limit).await;
+        let entries: Vec<Value> = found
+            .results
             .iter()
-            .map(|(tool, score)| entry(tool, Some(*score)))
+            .map(|found| entry(&found.tool, Some(found.score)))
             .collect();
-        let body = json!({ "tools": entries, "query": query.query, "total_tools": tools.len() });
+        let mut body = json!({
+            "tools": entries,
+            "query": query.query,
+            "total_tools": found.total_tools,
+        });
+        if let Some(note) = found.search.note {
+            body["note"] = json!(note);
+        }
         Ok(structured(body))
     }
 
@@ -94,7 +83,7 @@ impl CallSurface {
             name: String,
         }
         let describe: Describe = parse(arguments)?;
-        let tools = self.callable_tools();
+        let tools = self.daemon.callable_tools();
         match tools.iter().find(|t| t.id == describe.name) {
             Some(tool) => Ok(structured(entry(tool, None))),
             None => {
@@ -377,7 +366,7 @@ impl ServerHandler for CallSurface {
         let arguments = request.arguments.clone().unwrap_or_default();
         let name = request.name.as_ref();
         let result = match name {
-            "retrieve_tools" => self.retrieve_tools(&arguments),
+            "retrieve_tools" => self.retrieve_tools(&arguments).await,
             "describe_tool" => self.describe_tool(&arguments),
             "upstream_servers" => self.upstream_servers(&arguments).await,
             other => {

@@ -84,7 +84,7 @@ pub fn run(global: &Global, args: SearchArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::error(e.to_string()))?;
     }
     let status = index.wait_settled(Duration::from_secs(3600));
-    if let ModelState::Unavailable { message, hint } = &status.model {
+    if let ModelState::Unavailable { message, hint, .. } = &status.model {
         eprintln!("warning: {message}; ranking on words only\nhint: {hint}");
     }
     eprintln!(

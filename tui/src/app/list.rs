@@ -116,7 +116,7 @@ impl ListState {
         rows
     }
 
-    fn facets_match(&self, values: &[(Facet, String)]) -> bool {
+    pub fn facets_match(&self, values: &[(Facet, String)]) -> bool {
         self.facets.iter().all(|(facet, wanted)| {
             wanted.is_empty()
                 || values

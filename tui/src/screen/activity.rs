@@ -38,6 +38,7 @@ pub const SCREEN: Screen = Screen {
     badges: |app| app.activity.list.badges(),
     filter: |app| Some(&mut app.activity.list.filter),
     filter_text: |app| Some(&app.activity.list.filter),
+    filtered: |_| None,
     toggle_facet: |app, facet, value| app.activity.list.toggle_facet(facet, value),
 };
 

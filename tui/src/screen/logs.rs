@@ -34,6 +34,7 @@ pub const SCREEN: Screen = Screen {
     badges: |app| app.logs.badges(),
     filter: |app| Some(&mut app.logs.filter),
     filter_text: |app| Some(&app.logs.filter),
+    filtered: |_| None,
     toggle_facet: |_, _, _| {},
 };
 

@@ -53,6 +53,7 @@ pub const SCREEN: Screen = Screen {
     badges: |app| app.review.list.badges(),
     filter: |app| Some(&mut app.review.list.filter),
     filter_text: |app| Some(&app.review.list.filter),
+    filtered: |_| None,
     toggle_facet: |app, facet, value| app.review.list.toggle_facet(facet, value),
 };
 

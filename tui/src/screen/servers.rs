@@ -45,6 +45,7 @@ pub const SCREEN: Screen = Screen {
     badges: |app| app.servers.list.badges(),
     filter: |app| Some(&mut app.servers.list.filter),
     filter_text: |app| Some(&app.servers.list.filter),
+    filtered: |_| None,
     toggle_facet: |app, facet, value| app.servers.list.toggle_facet(facet, value),
 };
 

@@ -2,8 +2,9 @@
 //! schema, annotations and `call_tool_*` variant; a call from a JSON argument editor.
 
 use std::borrow::Cow;
+use std::time::Duration;
 
-use mcpproxy_daemon::protocol::{Intent, ToolView};
+use mcpproxy_daemon::protocol::{Intent, ToolSearch, ToolView};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -11,9 +12,10 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::Detail;
 use super::{SCREENS, Screen};
+use crate::action::Failure;
 use crate::app::call::{ArgumentEditor, parameters};
 use crate::app::list::{Column, Facet, Row, SortKey, facet_values};
-use crate::app::{App, Modal};
+use crate::app::{App, Modal, ToolRanking};
 use crate::effect::Effect;
 use crate::keymap::{Binding, Command};
 use crate::theme::{Role, Theme};
@@ -50,6 +52,7 @@ pub const SCREEN: Screen = Screen {
     badges: |app| app.tools.list.badges(),
     filter: |app| Some(&mut app.tools.list.filter),
     filter_text: |app| Some(&app.tools.list.filter),
+    filtered,
     toggle_facet: |app, facet, value| app.tools.list.toggle_facet(facet, value),
 };
 
@@ -124,10 +127,75 @@ const COLUMNS: &[Column<ToolView>] = &[
     },
 ];
 
+/// How long typing must pause before the daemon is asked to rank.
+pub const SEARCH_DELAY: Duration = Duration::from_millis(150);
+/// The most results a ranking shows.
+const SEARCH_LIMIT: usize = 50;
+
+/// The rows: the tools whose columns contain the filter text, and, once the daemon ranked
+/// the tools for that text, its ranking first (best first), so a request in plain words
+/// finds its tool and a fragment of a name still finds the name.
 pub fn visible(app: &App) -> Vec<&ToolView> {
+    let list = &app.tools.list;
+    let matching = list.visible(app.daemon.listed_tools(), COLUMNS, app);
+    let Some(ranking) = ranking(app) else {
+        return matching;
+    };
+    let mut rows: Vec<&ToolView> = ranking
+        .ids
+        .iter()
+        .filter_map(|id| app.daemon.tool(id))
+        .filter(|tool| list.facets_match(&tool.facets()))
+        .collect();
+    let ranked: std::collections::HashSet<&str> = rows.iter().map(|t| t.id.as_str()).collect();
+    rows.extend(
+        matching
+            .into_iter()
+            .filter(|t| !ranked.contains(t.id.as_str())),
+    );
+    rows
+}
+
+/// The daemon's ranking, when it answers the filter text as it is now.
+fn ranking(app: &App) -> Option<&ToolRanking> {
+    let text = app.tools.list.filter.text();
     app.tools
-        .list
-        .visible(app.daemon.listed_tools(), COLUMNS, app)
+        .ranking
+        .as_ref()
+        .filter(|ranking| !text.trim().is_empty() && ranking.query == text.trim())
+}
+
+/// The filter text changed: ask the daemon to rank for it, once typing pauses.
+fn filtered(app: &mut App) -> Option<Effect> {
+    let query = app.tools.list.filter.text().trim().to_owned();
+    if query.is_empty() {
+        app.tools.ranking = None;
+        return None;
+    }
+    if app.tools.ranking.as_ref().is_some_and(|r| r.query == query) {
+        return None;
+    }
+    Some(Effect::SearchTools {
+        query,
+        limit: SEARCH_LIMIT,
+        delay: SEARCH_DELAY,
+    })
+}
+
+/// The daemon ranked the tools for `query`.
+pub fn searched(app: &mut App, query: String, result: Result<ToolSearch, Failure>) {
+    match result {
+        Ok(found) => {
+            app.tools.ranking = Some(ToolRanking {
+                query,
+                ids: found.results.into_iter().map(|m| m.tool.id).collect(),
+                note: found.search.note,
+            });
+            app.dirty = true;
+        }
+        // An older daemon has no search: the text filter still works.
+        Err(failure) => tracing::debug!(query, "tool search failed: {}", failure.message),
+    }
 }
 
 fn selected(app: &App) -> Option<&ToolView> {
@@ -155,8 +223,9 @@ pub fn show_server(app: &mut App, server: &str) -> Option<Effect> {
 fn command(app: &mut App, command: Command) -> Option<Effect> {
     let moved = lists::navigate(&app.tools.list, &visible(app), command, COLUMNS.len());
     if let Some(list) = moved {
+        let cleared = list.filter.text() != app.tools.list.filter.text();
         app.tools.list = list;
-        return None;
+        return if cleared { filtered(app) } else { None };
     }
     match command {
         Command::Facets => {
@@ -196,7 +265,13 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Layout::vertical([Constraint::Length(list_height), Constraint::Fill(1)]).areas(area)
     };
     let total = app.daemon.all_tools().count();
-    let title = table::title(theme, "Tools", rows.len(), total);
+    let name = match ranking(app) {
+        Some(ranking) if ranking.ids.is_empty() => "Tools",
+        Some(ToolRanking { note: Some(_), .. }) => "Tools, best match first by words",
+        Some(_) => "Tools, best match first",
+        None => "Tools",
+    };
+    let title = table::title(theme, name, rows.len(), total);
     table::draw(
         frame,
         list_area,
@@ -206,14 +281,23 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         &app.tools.list,
         COLUMNS,
         &rows,
-        "no tools: none of the servers is ready",
+        if app.tools.list.filter.is_empty() {
+            "no tools: none of the servers is ready"
+        } else {
+            "no tool matches"
+        },
     );
     let block = Block::bordered()
         .border_style(theme.style(Role::Border))
         .title(Span::styled(" Preview ", theme.style(Role::Title)));
-    let lines = selected_in(app, &rows)
+    let mut lines = selected_in(app, &rows)
         .map(|tool| preview(tool, theme))
         .unwrap_or_default();
+    // Once, under the tool: why the ranking is on words, and what to do about it.
+    if let Some(note) = ranking(app).and_then(|r| r.note.as_ref()) {
+        lines.push(Line::default());
+        lines.push(Line::styled(note.clone(), theme.style(Role::Muted)));
+    }
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)

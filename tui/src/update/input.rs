@@ -141,6 +141,7 @@ fn modal_key(app: &mut App, modal: Modal, key: &KeyEvent, chord: KeyChord) -> Op
                     if let Some(filter) = (SCREENS[app.screen].filter)(app) {
                         filter.clear();
                     }
+                    return (SCREENS[app.screen].filtered)(app);
                 }
                 KeyCode::Up | KeyCode::Down => {
                     app.modal = Some(Modal::Filter);
@@ -156,6 +157,7 @@ fn modal_key(app: &mut App, modal: Modal, key: &KeyEvent, chord: KeyChord) -> Op
                         filter.key(key);
                     }
                     app.modal = Some(Modal::Filter);
+                    return (SCREENS[app.screen].filtered)(app);
                 }
             }
             None
@@ -397,6 +399,7 @@ pub fn paste(app: &mut App, text: &str) -> Option<Effect> {
             if let Some(filter) = (SCREENS[app.screen].filter)(app) {
                 filter.insert(text);
             }
+            return (SCREENS[app.screen].filtered)(app);
         }
         _ => {}
     }

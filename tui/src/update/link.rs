@@ -241,6 +241,11 @@ pub fn on_events(app: &mut App, events: Vec<Event>) -> Option<Effect> {
                 app.daemon.config_problems = problems;
                 app.dirty = true;
             }
+            Event::ToolsIndexed(search) => {
+                if let Some(status) = &mut app.daemon.status {
+                    status.search = Some(search);
+                }
+            }
             Event::Lagged { missed } => {
                 tracing::debug!(missed, "the event stream lagged; a fresh snapshot follows");
             }

@@ -33,6 +33,9 @@ pub fn done(app: &mut App, outcome: Outcome) -> Option<Effect> {
             }
             Err(failure) => app.error_toast(failure),
         },
+        Outcome::Searched { query, result } => {
+            crate::screen::tools::searched(app, query, result);
+        }
         Outcome::Removed { result, .. } => match result {
             Ok(message) => app.toast(ToastLevel::Info, message, None),
             Err(failure) => app.error_toast(failure),

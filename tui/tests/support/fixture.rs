@@ -41,6 +41,7 @@ pub fn status() -> Status {
         servers: ServerCounts::default(),
         config_problems: Vec::new(),
         api_key: None,
+        search: None,
     }
 }
 
