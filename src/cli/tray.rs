@@ -17,7 +17,8 @@ pub fn run(global: &Global, _args: TrayArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::error(format!("cannot find the mcpproxy executable: {e}")))?;
     super::init_file_logging(global, &paths.logs, "tray.log");
     // One thread: the tray waits on events and clicks, nothing in it is CPU-bound.
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .map_err(|e| Failure::error(format!("cannot start the async runtime: {e}")))?;

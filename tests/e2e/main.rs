@@ -37,6 +37,7 @@ mod scan_eval;
 mod service;
 mod small_fixes;
 mod stdio_bridge;
+mod tray;
 mod tui;
 mod upstreams;
 mod version;

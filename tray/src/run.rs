@@ -38,7 +38,9 @@ pub async fn run(options: Options) -> Result<(), TrayError> {
             }
             Some(message) = messages.recv() => match message {
                 Message::Event(event) => {
-                    state.apply(event);
+                    let kind = event.kind();
+                    let changed = state.apply(event);
+                    tracing::trace!(kind, changed, "event");
                 }
                 Message::Lost(reason) => state.lost(reason),
                 Message::Notice(notice) => {
@@ -57,6 +59,7 @@ pub async fn run(options: Options) -> Result<(), TrayError> {
         let next = view(&state);
         if next != shown {
             shown = next.clone();
+            tracing::debug!(title = %next.title, "showing");
             if tray.update(|item| item.view = next).await.is_none() {
                 // The host dropped the item for good (the watcher left and did not return).
                 break;
