@@ -4,10 +4,10 @@
 //!
 //! `cargo bench --bench tray` (optionally `-- --runs N`, `-- --idle-s S`). It measures:
 //! 1. state change: the bench disables and enables the demo server through the control API;
-//!    from the API call returning to the menu read over D-Bus (`GetLayout`) showing the new
-//!    state, 2N times;
-//! 2. idle: the tray's CPU time (all its threads, `/proc/PID/task/*/schedstat`) and its
-//!    wake-ups (context switches) over S seconds (default 10) with nothing happening;
+//!    from the bench's own event stream receiving the `server` event to the menu read over
+//!    D-Bus (`GetLayout`, polled every millisecond) showing the new state, 2N times;
+//! 2. idle: the tray's CPU time (all its threads, `utime + stime` of `/proc/PID/stat`) over
+//!    S seconds (default 10) with nothing happening;
 //! 3. memory: the tray's `VmRSS` after the idle period and its peak (`VmHWM`).
 //!
 //! Bounds (the bench exits non-zero after printing when one is exceeded): state change p90
@@ -18,10 +18,10 @@
 
 #[path = "common/daemon.rs"]
 mod daemon;
+#[path = "../tests/shared/helpers.rs"]
+mod helpers;
 #[path = "../tests/shared/provision.rs"]
 mod provision;
-#[path = "../tests/shared/sandbox.rs"]
-mod sandbox;
 #[path = "../tests/shared/sni_host.rs"]
 mod sni_host;
 #[path = "common/stats.rs"]
@@ -31,8 +31,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mcpproxy_daemon::client::{Client, ServerAction};
-use mcpproxy_daemon::protocol::ServerState;
+use futures_util::StreamExt as _;
+use mcpproxy_daemon::client::{Client, EventStream, ServerAction};
+use mcpproxy_daemon::protocol::{Event, ServerState};
 use sni_host::{Host, SessionBus};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -47,7 +48,7 @@ fn arg(name: &str, default: u64) -> u64 {
 
 fn spawn_tray(data: &Path, bus: &SessionBus) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mcpproxy"));
-    sandbox::isolate(&mut command, data);
+    daemon::sandbox::isolate(&mut command, data);
     command
         .env_remove("RUST_LOG")
         .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
@@ -73,26 +74,36 @@ async fn menu_shows(host: &Host, item: &str, label: &str) -> Instant {
     }
 }
 
-/// CPU time of every thread of `pid` so far, and its context switches.
-fn cpu_and_switches(pid: u32) -> (Duration, u64) {
-    let mut cpu = 0u64;
-    let mut switches = 0u64;
-    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
-        let task = task.unwrap().path();
-        let schedstat = std::fs::read_to_string(task.join("schedstat")).unwrap_or_default();
-        cpu += schedstat
-            .split_whitespace()
-            .next()
-            .and_then(|ns| ns.parse::<u64>().ok())
-            .unwrap_or(0);
-        let status = std::fs::read_to_string(task.join("status")).unwrap_or_default();
-        switches += status
-            .lines()
-            .filter(|l| l.contains("ctxt_switches:"))
-            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-            .sum::<u64>();
+/// When the bench's own event stream announced the demo server in `state`: the tray hears
+/// the same event, so what follows is the tray's own time, not the daemon's.
+async fn announced(events: &mut EventStream, state: ServerState) -> Instant {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let event = tokio::time::timeout_at(deadline.into(), events.next())
+            .await
+            .expect("the demo server never reached its state")
+            .expect("the event stream ended")
+            .unwrap();
+        if let Event::Server(view) = event
+            && view.state == state
+        {
+            return Instant::now();
+        }
     }
-    (Duration::from_nanos(cpu), switches)
+}
+
+/// CPU time `pid` has used so far, all its threads (`utime + stime` of `/proc/PID/stat`,
+/// in USER_HZ ticks, which Linux fixes at 100 a second for this interface).
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<u64> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    Duration::from_millis((fields[11] + fields[12]) * 10)
 }
 
 fn mib(pid: u32, field: &str) -> f64 {
@@ -139,7 +150,7 @@ fn main() {
     let mut served = daemon::spawn(data);
     let client = Client::socket(data.join("mcpproxy.sock"));
     let bus = SessionBus::start();
-    let (changes, idle_cpu, idle_switches, rss, peak) = runtime.block_on(async {
+    let (changes, idle_cpu, [rss, peak, anon, file]) = runtime.block_on(async {
         let deadline = Instant::now() + WAIT;
         loop {
             let ready = client
@@ -169,34 +180,36 @@ fn main() {
         };
         menu_shows(&host, &item, "demo: ready").await;
 
+        let mut events = client.events().await.unwrap();
         let mut changes = Vec::new();
         for _ in 0..runs {
-            for (action, label) in [
-                (ServerAction::Disable, "demo: disabled"),
-                (ServerAction::Enable, "demo: ready"),
+            for (action, state, label) in [
+                (
+                    ServerAction::Disable,
+                    ServerState::Disabled,
+                    "demo: disabled",
+                ),
+                (ServerAction::Enable, ServerState::Ready, "demo: ready"),
             ] {
                 client.server_action("demo", action).await.unwrap();
-                let asked = Instant::now();
-                changes.push(menu_shows(&host, &item, label).await - asked);
+                let announced = announced(&mut events, state).await;
+                changes.push(menu_shows(&host, &item, label).await - announced);
             }
         }
 
         // Idle: the last change has settled; nothing happens for `idle`.
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let (cpu_before, switches_before) = cpu_and_switches(pid);
+        let cpu_before = cpu_time(pid);
         tokio::time::sleep(idle).await;
-        let (cpu_after, switches_after) = cpu_and_switches(pid);
-        let rss = mib(pid, "VmRSS:");
-        let peak = mib(pid, "VmHWM:");
-        let _ = tray.kill();
-        let _ = tray.wait();
-        (
-            changes,
-            cpu_after - cpu_before,
-            switches_after - switches_before,
-            rss,
-            peak,
-        )
+        let idle_cpu = cpu_time(pid) - cpu_before;
+        let rss = [
+            mib(pid, "VmRSS:"),
+            mib(pid, "VmHWM:"),
+            mib(pid, "RssAnon:"),
+            mib(pid, "RssFile:"),
+        ];
+        helpers::kill_and_reap(&mut tray);
+        (changes, idle_cpu, rss)
     });
     daemon::stop(&mut served);
     drop(bus);
@@ -215,13 +228,15 @@ fn main() {
     );
     let per_10s = idle_cpu.mul_f64(10.0 / idle.as_secs_f64());
     println!(
-        "idle {} s: CPU {:.2} ms ({:.2} ms per 10 s, {:.4} % of a core), {idle_switches} wake-ups",
+        "idle {} s: CPU {:.0} ms ({:.0} ms per 10 s, {:.3} % of a core; 10 ms resolution)",
         idle.as_secs(),
         ms(idle_cpu),
         ms(per_10s),
         idle_cpu.as_secs_f64() / idle.as_secs_f64() * 100.0
     );
-    println!("tray RSS: {rss:.1} MiB, peak (VmHWM) {peak:.1} MiB");
+    println!(
+        "tray RSS: {rss:.1} MiB ({anon:.1} MiB anonymous, {file:.1} MiB file-backed), peak (VmHWM) {peak:.1} MiB"
+    );
 
     let mut failed = Vec::new();
     if p90 > Duration::from_millis(500) {

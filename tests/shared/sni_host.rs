@@ -57,6 +57,10 @@ impl SessionBus {
 }
 
 impl Drop for SessionBus {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a bounded wait for the bus to end once its stdin closes; killing dbus-run-session instead would leave its dbus-daemon behind"
+    )]
     fn drop(&mut self) {
         drop(self.stdin.take());
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -226,8 +230,7 @@ impl Host {
             )
             .await
             .unwrap_or_else(|e| panic!("GetLayout of {item}: {e}"));
-        let (_revision, layout): (u32, (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>)) =
-            reply.body().deserialize().unwrap();
+        let (_revision, layout): (u32, Layout) = reply.body().deserialize().unwrap();
         node(layout.0, layout.1, layout.2)
     }
 
@@ -246,6 +249,9 @@ impl Host {
             .unwrap_or_else(|e| panic!("click entry {id} of {item}: {e}"));
     }
 }
+
+/// A dbusmenu layout node on the wire: `(ia{sv}av)`.
+type Layout = (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>);
 
 fn node(id: i32, properties: HashMap<String, OwnedValue>, children: Vec<OwnedValue>) -> MenuNode {
     let string = |key: &str| {

@@ -19,7 +19,7 @@ const RETRY: Duration = Duration::from_secs(30);
 /// What the link and the actions tell the tray's loop.
 #[derive(Debug)]
 pub enum Message {
-    Event(Event),
+    Event(Box<Event>),
     /// The daemon could not be reached, or its stream ended: why.
     Lost(String),
     /// An action went wrong: what to tell the person.
@@ -38,7 +38,7 @@ pub async fn follow(paths: Paths, tx: mpsc::Sender<Message>) {
                     while let Some(event) = stream.next().await {
                         match event {
                             Ok(event) => {
-                                if tx.send(Message::Event(event)).await.is_err() {
+                                if tx.send(Message::Event(Box::new(event))).await.is_err() {
                                     return;
                                 }
                             }

@@ -39,7 +39,7 @@ pub async fn run(options: Options) -> Result<(), TrayError> {
             Some(message) = messages.recv() => match message {
                 Message::Event(event) => {
                     let kind = event.kind();
-                    let changed = state.apply(event);
+                    let changed = state.apply(*event);
                     tracing::trace!(kind, changed, "event");
                 }
                 Message::Lost(reason) => state.lost(reason),
