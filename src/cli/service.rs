@@ -91,10 +91,16 @@ struct Service {
 }
 
 impl Service {
+    /// The daemon's command line.
     fn args(&self) -> Vec<String> {
+        self.command("serve")
+    }
+
+    /// `mcpproxy COMMAND` on the service's data dir (and config).
+    fn command(&self, command: &str) -> Vec<String> {
         let mut args = vec![
             self.exe.display().to_string(),
-            "serve".to_owned(),
+            command.to_owned(),
             "--data-dir".to_owned(),
             self.data_dir.display().to_string(),
         ];

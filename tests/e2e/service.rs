@@ -78,6 +78,15 @@ fn exec_start(unit: &str) -> Vec<String> {
         .lines()
         .find_map(|l| l.strip_prefix("ExecStart="))
         .expect("the unit has an ExecStart= line");
+    quoted_words(line)
+        .into_iter()
+        .map(|word| word.replace("%%", "%").replace("$$", "$"))
+        .collect()
+}
+
+/// Words separated by spaces; a double-quoted word may hold spaces and `\`-escaped
+/// characters.
+fn quoted_words(line: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut chars = line.chars().peekable();
     while let Some(&c) = chars.peek() {
@@ -104,7 +113,7 @@ fn exec_start(unit: &str) -> Vec<String> {
                 chars.next();
             }
         }
-        words.push(word.replace("%%", "%").replace("$$", "$"));
+        words.push(word);
     }
     words
 }
@@ -252,35 +261,10 @@ fn desktop_exec(entry: &str) -> Vec<String> {
         .find_map(|l| l.strip_prefix("Exec="))
         .expect("the entry has an Exec= line")
         .replace("\\\\", "\\");
-    let mut words = Vec::new();
-    let mut chars = line.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        if c == ' ' {
-            chars.next();
-            continue;
-        }
-        let mut word = String::new();
-        if c == '"' {
-            chars.next();
-            while let Some(c) = chars.next() {
-                match c {
-                    '"' => break,
-                    '\\' => word.push(chars.next().unwrap()),
-                    c => word.push(c),
-                }
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c == ' ' {
-                    break;
-                }
-                word.push(c);
-                chars.next();
-            }
-        }
-        words.push(word.replace("%%", "%"));
-    }
-    words
+    quoted_words(&line)
+        .into_iter()
+        .map(|word| word.replace("%%", "%"))
+        .collect()
 }
 
 #[test]

@@ -15,15 +15,7 @@ pub fn path(config_home: &Path) -> PathBuf {
 
 /// The entry that runs `mcpproxy tray` on the service's data dir.
 pub fn entry(service: &Service) -> String {
-    let mut args = vec![
-        service.exe.display().to_string(),
-        "tray".to_owned(),
-        "--data-dir".to_owned(),
-        service.data_dir.display().to_string(),
-    ];
-    if let Some(config) = &service.config {
-        args.extend(["--config".to_owned(), config.display().to_string()]);
-    }
+    let args = service.command("tray");
     let exec = args
         .iter()
         .map(|arg| quote(arg))
