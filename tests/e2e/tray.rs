@@ -26,13 +26,24 @@ impl Drop for Tray {
     }
 }
 
+/// The tray (logging at debug level, which a failed wait shows), with `$TERMINAL` a script
+/// that writes the command it was given, one word a line, to `terminal.args` in `dir`.
 fn tray(dir: &Path, bus: &SessionBus) -> Tray {
     let stderr = std::fs::File::create(dir.join("tray.stderr")).unwrap();
+    let terminal = dir.join("terminal");
+    let script = format!(
+        "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n",
+        dir.join("terminal.args").display()
+    );
+    std::fs::write(&terminal, script).unwrap();
+    let executable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+    std::fs::set_permissions(&terminal, executable).unwrap();
     Tray(
         mcpproxy(dir)
             .arg("--data-dir")
             .arg(dir)
             .args(["tray", "--log-level", "debug"])
+            .env("TERMINAL", &terminal)
             .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -140,6 +151,26 @@ async fn tray_follows_the_daemon_and_acts_on_it_through_its_menu() {
     );
     let title = String::try_from(host.item_property(&item, "Title").await).unwrap();
     assert!(title.ends_with("1 server, 1 ready"), "{title}");
+
+    // The TUI opens in `$TERMINAL`, on this data dir.
+    desktop.click(&menu, &["Open the terminal UI"]).await;
+    let args = wait_until(Duration::from_secs(5), "the terminal to be run", || {
+        let args = std::fs::read_to_string(data.join("terminal.args")).ok();
+        async move { args.filter(|a| a.ends_with('\n')) }
+    })
+    .await;
+    let args: Vec<&str> = args.lines().collect();
+    assert_eq!(args[0], "-e");
+    assert_eq!(
+        args[2..],
+        [
+            "tui",
+            "--screen",
+            "servers",
+            "--data-dir",
+            data.to_str().unwrap()
+        ]
+    );
 
     // A state change made elsewhere reaches the menu within the bound.
     cli(data, &["upstream", "disable", "demo"]);

@@ -26,7 +26,7 @@ pub struct SessionBus {
 
 impl SessionBus {
     pub fn start() -> Self {
-        let run_session = system_program("dbus-run-session", "dbus-daemon");
+        let run_session = system_program("dbus-run-session", "dbus");
         let mut child = Command::new(run_session)
             .args([
                 "--",
