@@ -2,7 +2,9 @@
 //! (`dbus-run-session`), the bench playing the tray host (a StatusNotifierWatcher reading
 //! the item's menu over dbusmenu), a real daemon with the demo server.
 //!
-//! `cargo bench --bench tray` (optionally `-- --runs N`, `-- --idle-s S`). It measures:
+//! `cargo bench --bench tray` (optionally `-- --runs N`, `-- --idle-s S`, `-- --exe PATH`
+//! for the tray of another `mcpproxy` build, e.g. a release binary beside a bench built
+//! with `--profile dev`). It measures:
 //! 1. state change: the bench disables and enables the demo server through the control API;
 //!    from the bench's own event stream receiving the `server` event to the menu read over
 //!    D-Bus (`GetLayout`, polled every millisecond) showing the new state, 2N times;
@@ -27,7 +29,7 @@ mod sni_host;
 #[path = "common/stats.rs"]
 mod stats;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -46,8 +48,20 @@ fn arg(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// The `mcpproxy` whose tray is measured: `--exe PATH`, or the one cargo built beside the
+/// bench (release under `cargo bench`).
+fn tray_exe() -> PathBuf {
+    std::env::args()
+        .skip_while(|a| a != "--exe")
+        .nth(1)
+        .map_or_else(
+            || PathBuf::from(env!("CARGO_BIN_EXE_mcpproxy")),
+            PathBuf::from,
+        )
+}
+
 fn spawn_tray(data: &Path, bus: &SessionBus) -> Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mcpproxy"));
+    let mut command = Command::new(tray_exe());
     daemon::sandbox::isolate(&mut command, data);
     command
         .env_remove("RUST_LOG")
@@ -128,6 +142,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    println!("tray of {}", tray_exe().display());
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
         "load average at start: {}",
