@@ -21,6 +21,7 @@ mod service;
 mod status;
 mod stdio;
 mod table;
+mod tray;
 mod tui;
 mod upstream;
 mod version;
@@ -108,6 +109,9 @@ pub enum Command {
     /// The terminal control center: servers, logs, tools and calls, live (starts the daemon
     /// in the background if none runs)
     Tui(tui::TuiArgs),
+    /// The daemon's health as a tray icon, with enable, disable, restart, start and stop in
+    /// its menu (Linux desktops showing StatusNotifierItem icons)
+    Tray(tray::TrayArgs),
     /// Run the daemon in the foreground
     Serve(serve::ServeArgs),
     /// Start, stop or restart the daemon in the background
@@ -176,6 +180,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     match command {
         Command::Serve(args) => serve::run(&global, args),
         Command::Tui(args) => tui::run(&global, args),
+        Command::Tray(args) => tray::run(&global, args),
         Command::DemoServer(args) => demo::run(args),
         Command::Completions(args) => completions::completions(&global, args),
         Command::Man(args) => completions::man(&global, args),
@@ -201,6 +206,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 match command {
                     Command::Serve(_)
                     | Command::Tui(_)
+                    | Command::Tray(_)
                     | Command::DemoServer(_)
                     | Command::Completions(_)
                     | Command::Man(_)
@@ -237,5 +243,28 @@ fn init_cli_logging(global: &Global) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Warnings and worse (or `--log-level`, `RUST_LOG`) to `DATA_DIR/logs/FILE`, for the
+/// commands that own no terminal output (the TUI draws on it, the tray has none); nowhere
+/// when that file cannot be opened.
+fn init_file_logging(global: &Global, logs: &std::path::Path, file: &str) {
+    let file = std::fs::create_dir_all(logs).and_then(|()| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(logs.join(file))
+    });
+    let Ok(file) = file else {
+        return;
+    };
+    let level = global.log_level.as_deref().unwrap_or("warn");
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
         .try_init();
 }

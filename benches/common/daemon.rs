@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 #[path = "../../tests/shared/sandbox.rs"]
-mod sandbox;
+pub mod sandbox;
 
 /// `mcpproxy serve` on `data_dir`, quiet. The bench's own environment does not leak in: no
 /// `MCPPROXY_*` setting (home, config, socket, listen, API key), no `RUST_LOG`, and a home of

@@ -76,6 +76,10 @@ pub struct ServerShared {
     gating: tokio::sync::Mutex<()>,
     gate: Arc<CatalogGate>,
     bus: EventBus,
+    /// Set when a config change replaced or removed this server: its supervisor may still
+    /// be winding down, but what it says of itself is no longer the server's state, so its
+    /// views are no longer published (set under the view's lock).
+    retired: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -109,6 +113,7 @@ impl ServerShared {
             gating: tokio::sync::Mutex::new(()),
             gate,
             bus,
+            retired: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -134,21 +139,31 @@ impl ServerShared {
                 .count();
             (live.gated.served.tools.len(), in_review)
         };
-        let view = {
-            let mut view = lock(&self.view);
-            change(&mut view);
-            // Library errors quote the URL they failed on, credentials included.
-            view.last_error = view.last_error.take().map(crate::redact::masked);
-            view.tool_count = u32::try_from(tools).unwrap_or(u32::MAX);
-            view.pending_review = u32::try_from(held).unwrap_or(u32::MAX);
-            view.clone()
-        };
+        let mut view = lock(&self.view);
+        change(&mut view);
+        // Library errors quote the URL they failed on, credentials included.
+        view.last_error = view.last_error.take().map(crate::redact::masked);
+        view.tool_count = u32::try_from(tools).unwrap_or(u32::MAX);
+        view.pending_review = u32::try_from(held).unwrap_or(u32::MAX);
         self.state.send_if_modified(|state| {
             let changed = *state != view.state;
             *state = view.state;
             changed
         });
-        self.bus.emit(DaemonEvent::Server(view));
+        // Published under the lock, so updates reach subscribers in the order they were
+        // made and none follows [`Self::retire`].
+        if !self.retired.load(std::sync::atomic::Ordering::Acquire) {
+            self.bus.emit(DaemonEvent::Server(view.clone()));
+        }
+    }
+
+    /// Stops publishing this server's views: a successor (or its removal) speaks for it
+    /// now. Without this, a supervisor still connecting when a person disables the server
+    /// could announce `ready` after the successor announced `disabled`.
+    fn retire(&self) {
+        let _view = lock(&self.view);
+        self.retired
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 
     pub fn connection(&self) -> Option<Connection> {
@@ -402,6 +417,7 @@ impl Upstreams {
             .collect();
         for name in removed {
             if let Some(entry) = running.remove(&name) {
+                entry.shared.retire();
                 entry.shared.log.daemon(
                     crate::protocol::LogLevel::Info,
                     "removed from the config; stopping",
@@ -423,6 +439,7 @@ impl Upstreams {
                     continue;
                 }
                 Some(_) => running.remove(name).map(|old| {
+                    old.shared.retire();
                     old.shared.log.daemon(
                         crate::protocol::LogLevel::Info,
                         "config changed; restarting with the new settings",

@@ -6,6 +6,7 @@
 //! the file needs no running service manager; enabling it does, and when that is not possible
 //! here the command says so and prints the line to run.
 
+mod autostart;
 mod launchd;
 mod systemd;
 
@@ -22,13 +23,18 @@ pub enum ServiceCommand {
     /// Write the service file and enable it, so the daemon starts at login
     #[command(after_help = "Examples:\n  \
         mcpproxy service install\n  \
-        mcpproxy service install --no-enable --data-dir ~/.mcpproxy-work")]
+        mcpproxy service install --no-enable --data-dir ~/.mcpproxy-work\n  \
+        mcpproxy service install --tray")]
     Install {
         /// Only write the file; print the command that enables it
         #[arg(long)]
         no_enable: bool,
+        /// Also show the tray icon at login (an XDG autostart entry running `mcpproxy tray`)
+        #[arg(long)]
+        tray: bool,
     },
-    /// Disable the service and remove its file (a running daemon is stopped by the manager)
+    /// Disable the service and remove its file (a running daemon is stopped by the manager),
+    /// and the tray's autostart entry
     #[command(after_help = "Example:\n  mcpproxy service uninstall")]
     Uninstall,
     /// Show whether the service is installed, what it runs, and whether it runs now
@@ -64,6 +70,9 @@ pub struct ServiceReport {
     /// can be asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// The tray's XDG autostart entry, when it exists after the command.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tray_autostart: Option<PathBuf>,
 }
 
 /// A user service manager mcpproxy knows how to write for.
@@ -82,10 +91,16 @@ struct Service {
 }
 
 impl Service {
+    /// The daemon's command line.
     fn args(&self) -> Vec<String> {
+        self.command("serve")
+    }
+
+    /// `mcpproxy COMMAND` on the service's data dir (and config).
+    fn command(&self, command: &str) -> Vec<String> {
         let mut args = vec![
             self.exe.display().to_string(),
-            "serve".to_owned(),
+            command.to_owned(),
             "--data-dir".to_owned(),
             self.data_dir.display().to_string(),
         ];
@@ -116,23 +131,8 @@ impl Manager {
     }
 
     fn path(self) -> Result<PathBuf, Failure> {
-        let home = || {
-            mcpproxy_daemon::paths::home_dir().ok_or_else(|| {
-                Failure::error("cannot tell where the service file goes: HOME is not set")
-                    .hint("set HOME to your home directory")
-            })
-        };
         Ok(match self {
-            Self::Systemd => {
-                let config_home = std::env::var_os("XDG_CONFIG_HOME")
-                    .map(PathBuf::from)
-                    .filter(|p| p.is_absolute());
-                let config_home = match config_home {
-                    Some(dir) => dir,
-                    None => home()?.join(".config"),
-                };
-                config_home.join("systemd/user").join(systemd::UNIT)
-            }
+            Self::Systemd => config_home()?.join("systemd/user").join(systemd::UNIT),
             Self::Launchd => home()?
                 .join("Library/LaunchAgents")
                 .join(format!("{}.plist", launchd::LABEL)),
@@ -178,6 +178,24 @@ impl Manager {
     }
 }
 
+fn home() -> Result<PathBuf, Failure> {
+    mcpproxy_daemon::paths::home_dir().ok_or_else(|| {
+        Failure::error("cannot tell where the service file goes: HOME is not set")
+            .hint("set HOME to your home directory")
+    })
+}
+
+/// `$XDG_CONFIG_HOME` when it is absolute, else `~/.config`.
+fn config_home() -> Result<PathBuf, Failure> {
+    match std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+    {
+        Some(dir) => Ok(dir),
+        None => Ok(home()?.join(".config")),
+    }
+}
+
 pub fn run(global: &Global, command: ServiceCommand) -> Result<(), Failure> {
     let Some(manager) = Manager::here() else {
         return Err(Failure::error(
@@ -194,11 +212,33 @@ pub fn run(global: &Global, command: ServiceCommand) -> Result<(), Failure> {
         data_dir: paths.data_dir.clone(),
         config: (!paths.config_is_default).then(|| paths.config.clone()),
     };
+    if matches!(command, ServiceCommand::Install { tray: true, .. }) && manager != Manager::Systemd
+    {
+        return Err(Failure::error(
+            "the tray icon is not built for macOS yet, so it cannot start at login",
+        )
+        .hint("run `mcpproxy service install` without --tray; `mcpproxy tui` shows the daemon"));
+    }
     let path = manager.path()?;
     let wanted = manager.render(&service);
+    let tray_entry = match manager {
+        Manager::Systemd => Some(autostart::path(&config_home()?)),
+        Manager::Launchd => None,
+    };
     let report = match command {
-        ServiceCommand::Install { no_enable } => install(manager, &path, &wanted, no_enable)?,
-        ServiceCommand::Uninstall => uninstall(manager, &path)?,
+        ServiceCommand::Install { no_enable, tray } => {
+            let report = install(manager, &path, &wanted, no_enable)?;
+            if let (true, Some(entry)) = (tray, &tray_entry) {
+                write_file(entry, &autostart::entry(&service))?;
+            }
+            report
+        }
+        ServiceCommand::Uninstall => {
+            if let Some(entry) = &tray_entry {
+                remove_file(entry)?;
+            }
+            uninstall(manager, &path)?
+        }
         ServiceCommand::Status => ServiceReport {
             action: "status",
             command: shell_line(&manager.enable(&path)),
@@ -207,6 +247,7 @@ pub fn run(global: &Global, command: ServiceCommand) -> Result<(), Failure> {
     };
     let report = ServiceReport {
         exec: service.args(),
+        tray_autostart: tray_entry.filter(|entry| entry.exists()),
         ..report
     };
     global.output().print(&report, render)
@@ -218,16 +259,7 @@ fn install(
     wanted: &str,
     no_enable: bool,
 ) -> Result<ServiceReport, Failure> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            Failure::error(format!("cannot create {}: {e}", dir.display()))
-                .hint("check that your home directory is writable")
-        })?;
-    }
-    mcpproxy_daemon::config::write_atomically(path, wanted).map_err(|e| {
-        Failure::error(format!("cannot write {}: {e}", path.display()))
-            .hint("check that the directory is yours and writable")
-    })?;
+    write_file(path, wanted)?;
     let enable = manager.enable(path);
     let (ran, manager_error) = if no_enable {
         (false, Some("not run: --no-enable".to_owned()))
@@ -260,16 +292,7 @@ fn uninstall(manager: Manager, path: &Path) -> Result<ServiceReport, Failure> {
             Some("not run: the service is not installed".to_owned()),
         )
     };
-    match std::fs::remove_file(path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => {
-            return Err(
-                Failure::error(format!("cannot remove {}: {e}", path.display()))
-                    .hint("check that the file is yours"),
-            );
-        }
-    }
+    remove_file(path)?;
     if existed && ran {
         // The unit is gone; a failed reload only leaves systemd listing it until next login.
         let _ = manager.reload();
@@ -281,6 +304,32 @@ fn uninstall(manager: Manager, path: &Path) -> Result<ServiceReport, Failure> {
         manager_error,
         ..observe(manager, path, "")
     })
+}
+
+/// Writes a file mcpproxy owns, creating its directory.
+fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Failure::error(format!("cannot create {}: {e}", dir.display()))
+                .hint("check that your home directory is writable")
+        })?;
+    }
+    mcpproxy_daemon::config::write_atomically(path, text).map_err(|e| {
+        Failure::error(format!("cannot write {}: {e}", path.display()))
+            .hint("check that the directory is yours and writable")
+    })
+}
+
+/// Removes a file mcpproxy wrote; one that is not there is fine.
+fn remove_file(path: &Path) -> Result<(), Failure> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(
+            Failure::error(format!("cannot remove {}: {e}", path.display()))
+                .hint("check that the file is yours"),
+        ),
+    }
 }
 
 /// The file as it is now, and what the manager says of it.
@@ -301,6 +350,7 @@ fn observe(manager: Manager, path: &Path, wanted: &str) -> ServiceReport {
         ran: false,
         manager_error,
         state,
+        tray_autostart: None,
     }
 }
 
@@ -386,6 +436,12 @@ fn render(report: &ServiceReport) -> String {
                 lines.push("  `mcpproxy service install` starts mcpproxy at login".to_owned());
             }
         }
+    }
+    if let Some(entry) = &report.tray_autostart {
+        lines.push(match report.action {
+            "install" => format!("wrote {} (the tray icon starts at login)", entry.display()),
+            _ => format!("tray icon at login: {}", entry.display()),
+        });
     }
     match (&report.state, report.action) {
         (Some(state), _) => lines.push(format!("service state: {state}")),

@@ -3,7 +3,6 @@
 //! `DATA_DIR/logs/tui.log`, never to the terminal.
 
 use std::io::Write as _;
-use std::sync::Mutex;
 
 use clap::Args;
 use mcpproxy_tui::{Options, TuiError};
@@ -28,7 +27,7 @@ pub fn run(global: &Global, args: TuiArgs) -> Result<(), Failure> {
     let paths = global.paths()?;
     let exe = std::env::current_exe()
         .map_err(|e| Failure::error(format!("cannot find the mcpproxy executable: {e}")))?;
-    init_logging(global, &paths.logs);
+    super::init_file_logging(global, &paths.logs, "tui.log");
     let options = Options {
         paths,
         exe,
@@ -56,26 +55,4 @@ pub fn run(global: &Global, args: TuiArgs) -> Result<(), Failure> {
         );
     }
     Ok(())
-}
-
-/// Warnings and worse (or `--log-level`, `RUST_LOG`) to `DATA_DIR/logs/tui.log`; nowhere
-/// when that file cannot be opened. The terminal belongs to the TUI.
-fn init_logging(global: &Global, logs: &std::path::Path) {
-    let file = std::fs::create_dir_all(logs).and_then(|()| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(logs.join("tui.log"))
-    });
-    let Ok(file) = file else {
-        return;
-    };
-    let level = global.log_level.as_deref().unwrap_or("warn");
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .with_writer(Mutex::new(file))
-        .try_init();
 }

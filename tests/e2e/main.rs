@@ -43,6 +43,7 @@ mod small_fixes;
 mod stdio_bridge;
 mod terminal_output;
 mod tool_switches;
+mod tray;
 mod tui;
 mod upstreams;
 mod version;

@@ -78,6 +78,15 @@ fn exec_start(unit: &str) -> Vec<String> {
         .lines()
         .find_map(|l| l.strip_prefix("ExecStart="))
         .expect("the unit has an ExecStart= line");
+    quoted_words(line)
+        .into_iter()
+        .map(|word| word.replace("%%", "%").replace("$$", "$"))
+        .collect()
+}
+
+/// Words separated by spaces; a double-quoted word may hold spaces and `\`-escaped
+/// characters.
+fn quoted_words(line: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut chars = line.chars().peekable();
     while let Some(&c) = chars.peek() {
@@ -104,7 +113,7 @@ fn exec_start(unit: &str) -> Vec<String> {
                 chars.next();
             }
         }
-        words.push(word.replace("%%", "%").replace("$$", "$"));
+        words.push(word);
     }
     words
 }
@@ -242,4 +251,84 @@ fn install_honours_xdg_config_home() {
         text.contains("run: systemctl --user enable --now mcpproxy"),
         "{text}"
     );
+}
+
+/// The words of a desktop entry's `Exec=` line: the string-value escapes undone, then the
+/// quoting (`"..."` with `\"`, `` \` ``, `\$`, `\\`), then `%%`.
+fn desktop_exec(entry: &str) -> Vec<String> {
+    let line = entry
+        .lines()
+        .find_map(|l| l.strip_prefix("Exec="))
+        .expect("the entry has an Exec= line")
+        .replace("\\\\", "\\");
+    quoted_words(&line)
+        .into_iter()
+        .map(|word| word.replace("%%", "%"))
+        .collect()
+}
+
+#[test]
+fn install_tray_adds_an_autostart_entry_that_runs_the_tray_on_this_data_dir() {
+    let dir = temp_data_dir();
+    let data_dir = dir.path().join("my data 100% $HOME");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let install = |args: &[&str]| {
+        mcpproxy(dir.path())
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .arg("service")
+            .args(args)
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .output()
+            .unwrap()
+    };
+    let report = succeeded(&install(&["install", "--tray", "--no-enable", "--json"]));
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let entry_path = sandbox::home(dir.path()).join(".config/autostart/mcpproxy-tray.desktop");
+    assert_eq!(
+        report["tray_autostart"].as_str(),
+        Some(entry_path.to_str().unwrap())
+    );
+    assert!(
+        unit_path(dir.path()).exists(),
+        "the daemon's unit comes too"
+    );
+    let entry = std::fs::read_to_string(&entry_path).unwrap();
+    assert!(
+        entry.contains("\n[Desktop Entry]\nType=Application\n"),
+        "{entry}"
+    );
+
+    let validate = system_program("desktop-file-validate", "desktop-file-utils");
+    let checked = Command::new(validate).arg(&entry_path).output().unwrap();
+    assert!(
+        checked.status.success() && checked.stdout.is_empty(),
+        "desktop-file-validate: {}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+
+    // Its own command line is this binary's tray on this data dir (here without a session
+    // bus, so it says so and exits 1).
+    let words = desktop_exec(&entry);
+    assert_eq!(
+        Path::new(&words[0]),
+        std::fs::canonicalize(env!("CARGO_BIN_EXE_mcpproxy")).unwrap()
+    );
+    assert_eq!(
+        words[1..],
+        ["tray", "--data-dir", data_dir.to_str().unwrap()]
+    );
+    let tray = mcpproxy(dir.path())
+        .args(&words[1..])
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .output()
+        .unwrap();
+    assert_eq!(tray.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&tray.stderr).contains("no D-Bus session bus"));
+
+    let status = succeeded(&install(&["status"]));
+    assert!(status.contains("tray icon at login: "), "{status}");
+    succeeded(&install(&["uninstall"]));
+    assert!(!entry_path.exists(), "uninstall leaves the autostart entry");
 }

@@ -22,6 +22,8 @@ pub mod mutate;
 mod provision;
 #[path = "../shared/sandbox.rs"]
 pub mod sandbox;
+#[path = "../shared/sni_host.rs"]
+pub mod sni_host;
 
 pub use self::daemon::TestDaemon;
 pub use self::helpers::kill_and_reap;
