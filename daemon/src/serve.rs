@@ -161,14 +161,30 @@ async fn open_review(paths: &Paths) -> Result<Arc<ReviewStage>, StartError> {
 /// Runs the daemon until SIGTERM, SIGINT or `POST /api/v1/shutdown`, then stops it within a
 /// bounded time.
 pub async fn serve(options: ServeOptions) -> Result<(), StartError> {
-    serve_with_stages(options, Vec::new()).await
+    run(options, Vec::new(), Orphans::Reap).await
 }
 
 /// [`serve`] with extra catalog-gate stages after the built-in ones, for programs that embed
-/// the daemon.
+/// the daemon. The embedded daemon does not become the reaper of the process's orphans:
+/// reaping would take the exits of the host program's own children.
 pub async fn serve_with_stages(
     options: ServeOptions,
     stages: Vec<Arc<dyn GateStage>>,
+) -> Result<(), StartError> {
+    run(options, stages, Orphans::LeaveToInit).await
+}
+
+/// Whether the daemon adopts and reaps the orphans of its upstreams' processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Orphans {
+    Reap,
+    LeaveToInit,
+}
+
+async fn run(
+    options: ServeOptions,
+    stages: Vec<Arc<dyn GateStage>>,
+    orphans: Orphans,
 ) -> Result<(), StartError> {
     if options.detached {
         // Fails only when already a session leader, which is fine.
@@ -215,7 +231,9 @@ pub async fn serve_with_stages(
     let tcp_addr: Option<SocketAddr> = tcp.as_ref().and_then(|l| l.local_addr().ok());
 
     // Orphans of upstream servers become ours to reap (see `upstream::reaper`).
-    crate::upstream::reaper::become_subreaper();
+    if orphans == Orphans::Reap {
+        crate::upstream::reaper::become_subreaper();
+    }
     // Usually nothing to do; when there is, it waits for SIGTERM to work: off the runtime.
     let record = paths.upstream_pids();
     let _ = tokio::task::spawn_blocking(move || guard::reap_leftovers(&record)).await;
@@ -248,7 +266,9 @@ pub async fn serve_with_stages(
 
     // The parts, in start order; they stop in reverse (the doors first).
     let mut parts = Components::default();
-    parts.start("orphan reaper", QUICK_STOP, crate::upstream::reaper::run);
+    if orphans == Orphans::Reap {
+        parts.start("orphan reaper", QUICK_STOP, crate::upstream::reaper::run);
+    }
     {
         let daemon = daemon.clone();
         daemon.start_servers();
