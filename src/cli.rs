@@ -108,34 +108,65 @@ impl Global {
 pub enum Command {
     /// The terminal control center: servers, logs, tools and calls, live (starts the daemon
     /// in the background if none runs)
+    #[command(
+        after_help = "Examples:\n  mcpproxy tui\n  mcpproxy tui --screen tools --theme light"
+    )]
     Tui(tui::TuiArgs),
     /// The daemon's health as a tray icon, with enable, disable, restart, start and stop in
     /// its menu (Linux desktops showing StatusNotifierItem icons)
+    #[command(after_help = "Examples:\n  mcpproxy tray\n  mcpproxy service install --tray")]
     Tray(tray::TrayArgs),
     /// Run the daemon in the foreground
+    #[command(
+        after_help = "Examples:\n  mcpproxy serve\n  mcpproxy serve --listen 127.0.0.1:0 --data-dir /tmp/mcpproxy-try"
+    )]
     Serve(serve::ServeArgs),
     /// Start, stop or restart the daemon in the background
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  mcpproxy daemon start\n  mcpproxy daemon restart\n  mcpproxy daemon stop"
+    )]
     Daemon(daemon::DaemonCommand),
     /// Show what the running daemon is doing
+    #[command(
+        after_help = "Examples:\n  mcpproxy status\n  mcpproxy status --json\n  mcpproxy status --show-key"
+    )]
     Status(status::StatusArgs),
     /// Find, show, check, create or import into the config file
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  mcpproxy config check\n  mcpproxy config import ~/.cursor/mcp.json --dry-run\n  mcpproxy config import cursor"
+    )]
     Config(config::ConfigCommand),
     /// Add, remove, enable, disable, restart, approve servers; read their logs
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  mcpproxy upstream list\n  mcpproxy upstream add time -- uvx mcp-server-time\n  mcpproxy upstream approve time\n  mcpproxy upstream logs time --follow\n  mcpproxy upstream tools disable github delete_repo"
+    )]
     Upstream(upstream::UpstreamCommand),
     /// List the tools the servers offer
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  mcpproxy tools list --server demo\n  mcpproxy tools search \"what time is it in Tokyo\"\n  mcpproxy tools call demo:current_time --args '{\"timezone\": \"Asia/Tokyo\"}'"
+    )]
     Tools(upstream::ToolsCommand),
     /// The record of tool calls, kept across restarts
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  mcpproxy activity list\n  mcpproxy activity list --server github --outcome error -n 20 --json"
+    )]
     Activity(activity::ActivityCommand),
     /// Log in to servers that use OAuth, log out, show who is logged in
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  mcpproxy auth status\n  mcpproxy auth login notion\n  mcpproxy auth logout notion"
+    )]
     Auth(auth::AuthCommand),
     /// Keep tokens and keys out of config.toml: set, list, remove, migrate secrets
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  mcpproxy secret set GITHUB_TOKEN\n  mcpproxy secret list\n  mcpproxy secret migrate"
+    )]
     Secret(secret::SecretCommand),
     /// Point an AI client (Claude Code, Cursor, VS Code, Codex, ...) at mcpproxy, in its own
     /// config file (a backup is kept); `--list` shows where each stands
@@ -143,12 +174,21 @@ pub enum Command {
     /// Take mcpproxy's entry out of an AI client's config file again
     Disconnect(connect::DisconnectArgs),
     /// Serve MCP on stdin/stdout, bridged to the daemon (for clients that only launch commands)
+    #[command(
+        after_help = "Examples:\n  mcpproxy stdio\n  mcpproxy stdio --endpoint all\n  mcpproxy stdio --endpoint server/github"
+    )]
     Stdio(stdio::StdioArgs),
     /// Install the tool-search model, or show whether it is installed
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  mcpproxy model install\n  mcpproxy model status --json"
+    )]
     Model(model::ModelCommand),
     /// Measure the tool search and the poisoning scanner offline on evaluation sets
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  mcpproxy eval search --tools corpus.json --queries golden.json --lexical-only\n  mcpproxy eval scan --corpus detect.json --json"
+    )]
     Eval(eval::EvalCommand),
     /// Say what is wrong (daemon, servers, config, permissions, clients) and how to fix it
     Doctor(doctor::DoctorArgs),
