@@ -147,9 +147,31 @@ fn absolute(path: PathBuf) -> PathBuf {
     std::path::absolute(&path).unwrap_or(path)
 }
 
+/// A word (a path, an argument, a name) as it would be typed in a POSIX shell: plain words as
+/// they are, anything else in single quotes. For hints and logs that show a command.
+pub fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:@+=,".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_words_are_quoted_only_when_a_shell_would_change_them() {
+        assert_eq!(shell_word("/home/ada/.mcpproxy"), "/home/ada/.mcpproxy");
+        assert_eq!(shell_word("server:tool@v2"), "server:tool@v2");
+        assert_eq!(shell_word("my dir"), "'my dir'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word("$HOME"), "'$HOME'");
+        assert_eq!(shell_word("~/x"), "'~/x'");
+        assert_eq!(shell_word(""), "''");
+    }
 
     #[test]
     fn lays_out_the_data_dir() {

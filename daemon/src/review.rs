@@ -78,19 +78,10 @@ pub fn reviews(kind: ItemKind) -> bool {
 
 /// The command that approves an item, for refusals and reasons.
 pub fn approve_command(server: &str, name: &str) -> String {
-    format!("mcpproxy upstream approve {server} {}", shell_word(name))
-}
-
-fn shell_word(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.:/@".contains(c))
-    {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
+    format!(
+        "mcpproxy upstream approve {server} {}",
+        crate::paths::shell_word(name)
+    )
 }
 
 /// Scans one item given as MCP JSON.

@@ -141,15 +141,7 @@ fn others_in_group(groups: &str, users: &str, gid: u32, me: u32) -> Option<Strin
 
 /// A path as it would be typed in a shell.
 fn shell_quote(path: &Path) -> String {
-    let text = path.display().to_string();
-    if text
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-~+".contains(c))
-    {
-        text
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
-    }
+    super::shell_word(&path.display().to_string())
 }
 
 #[cfg(test)]

@@ -432,14 +432,7 @@ impl StderrLine {
 fn shell_words(program: &str, args: &[String]) -> String {
     std::iter::once(program)
         .chain(args.iter().map(String::as_str))
-        .map(|word| {
-            if word.is_empty() || word.contains(|c: char| c.is_whitespace() || "'\"\\$".contains(c))
-            {
-                format!("'{}'", word.replace('\'', "'\\''"))
-            } else {
-                word.to_owned()
-            }
-        })
+        .map(crate::paths::shell_word)
         .collect::<Vec<_>>()
         .join(" ")
 }
