@@ -103,6 +103,11 @@ impl Catalog {
         self.ids.remove(&id.to_lowercase());
     }
 
+    /// The vector keys of every tool indexed now.
+    pub fn live_keys(&self) -> std::collections::HashSet<TextKey> {
+        self.tools.values().map(|entry| entry.key).collect()
+    }
+
     /// The next tool that still needs its vector.
     pub fn next_job(&mut self) -> Option<Job> {
         while let Some(id) = self.queue.pop_front() {

@@ -4,7 +4,7 @@
 //! The daemon's store implements [`VectorCache`]; [`FileVectorCache`] (an append-only file)
 //! and [`MemoryVectorCache`] serve the commands and tests.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -41,6 +41,9 @@ impl TextKey {
 pub trait VectorCache: Send + Sync {
     fn get(&self, key: &TextKey) -> Option<Vec<f32>>;
     fn put(&self, key: &TextKey, vector: &[f32]);
+    /// Told which vectors the tools indexed now use, once every tool has its vector; a cache
+    /// may drop the others to stay bounded (they are made again if their text comes back).
+    fn keep_only(&self, _live: &HashSet<TextKey>) {}
 }
 
 /// Vectors in memory only.
@@ -64,8 +67,15 @@ impl VectorCache for MemoryVectorCache {
 /// One record of the file: the key, then the vector as little-endian f32s.
 const RECORD: usize = 16 + DIMENSIONS * 4;
 
+/// Vectors no indexed tool uses that the file keeps before it is rewritten without them:
+/// tools whose text changed, servers removed. Re-making one costs ~30 ms of background CPU,
+/// keeping one 1.5 KiB of memory and disk, so a few are kept for servers that come back.
+const STALE_KEPT: usize = 1_000;
+
 /// Vectors in one append-only file of fixed-size records, read whole when opened. A torn
-/// last record (a crash mid-write) is ignored and overwritten.
+/// last record (a crash mid-write) is ignored and overwritten. When the records no indexed
+/// tool uses outnumber the used ones (and [`STALE_KEPT`]), the file is rewritten with the
+/// used ones only, so descriptions that change on every start do not grow it for ever.
 #[derive(Debug)]
 pub struct FileVectorCache {
     path: PathBuf,
@@ -123,6 +133,28 @@ impl FileVectorCache {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Writes `vectors` to a new file and puts it in place of the old one in one rename.
+    fn rewrite(&self, vectors: &HashMap<TextKey, Vec<f32>>) -> std::io::Result<BufWriter<File>> {
+        let fresh = self.path.with_extension("bin.new");
+        let mut writer = BufWriter::new(File::create(&fresh)?);
+        for (key, vector) in vectors {
+            writer.write_all(&record(key, vector))?;
+        }
+        writer.flush()?;
+        std::fs::rename(&fresh, &self.path)?;
+        std::io::Seek::seek(&mut writer, std::io::SeekFrom::End(0))?;
+        Ok(writer)
+    }
+}
+
+fn record(key: &TextKey, vector: &[f32]) -> Vec<u8> {
+    let mut record = Vec::with_capacity(RECORD);
+    record.extend_from_slice(&key.0);
+    for x in vector {
+        record.extend_from_slice(&x.to_le_bytes());
+    }
+    record
 }
 
 impl VectorCache for FileVectorCache {
@@ -135,17 +167,39 @@ impl VectorCache for FileVectorCache {
             return;
         }
         self.memory.put(key, vector);
-        let mut record = Vec::with_capacity(RECORD);
-        record.extend_from_slice(&key.0);
-        for x in vector {
-            record.extend_from_slice(&x.to_le_bytes());
-        }
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(writer) = file.as_mut()
-            && let Err(e) = writer.write_all(&record).and_then(|()| writer.flush())
+            && let Err(e) = writer
+                .write_all(&record(key, vector))
+                .and_then(|()| writer.flush())
         {
             tracing::warn!(path = %self.path.display(), "cannot write the vector cache, it is kept in memory only: {e}");
             *file = None;
+        }
+    }
+
+    fn keep_only(&self, live: &HashSet<TextKey>) {
+        // The file lock first, as `put` takes it after the memory's: no put runs meanwhile.
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let mut vectors = self
+            .memory
+            .vectors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let stale = vectors.keys().filter(|k| !live.contains(k)).count();
+        if stale <= STALE_KEPT.max(vectors.len() - stale) {
+            return;
+        }
+        vectors.retain(|key, _| live.contains(key));
+        match self.rewrite(&vectors) {
+            Ok(writer) => {
+                tracing::debug!(path = %self.path.display(), stale, "dropped unused vectors");
+                *file = Some(writer);
+            }
+            Err(e) => {
+                tracing::warn!(path = %self.path.display(), "cannot rewrite the vector cache, it is kept in memory only: {e}");
+                *file = None;
+            }
         }
     }
 }
@@ -174,5 +228,34 @@ mod tests {
         assert_eq!(cache.get(&a).unwrap(), va);
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 2 * RECORD as u64);
         assert!(cache.get(&TextKey::of("other")).is_none());
+    }
+
+    #[test]
+    fn vectors_no_tool_uses_are_dropped_once_they_outnumber_the_used_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vectors.bin");
+        let vector: Vec<f32> = (0..DIMENSIONS).map(|i| i as f32).collect();
+        let keys: Vec<TextKey> = (0..STALE_KEPT + 10)
+            .map(|i| TextKey::of(&format!("tool {i}")))
+            .collect();
+        let cache = FileVectorCache::open(&path).unwrap();
+        for key in &keys {
+            cache.put(key, &vector);
+        }
+        let live: HashSet<TextKey> = keys[..5].iter().copied().collect();
+        // A few stale ones stay.
+        cache.keep_only(&keys[..20].iter().copied().collect());
+        assert_eq!(cache.len(), keys.len());
+        cache.keep_only(&live);
+        assert_eq!(cache.len(), 5);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 5 * RECORD as u64);
+        // Appends go on after the rewrite, and a reopened file has both.
+        let later = TextKey::of("a new tool");
+        cache.put(&later, &vector);
+        drop(cache);
+        let reopened = FileVectorCache::open(&path).unwrap();
+        assert_eq!(reopened.len(), 6);
+        assert_eq!(reopened.get(&later).unwrap(), vector);
+        assert!(reopened.get(&keys[6]).is_none());
     }
 }

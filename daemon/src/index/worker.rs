@@ -65,9 +65,14 @@ fn run(shared: &Shared, dir: &std::path::Path) {
         }
     };
     shared.notify(false);
+    let mut embedded_since_compaction = true;
     loop {
         let job = shared.write_catalog().next_job();
         let Some(job) = job else {
+            if std::mem::take(&mut embedded_since_compaction) {
+                let live = shared.read_catalog().live_keys();
+                shared.cache.keep_only(&live);
+            }
             let mut signal = shared.lock_signal();
             while !signal.work && !signal.stop {
                 signal = shared
@@ -86,6 +91,7 @@ fn run(shared: &Shared, dir: &std::path::Path) {
         }
         match embedder.embed(&job.text) {
             Ok(vector) => {
+                embedded_since_compaction = true;
                 shared.cache.put(&job.key, &vector);
                 shared.write_catalog().store(&job, Arc::from(vector));
                 shared.notify(false);
