@@ -198,30 +198,25 @@ impl Client {
         self.get("/quarantine").await
     }
 
-    /// `POST /servers/NAME/approve` with items: pins their content now and serves them.
+    /// `POST /servers/NAME/approve` with items: pins their content now and serves them
+    /// (with `hashes`, only if it is still the content the person was shown).
     pub async fn approve_items(
         &self,
         name: &str,
-        items: Vec<String>,
+        decision: &ReviewDecision,
     ) -> Result<ReviewDecided, ClientError> {
-        self.post(
-            &format!("/servers/{name}/approve"),
-            &ReviewDecision { items },
-        )
-        .await
+        self.post(&format!("/servers/{name}/approve"), decision)
+            .await
     }
 
     /// `POST /servers/NAME/reject` with items: keeps them off until they change.
     pub async fn reject_items(
         &self,
         name: &str,
-        items: Vec<String>,
+        decision: &ReviewDecision,
     ) -> Result<ReviewDecided, ClientError> {
-        self.post(
-            &format!("/servers/{name}/reject"),
-            &ReviewDecision { items },
-        )
-        .await
+        self.post(&format!("/servers/{name}/reject"), decision)
+            .await
     }
 
     /// `POST /servers/NAME/reject` without items: removes a server waiting for approval.

@@ -45,6 +45,17 @@ pub struct ReviewStage {
 pub enum DecisionError {
     #[error("server \"{server}\" has no held item named {}", quoted(names))]
     NotHeld { server: String, names: Vec<String> },
+    #[error(
+        "\"{name}\" of server \"{server}\" changed again after it was shown (it was {seen}, it is {now} now); nothing was decided"
+    )]
+    ChangedSince {
+        server: String,
+        name: String,
+        seen: String,
+        now: String,
+    },
+    #[error("\"{hash}\" is not a content hash: give at least 8 of its hex digits")]
+    ShortHash { hash: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -63,6 +74,14 @@ impl DecisionError {
             Self::NotHeld { server, .. } => Some(format!(
                 "`mcpproxy upstream inspect {server}` lists its items and their status"
             )),
+            Self::ChangedSince { server, name, .. } => Some(format!(
+                "look at what it says now (`mcpproxy upstream inspect {server}`), then decide \
+                 again: {}",
+                approve_command(server, name)
+            )),
+            Self::ShortHash { .. } => {
+                Some("`mcpproxy upstream inspect NAME` shows each item's hash".to_owned())
+            }
             Self::Store(error) => error.hint(),
         }
     }
@@ -140,8 +159,9 @@ impl ReviewStage {
         &self,
         server: &str,
         names: &[String],
+        seen: &BTreeMap<String, String>,
     ) -> Result<Vec<ReviewItem>, DecisionError> {
-        let items = self.held_named(server, names)?;
+        let items = self.held_named(server, names, seen)?;
         let now = Timestamp::now();
         let changes: Vec<(ItemKey<'_>, Change)> = items
             .iter()
@@ -169,8 +189,13 @@ impl ReviewStage {
 
     /// Records the content held now of the named items as rejected: they stay held, and are
     /// not asked about again until their content changes. Blocking, durable on return.
-    pub fn reject(&self, server: &str, names: &[String]) -> Result<Vec<ReviewItem>, DecisionError> {
-        let mut items = self.held_named(server, names)?;
+    pub fn reject(
+        &self,
+        server: &str,
+        names: &[String],
+        seen: &BTreeMap<String, String>,
+    ) -> Result<Vec<ReviewItem>, DecisionError> {
+        let mut items = self.held_named(server, names, seen)?;
         let now = Timestamp::now();
         let changes: Vec<(ItemKey<'_>, Change)> = items
             .iter()
@@ -195,11 +220,41 @@ impl ReviewStage {
         Ok(items)
     }
 
-    fn held_named(&self, server: &str, names: &[String]) -> Result<Vec<ReviewItem>, DecisionError> {
+    /// The held items of `server` with these names; where `seen` gives the hash the person
+    /// was shown, only the item of that name with that content.
+    fn held_named(
+        &self,
+        server: &str,
+        names: &[String],
+        seen: &BTreeMap<String, String>,
+    ) -> Result<Vec<ReviewItem>, DecisionError> {
+        if let Some(hash) = seen.values().find(|hash| hash.len() < 8) {
+            return Err(DecisionError::ShortHash { hash: hash.clone() });
+        }
         let held = lock(&self.held);
-        let items: Vec<ReviewItem> = held
+        let named: Vec<&ReviewItem> = held
             .values()
             .filter(|item| item.server == server && names.contains(&item.name))
+            .collect();
+        for (name, hash) in seen {
+            let of_name = || named.iter().filter(|item| &item.name == name);
+            if let Some(item) = of_name().next()
+                && !of_name().any(|item| item.hash.starts_with(hash.as_str()))
+            {
+                return Err(DecisionError::ChangedSince {
+                    server: server.to_owned(),
+                    name: name.clone(),
+                    seen: hash.clone(),
+                    now: item.hash.clone(),
+                });
+            }
+        }
+        let items: Vec<ReviewItem> = named
+            .into_iter()
+            .filter(|item| {
+                seen.get(&item.name)
+                    .is_none_or(|hash| item.hash.starts_with(hash.as_str()))
+            })
             .cloned()
             .collect();
         let missing: Vec<String> = names

@@ -536,7 +536,8 @@ fn inspection_json() {
 #[test]
 fn review_decisions_json() {
     insta::assert_json_snapshot!(ReviewDecision {
-        items: vec!["read_notes".into()]
+        items: vec!["read_notes".into()],
+        hashes: [("read_notes".into(), "5f1c09a2e4b7".into())].into(),
     });
     insta::assert_json_snapshot!(ReviewDecided {
         server: "demo".into(),
@@ -548,7 +549,7 @@ fn review_decisions_json() {
 #[test]
 fn review_additions_default() {
     let decision: ReviewDecision = serde_json::from_str("{}").unwrap();
-    assert!(decision.items.is_empty());
+    assert!(decision.items.is_empty() && decision.hashes.is_empty());
     let inspection: Inspection =
         serde_json::from_str(r#"{"server": "demo", "items": [], "later": 1}"#).unwrap();
     assert!(!inspection.review_mode);

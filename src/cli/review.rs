@@ -3,7 +3,8 @@
 //! and for a changed item a line diff of the approved content against the new one.
 
 use mcpproxy_daemon::protocol::{
-    DiffLine, Finding, Inspection, ReviewDecided, ReviewItem, ReviewStatus, diff_text, line_diff,
+    DiffLine, Finding, Inspection, ReviewDecided, ReviewDecision, ReviewItem, ReviewStatus,
+    diff_text, line_diff,
 };
 
 pub fn render_inspection(inspection: &Inspection) -> String {
@@ -68,6 +69,17 @@ fn render_item(item: &ReviewItem, out: &mut String) {
     if !item.reason.is_empty() {
         out.push_str(&format!("  {}\n", item.reason));
     }
+    if item.status.is_held() {
+        out.push_str(&format!(
+            "  to approve exactly this content: `mcpproxy upstream approve {} {}`\n",
+            mcpproxy_daemon::paths::shell_word(&item.server),
+            mcpproxy_daemon::paths::shell_word(&format!(
+                "{}@{}",
+                item.name,
+                short_hash(&item.hash)
+            ))
+        ));
+    }
     for finding in &item.findings {
         out.push_str(&format!("  {}\n", finding_line(finding)));
     }
@@ -83,6 +95,41 @@ fn render_item(item: &ReviewItem, out: &mut String) {
             out.push_str(&format!("  {mark} {text}\n"));
         }
     }
+}
+
+/// The first 12 hex digits of a content hash: what `ITEM@HASH` takes.
+fn short_hash(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
+}
+
+/// Splits `ITEM@HASH` (a hex prefix of at least 8 digits) into the item's name and the
+/// hash the person was shown; anything else is a plain name.
+pub fn item_and_hash(arg: &str) -> (&str, Option<&str>) {
+    match arg.rsplit_once('@') {
+        Some((name, hash))
+            if !name.is_empty()
+                && hash.len() >= 8
+                && hash.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            (name, Some(hash))
+        }
+        _ => (arg, None),
+    }
+}
+
+/// The decision on `args` (`ITEM` or `ITEM@HASH` each).
+pub fn decision(args: &[String]) -> ReviewDecision {
+    let mut decision = ReviewDecision::default();
+    for arg in args {
+        let (name, hash) = item_and_hash(arg);
+        decision.items.push(name.to_owned());
+        if let Some(hash) = hash {
+            decision
+                .hashes
+                .insert(name.to_owned(), hash.to_ascii_lowercase());
+        }
+    }
+    decision
 }
 
 fn status_label(status: ReviewStatus) -> &'static str {
@@ -101,4 +148,26 @@ fn finding_line(finding: &Finding) -> String {
         "! {} {} in {}: \"{}\" ({})",
         finding.severity, finding.category, finding.field, finding.evidence, finding.message
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_may_carry_the_hash_the_person_was_shown() {
+        assert_eq!(
+            item_and_hash("echo@9a1e77b0c4d2"),
+            ("echo", Some("9a1e77b0c4d2"))
+        );
+        assert_eq!(item_and_hash("echo"), ("echo", None));
+        // Not a hash: too short, not hex, or no name before it.
+        assert_eq!(item_and_hash("mail@home"), ("mail@home", None));
+        assert_eq!(item_and_hash("a@9a1e"), ("a@9a1e", None));
+        assert_eq!(item_and_hash("@9a1e77b0c4d2"), ("@9a1e77b0c4d2", None));
+        let decision = decision(&["echo@9A1E77B0".to_owned(), "add".to_owned()]);
+        assert_eq!(decision.items, ["echo", "add"]);
+        assert_eq!(decision.hashes.len(), 1);
+        assert_eq!(decision.hashes["echo"], "9a1e77b0");
+    }
 }

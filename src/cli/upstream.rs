@@ -35,14 +35,15 @@ pub enum UpstreamCommand {
     /// Let a quarantined server run, or approve held items (their content now is pinned)
     Approve {
         name: String,
-        /// Held items to approve (tools, prompts, resource templates, by name)
+        /// Held items to approve (tools, prompts, resource templates, by name); `ITEM@HASH`
+        /// approves it only if it still has the content `upstream inspect` showed
         items: Vec<String>,
     },
     /// Keep held items off until their content changes, or remove a server waiting for
     /// approval
     Reject {
         name: String,
-        /// Held items to reject; none: the pending server itself
+        /// Held items to reject (`ITEM` or `ITEM@HASH`); none: the pending server itself
         items: Vec<String>,
     },
     /// Show a server's tools, prompts and resource templates with their review status,
@@ -189,7 +190,9 @@ pub async fn run(global: &Global, command: UpstreamCommand) -> Result<(), Failur
             output.print(&view, |v| format!("approved {}; it is {}", v.name, v.state))
         }
         UpstreamCommand::Approve { name, items } => {
-            let decided = client.approve_items(&name, items).await?;
+            let decided = client
+                .approve_items(&name, &super::review::decision(&items))
+                .await?;
             output.print(&decided, |d| super::review::render_decided("approved", d))
         }
         UpstreamCommand::Reject { name, items } if items.is_empty() => {
@@ -197,7 +200,9 @@ pub async fn run(global: &Global, command: UpstreamCommand) -> Result<(), Failur
             output.print(&ack, |a| a.message.clone())
         }
         UpstreamCommand::Reject { name, items } => {
-            let decided = client.reject_items(&name, items).await?;
+            let decided = client
+                .reject_items(&name, &super::review::decision(&items))
+                .await?;
             output.print(&decided, |d| super::review::render_decided("rejected", d))
         }
         UpstreamCommand::Inspect { name, run } => {

@@ -151,7 +151,21 @@ async fn a_changed_tool_or_prompt_is_held_refused_shown_and_restored_by_approval
             "the new description is shown added:\n{shown}"
         );
 
-        let approve = daemon.cli(&["upstream", "approve", server, "echo"]);
+        // Approving pins what the person was shown: a hash that is not the held content's
+        // is refused, the one `inspect` printed is taken.
+        let exact = shown
+            .split('`')
+            .find(|part| part.starts_with(&format!("mcpproxy upstream approve {server} echo@")))
+            .and_then(|command| command.rsplit(' ').next())
+            .unwrap_or_else(|| panic!("inspect names no exact approval:\n{shown}"))
+            .to_owned();
+        let stale = daemon.cli(&["upstream", "approve", server, "echo@00000000"]);
+        assert!(!stale.status.success(), "{stale:?}");
+        assert!(
+            String::from_utf8_lossy(&stale.stderr).contains("changed again after it was shown"),
+            "{stale:?}"
+        );
+        let approve = daemon.cli(&["upstream", "approve", server, &exact]);
         assert!(approve.status.success(), "{approve:?}");
         assert!(stdout(&approve).contains(&format!("approved tool {server}:echo")));
         let echoed = daemon

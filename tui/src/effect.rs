@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use mcpproxy_daemon::client::ServerAction;
-use mcpproxy_daemon::protocol::{AddServer, ToolCall};
+use mcpproxy_daemon::protocol::{AddServer, ReviewDecision, ToolCall};
 
 use crate::app::logs::LogSource;
 
@@ -53,10 +53,11 @@ pub enum Effect {
     },
     /// Read what waits for review (pending servers, held items).
     FetchQuarantine,
-    /// Approve (or reject) held items of a server.
+    /// Approve (or reject) held items of a server, as long as they still have the content
+    /// the person was shown.
     Review {
         server: String,
-        items: Vec<String>,
+        decision: ReviewDecision,
         approve: bool,
     },
     /// Rank the tools for `query` with the daemon's tool search, after `delay`; a newer

@@ -181,13 +181,13 @@ impl Link {
             }
             Effect::Review {
                 server,
-                items,
+                decision,
                 approve,
             } => {
                 let result = if approve {
-                    client.approve_items(&server, items).await
+                    client.approve_items(&server, &decision).await
                 } else {
-                    client.reject_items(&server, items).await
+                    client.reject_items(&server, &decision).await
                 };
                 Outcome::Reviewed {
                     approve,

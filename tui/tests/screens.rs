@@ -363,7 +363,10 @@ fn the_review_screen_with_a_changed_tool() {
         effect,
         Some(mcpproxy_tui::effect::Effect::Review {
             server: "demo".into(),
-            items: vec!["echo".into()],
+            decision: mcpproxy_daemon::protocol::ReviewDecision {
+                items: vec!["echo".into()],
+                hashes: [("echo".into(), "9a1e".into())].into(),
+            },
             approve: true,
         })
     );

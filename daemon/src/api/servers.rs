@@ -52,6 +52,12 @@ impl From<ManageError> for ApiFailure {
             ManageError::Review(DecisionError::NotHeld { .. }) => {
                 (StatusCode::NOT_FOUND, ErrorCode::NotFound)
             }
+            ManageError::Review(DecisionError::ChangedSince { .. }) => {
+                (StatusCode::CONFLICT, ErrorCode::Conflict)
+            }
+            ManageError::Review(DecisionError::ShortHash { .. }) => {
+                (StatusCode::BAD_REQUEST, ErrorCode::BadRequest)
+            }
             ManageError::NotPending(_) | ManageError::NeedsRun(_) => {
                 (StatusCode::CONFLICT, ErrorCode::Conflict)
             }
@@ -129,11 +135,11 @@ pub async fn approve(
     Path(name): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiFailure> {
-    let items = decision_items(&body)?;
-    if items.is_empty() {
+    let decision = decision(&body)?;
+    if decision.items.is_empty() {
         return Ok(Json(manage::approve(&daemon, &name).await?).into_response());
     }
-    Ok(Json(manage::review::approve_items(&daemon, &name, items).await?).into_response())
+    Ok(Json(manage::review::approve_items(&daemon, &name, decision).await?).into_response())
 }
 
 /// `POST /api/v1/servers/NAME/reject`: with no items a pending server is removed from the
@@ -143,28 +149,30 @@ pub async fn reject(
     Path(name): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiFailure> {
-    let items = decision_items(&body)?;
-    if items.is_empty() {
+    let decision = decision(&body)?;
+    if decision.items.is_empty() {
         manage::review::reject_server(&daemon, &name).await?;
         return Ok(Json(Ack {
             message: format!("rejected server \"{name}\"; it was removed from the config"),
         })
         .into_response());
     }
-    Ok(Json(manage::review::reject_items(&daemon, &name, items).await?).into_response())
+    Ok(Json(manage::review::reject_items(&daemon, &name, decision).await?).into_response())
 }
 
-/// The items of an optional [`ReviewDecision`] body (older clients send none).
-fn decision_items(body: &[u8]) -> Result<Vec<String>, ApiFailure> {
+/// An optional [`ReviewDecision`] body (older clients send none).
+fn decision(body: &[u8]) -> Result<ReviewDecision, ApiFailure> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Vec::new());
+        return Ok(ReviewDecision::default());
     }
     // `null` is what clients that send no decision post.
     serde_json::from_slice::<Option<ReviewDecision>>(body)
-        .map(|decision| decision.map(|d| d.items).unwrap_or_default())
+        .map(Option::unwrap_or_default)
         .map_err(|e| {
-            ApiFailure::bad_request(format!("the body is not a review decision: {e}"))
-                .hint("send {\"items\": [\"NAME\", ...]}, or no body for the server itself")
+            ApiFailure::bad_request(format!("the body is not a review decision: {e}")).hint(
+                "send {\"items\": [\"NAME\", ...], \"hashes\": {\"NAME\": \"HASH\"}}, or no \
+                 body for the server itself",
+            )
         })
 }
 

@@ -2,11 +2,14 @@
 //! held items (pins written durably, then the server re-gated), rejecting a pending server,
 //! and inspecting a server's items before deciding.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{ManageError, edit, require};
 use crate::daemon::Daemon;
-use crate::protocol::{Inspection, Quarantine, ReviewDecided, ReviewItem, TransportKind};
+use crate::protocol::{
+    Inspection, Quarantine, ReviewDecided, ReviewDecision, ReviewItem, TransportKind,
+};
 use crate::review::{DecisionError, ReviewStage};
 
 /// Everything waiting for a person: pending servers and held items.
@@ -28,27 +31,32 @@ pub fn quarantine(daemon: &Daemon) -> Quarantine {
 pub async fn approve_items(
     daemon: &Daemon,
     server: &str,
-    items: Vec<String>,
+    decision: ReviewDecision,
 ) -> Result<ReviewDecided, ManageError> {
-    decide(daemon, server, items, ReviewStage::approve).await
+    decide(daemon, server, decision, ReviewStage::approve).await
 }
 
 /// Rejects held items of `server`: they stay held until their content changes.
 pub async fn reject_items(
     daemon: &Daemon,
     server: &str,
-    items: Vec<String>,
+    decision: ReviewDecision,
 ) -> Result<ReviewDecided, ManageError> {
-    decide(daemon, server, items, ReviewStage::reject).await
+    decide(daemon, server, decision, ReviewStage::reject).await
 }
 
 /// Approve or reject, as the review stage does it.
-type Decision = fn(&ReviewStage, &str, &[String]) -> Result<Vec<ReviewItem>, DecisionError>;
+type Decision = fn(
+    &ReviewStage,
+    &str,
+    &[String],
+    &BTreeMap<String, String>,
+) -> Result<Vec<ReviewItem>, DecisionError>;
 
 async fn decide(
     daemon: &Daemon,
     server: &str,
-    items: Vec<String>,
+    ReviewDecision { items, hashes }: ReviewDecision,
     decision: Decision,
 ) -> Result<ReviewDecided, ManageError> {
     let shared = daemon
@@ -58,7 +66,7 @@ async fn decide(
     let review = Arc::clone(daemon.review().ok_or(ManageError::NoReview)?);
     let name = server.to_owned();
     // The store's commit waits for the disk: off the runtime.
-    let decided = tokio::task::spawn_blocking(move || decision(&review, &name, &items))
+    let decided = tokio::task::spawn_blocking(move || decision(&review, &name, &items, &hashes))
         .await
         .map_err(|e| ManageError::Interrupted(e.to_string()))??;
     shared.regate().await;

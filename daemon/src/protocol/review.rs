@@ -214,6 +214,12 @@ pub struct Quarantine {
 pub struct ReviewDecision {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<String>,
+    /// The content hash the person was shown, by item name (the whole hash or a prefix of at
+    /// least 8 characters): only the held item with that content is decided. An item that
+    /// changed again after it was shown is refused (409), so nobody approves content they
+    /// did not see.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub hashes: std::collections::BTreeMap<String, String>,
 }
 
 /// The answer to an item approval or rejection: the items decided.

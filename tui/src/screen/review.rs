@@ -7,7 +7,8 @@ use std::borrow::Cow;
 
 use mcpproxy_daemon::client::ServerAction;
 use mcpproxy_daemon::protocol::{
-    DiffLine, Finding, ItemKind, ReviewDecided, ReviewItem, ReviewStatus, diff_text, line_diff,
+    DiffLine, Finding, ItemKind, ReviewDecided, ReviewDecision, ReviewItem, ReviewStatus,
+    diff_text, line_diff,
 };
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -240,7 +241,10 @@ fn command(app: &mut App, command: Command) -> Option<Effect> {
         }),
         (Command::Approve | Command::Reject, Some(item)) => Some(Effect::Review {
             server: entry.server.clone(),
-            items: vec![item.name.clone()],
+            decision: ReviewDecision {
+                items: vec![item.name.clone()],
+                hashes: [(item.name.clone(), item.hash.clone())].into(),
+            },
             approve: command == Command::Approve,
         }),
         (Command::Reject, None) => {
