@@ -293,10 +293,7 @@ async fn connect_http(
         .map_err(|e| ConnectError::handshake(format!("cannot build the HTTP client: {e}")))?;
     // Also renews the session when a restarted server rejects it with 400 instead of 404;
     // and marks which call each log message on a response stream belongs to.
-    let client = super::routes::Related::new(super::http_client::UpstreamHttpClient::new(
-        client,
-        oauth.cloned(),
-    ));
+    let client = super::http_client::UpstreamHttpClient::new(client, oauth.cloned());
     let routes = Arc::clone(handler.routes());
     let transport = || {
         routes.ordered(StreamableHttpClientTransport::with_client(

@@ -282,7 +282,7 @@ impl ClientHandler for UpstreamHandler {
             .remove::<NotificationMetaObject>()
             .unwrap_or_default();
         meta.extend(std::mem::take(&mut context.meta));
-        // Which call it belongs to, as the transport marked it (see `routes::Related`); the
+        // Which call it belongs to, as the transport marked it (see `routes::related`); the
         // mark is mcpproxy's own and goes no further.
         let related = take_related_request(&mut meta);
         let token: Option<ProgressToken> = meta

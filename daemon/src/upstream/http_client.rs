@@ -11,6 +11,9 @@
 //! Every method delegates to the same method of `reqwest::Client`, so the response limits
 //! and SSE event-size limits rmcp passes in are still enforced by the reqwest client.
 //!
+//! Log messages on a POST's response stream are marked with the POSTed request's id
+//! ([`super::routes::related`]), so each reaches the client whose call raised it.
+//!
 //! For a server behind OAuth it also carries the token: every request asks the server's
 //! [`OAuthSession`] for it, and a 401 or a 403 `insufficient_scope` goes back to the session,
 //! which may hand out a new token to retry with once (see [`crate::oauth::session`]).
@@ -28,6 +31,7 @@ use rmcp::transport::streamable_http_client::{
     StreamableHttpResponseLimits,
 };
 
+use super::routes::related;
 use crate::oauth::{AuthState, OAuthError, OAuthSession};
 
 type PostResult = Result<StreamableHttpPostResponse, StreamableHttpError<reqwest::Error>>;
@@ -99,6 +103,27 @@ impl UpstreamHttpClient {
             rounds += 1;
         }
     }
+
+    /// Sends a POST through `send` (with the token), then reads the answer: an id-less error
+    /// on a session is an expired session, and log messages on its stream are marked.
+    async fn post<F, Fut>(
+        &self,
+        message: &ClientJsonRpcMessage,
+        session_id: Option<&Arc<str>>,
+        auth_header: Option<String>,
+        send: F,
+    ) -> PostResult
+    where
+        F: Fn(Option<String>) -> Fut,
+        Fut: Future<Output = PostResult>,
+    {
+        let id = related::request_id(message);
+        let response = self.with_auth(auth_header, send).await;
+        related::mark(
+            id,
+            session_rejection_as_expiry(session_id.is_some(), response),
+        )
+    }
 }
 
 /// An authorization failure as rmcp's transport error: one that needs a login as the
@@ -154,19 +179,16 @@ impl StreamableHttpClient for UpstreamHttpClient {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> PostResult {
-        let session_was_attached = session_id.is_some();
-        let response = self
-            .with_auth(auth_header, |token| {
-                self.client.post_message(
-                    uri.clone(),
-                    message.clone(),
-                    session_id.clone(),
-                    token,
-                    custom_headers.clone(),
-                )
-            })
-            .await;
-        session_rejection_as_expiry(session_was_attached, response)
+        self.post(&message, session_id.as_ref(), auth_header, |token| {
+            self.client.post_message(
+                uri.clone(),
+                message.clone(),
+                session_id.clone(),
+                token,
+                custom_headers.clone(),
+            )
+        })
+        .await
     }
 
     async fn post_message_with_max_sse_event_size(
@@ -178,20 +200,17 @@ impl StreamableHttpClient for UpstreamHttpClient {
         custom_headers: HashMap<HeaderName, HeaderValue>,
         max_sse_event_size: usize,
     ) -> PostResult {
-        let session_was_attached = session_id.is_some();
-        let response = self
-            .with_auth(auth_header, |token| {
-                self.client.post_message_with_max_sse_event_size(
-                    uri.clone(),
-                    message.clone(),
-                    session_id.clone(),
-                    token,
-                    custom_headers.clone(),
-                    max_sse_event_size,
-                )
-            })
-            .await;
-        session_rejection_as_expiry(session_was_attached, response)
+        self.post(&message, session_id.as_ref(), auth_header, |token| {
+            self.client.post_message_with_max_sse_event_size(
+                uri.clone(),
+                message.clone(),
+                session_id.clone(),
+                token,
+                custom_headers.clone(),
+                max_sse_event_size,
+            )
+        })
+        .await
     }
 
     async fn post_message_with_response_limits(
@@ -203,20 +222,17 @@ impl StreamableHttpClient for UpstreamHttpClient {
         custom_headers: HashMap<HeaderName, HeaderValue>,
         limits: StreamableHttpResponseLimits,
     ) -> PostResult {
-        let session_was_attached = session_id.is_some();
-        let response = self
-            .with_auth(auth_header, |token| {
-                self.client.post_message_with_response_limits(
-                    uri.clone(),
-                    message.clone(),
-                    session_id.clone(),
-                    token,
-                    custom_headers.clone(),
-                    limits,
-                )
-            })
-            .await;
-        session_rejection_as_expiry(session_was_attached, response)
+        self.post(&message, session_id.as_ref(), auth_header, |token| {
+            self.client.post_message_with_response_limits(
+                uri.clone(),
+                message.clone(),
+                session_id.clone(),
+                token,
+                custom_headers.clone(),
+                limits,
+            )
+        })
+        .await
     }
 
     async fn delete_session(

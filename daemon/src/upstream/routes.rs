@@ -9,7 +9,7 @@
 //! - progress names its token, which belongs to exactly one call;
 //! - on streamable HTTP a server sends what belongs to a request on that request's response
 //!   stream: rmcp marks the server-to-client requests that arrive there with the call's
-//!   request id, and [`Related`] does the same for log messages, so each reaches its own
+//!   request id, and [`related`] does the same for log messages, so each reaches its own
 //!   caller however many clients call the server at once;
 //! - a log message may name a call's progress token in its `_meta`;
 //! - anything else (a stdio or legacy-SSE server's `elicitation/create` or log message) names
@@ -45,8 +45,8 @@ use rmcp::service::{
 use rmcp::transport::Transport;
 use tokio::sync::{mpsc, oneshot, watch};
 
-mod related;
-pub use self::related::{Related, take_related_request};
+pub(super) mod related;
+pub use self::related::take_related_request;
 
 /// How long a result waits for the notifications that came before it. They are normally
 /// passed on within milliseconds; this only bounds the wait when a client is too slow to

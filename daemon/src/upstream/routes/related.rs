@@ -4,25 +4,19 @@
 //! stream (the POST's SSE answer). rmcp's client marks the server-to-client *requests* that
 //! arrive there with the id of the request whose stream carried them
 //! ([`rmcp::service::InboundStreamOrigin`]), but not the notifications: by the time a log
-//! message reaches the handler, where it came from is lost. This client wrapper keeps it:
+//! message reaches the handler, where it came from is lost. This module keeps it:
 //! each `notifications/message` on a POST's stream gets the POSTed request's id in its
-//! `_meta` under [`RELATED_REQUEST_KEY`], which the handler reads, and removes before the
-//! message goes on to a client.
+//! `_meta` under [`RELATED_REQUEST_KEY`] ([`mark`], applied by the upstream HTTP client to
+//! every POST's answer), which the handler reads, and removes before the message goes on to
+//! a client.
 //!
 //! A response stream resumed with a GET after it broke (`Last-Event-ID`) is not marked, so
 //! messages that arrive on it fall back to the rules for messages without a call.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use futures_util::StreamExt as _;
-use reqwest::header::{HeaderName, HeaderValue};
 use rmcp::model::{ClientJsonRpcMessage, NotificationMetaObject, RequestId};
 use rmcp::transport::common::client_side_sse::BoxedSseResponse;
-use rmcp::transport::streamable_http_client::{
-    StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
-    StreamableHttpResponseLimits,
-};
+use rmcp::transport::streamable_http_client::{StreamableHttpError, StreamableHttpPostResponse};
 use serde_json::Value;
 
 /// The `_meta` key that carries the id of the request whose response stream carried a
@@ -36,26 +30,17 @@ pub fn take_related_request(meta: &mut NotificationMetaObject) -> Option<Request
 
 type PostResult<E> = Result<StreamableHttpPostResponse, StreamableHttpError<E>>;
 
-/// A streamable-HTTP client that marks log messages on a request's response stream with
-/// that request's id; everything else is `C`'s.
-#[derive(Debug, Clone)]
-pub struct Related<C>(C);
-
-impl<C> Related<C> {
-    pub fn new(client: C) -> Self {
-        Self(client)
-    }
-}
-
 /// The id of a request; notifications and responses get no stream of their own.
-fn request_id(message: &ClientJsonRpcMessage) -> Option<RequestId> {
+pub(in crate::upstream) fn request_id(message: &ClientJsonRpcMessage) -> Option<RequestId> {
     match message {
         ClientJsonRpcMessage::Request(request) => Some(request.id.clone()),
         _ => None,
     }
 }
 
-fn mark<E: std::error::Error + Send + Sync + 'static>(
+/// `response` with every log message on its stream (if it is one) marked as related to
+/// request `id`.
+pub(in crate::upstream) fn mark<E: std::error::Error + Send + Sync + 'static>(
     id: Option<RequestId>,
     response: PostResult<E>,
 ) -> PostResult<E> {
@@ -101,120 +86,6 @@ fn mark_log_message(data: &str, id: &Value) -> Option<String> {
         .as_object_mut()?;
     meta.insert(RELATED_REQUEST_KEY.to_owned(), id.clone());
     serde_json::to_string(&message).ok()
-}
-
-impl<C: StreamableHttpClient + Sync> StreamableHttpClient for Related<C> {
-    type Error = C::Error;
-
-    async fn post_message(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        auth_header: Option<String>,
-        custom_headers: HashMap<HeaderName, HeaderValue>,
-    ) -> PostResult<Self::Error> {
-        let id = request_id(&message);
-        let response = self
-            .0
-            .post_message(uri, message, session_id, auth_header, custom_headers)
-            .await;
-        mark(id, response)
-    }
-
-    async fn post_message_with_max_sse_event_size(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        auth_header: Option<String>,
-        custom_headers: HashMap<HeaderName, HeaderValue>,
-        max_sse_event_size: usize,
-    ) -> PostResult<Self::Error> {
-        let id = request_id(&message);
-        let response = self
-            .0
-            .post_message_with_max_sse_event_size(
-                uri,
-                message,
-                session_id,
-                auth_header,
-                custom_headers,
-                max_sse_event_size,
-            )
-            .await;
-        mark(id, response)
-    }
-
-    async fn post_message_with_response_limits(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        auth_header: Option<String>,
-        custom_headers: HashMap<HeaderName, HeaderValue>,
-        limits: StreamableHttpResponseLimits,
-    ) -> PostResult<Self::Error> {
-        let id = request_id(&message);
-        let response = self
-            .0
-            .post_message_with_response_limits(
-                uri,
-                message,
-                session_id,
-                auth_header,
-                custom_headers,
-                limits,
-            )
-            .await;
-        mark(id, response)
-    }
-
-    async fn delete_session(
-        &self,
-        uri: Arc<str>,
-        session_id: Arc<str>,
-        auth_header: Option<String>,
-        custom_headers: HashMap<HeaderName, HeaderValue>,
-    ) -> Result<(), StreamableHttpError<Self::Error>> {
-        self.0
-            .delete_session(uri, session_id, auth_header, custom_headers)
-            .await
-    }
-
-    async fn get_stream(
-        &self,
-        uri: Arc<str>,
-        session_id: Option<Arc<str>>,
-        last_event_id: Option<String>,
-        auth_header: Option<String>,
-        custom_headers: HashMap<HeaderName, HeaderValue>,
-    ) -> Result<BoxedSseResponse, StreamableHttpError<Self::Error>> {
-        self.0
-            .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
-            .await
-    }
-
-    async fn get_stream_with_max_sse_event_size(
-        &self,
-        uri: Arc<str>,
-        session_id: Option<Arc<str>>,
-        last_event_id: Option<String>,
-        auth_header: Option<String>,
-        custom_headers: HashMap<HeaderName, HeaderValue>,
-        max_sse_event_size: usize,
-    ) -> Result<BoxedSseResponse, StreamableHttpError<Self::Error>> {
-        self.0
-            .get_stream_with_max_sse_event_size(
-                uri,
-                session_id,
-                last_event_id,
-                auth_header,
-                custom_headers,
-                max_sse_event_size,
-            )
-            .await
-    }
 }
 
 #[cfg(test)]
