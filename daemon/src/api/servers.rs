@@ -256,23 +256,31 @@ pub async fn logs(
     }))
 }
 
+/// `?server=NAME`: one server's part of a list.
 #[derive(Debug, Deserialize)]
-pub struct ToolsQuery {
+pub struct ServerFilter {
     server: Option<String>,
+}
+
+impl ServerFilter {
+    /// The server asked for, once it is known to exist.
+    fn known(&self, daemon: &Daemon) -> Result<Option<&str>, ApiFailure> {
+        match &self.server {
+            Some(name) if daemon.upstreams().server(name).is_none() => {
+                Err(ManageError::NotFound(name.clone()).into())
+            }
+            server => Ok(server.as_deref()),
+        }
+    }
 }
 
 /// `GET /api/v1/tools?server=NAME`.
 pub async fn tools(
     State(daemon): State<Daemon>,
-    Params(query): Params<ToolsQuery>,
+    Params(query): Params<ServerFilter>,
 ) -> Result<Json<ToolList>, ApiFailure> {
-    if let Some(name) = &query.server
-        && daemon.upstreams().server(name).is_none()
-    {
-        return Err(ManageError::NotFound(name.clone()).into());
-    }
     Ok(Json(ToolList {
-        tools: daemon.upstreams().tools(query.server.as_deref()),
+        tools: daemon.upstreams().tools(query.known(&daemon)?),
     }))
 }
 
@@ -301,23 +309,13 @@ pub async fn search(
     Ok(Json(daemon.search_tools(&query.q, limit).await))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct HeldQuery {
-    server: Option<String>,
-}
-
 /// `GET /api/v1/held?server=NAME`: what the catalog gate keeps from agents, and why.
 pub async fn held(
     State(daemon): State<Daemon>,
-    Params(query): Params<HeldQuery>,
+    Params(query): Params<ServerFilter>,
 ) -> Result<Json<HeldList>, ApiFailure> {
-    if let Some(name) = &query.server
-        && daemon.upstreams().server(name).is_none()
-    {
-        return Err(ManageError::NotFound(name.clone()).into());
-    }
     Ok(Json(HeldList {
-        held: daemon.upstreams().held(query.server.as_deref()),
+        held: daemon.upstreams().held(query.known(&daemon)?),
     }))
 }
 
