@@ -153,7 +153,7 @@ pub enum Command {
     /// The record of tool calls, kept across restarts
     #[command(
         subcommand,
-        after_help = "Examples:\n  mcpproxy activity list\n  mcpproxy activity list --server github --outcome error -n 20 --json"
+        after_help = "Examples:\n  mcpproxy activity list\n  mcpproxy activity list --server github --outcome failed -n 20 --json"
     )]
     Activity(activity::ActivityCommand),
     /// Log in to servers that use OAuth, log out, show who is logged in
@@ -307,4 +307,44 @@ fn init_file_logging(global: &Global, logs: &std::path::Path, file: &str) {
         .with_ansi(false)
         .with_writer(std::sync::Mutex::new(file))
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    /// Every command's `--help` ends with examples, and each example runs a command that
+    /// exists (its words up to the first argument name a command path).
+    #[test]
+    fn every_command_shows_examples_of_itself() {
+        fn walk(command: &clap::Command, path: &[String], missing: &mut Vec<String>) {
+            let shown = command
+                .get_subcommands()
+                .filter(|s| s.get_name() != "help" && !s.is_hide_set());
+            for sub in shown {
+                let mut here = path.to_vec();
+                here.push(sub.get_name().to_owned());
+                let help = sub
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                let own = format!("mcpproxy {}", here.join(" "));
+                let shows_itself = help
+                    .lines()
+                    .skip_while(|line| !line.starts_with("Example"))
+                    .any(|line| line.trim_start().starts_with(&own));
+                if !shows_itself {
+                    missing.push(own);
+                }
+                walk(sub, &here, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), &[], &mut missing);
+        assert!(
+            missing.is_empty(),
+            "no example of itself in --help:\n{}",
+            missing.join("\n")
+        );
+    }
 }

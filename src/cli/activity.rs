@@ -9,6 +9,9 @@ use super::{Failure, Global};
 #[derive(Debug, Subcommand)]
 pub enum ActivityCommand {
     /// Finished tool calls, newest first
+    #[command(
+        after_help = "Examples:\n  mcpproxy activity list\n  mcpproxy activity list --server github --outcome failed -n 20 --json"
+    )]
     List(ListArgs),
 }
 

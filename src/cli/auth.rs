@@ -17,6 +17,9 @@ const LOGIN_WAIT: Duration = Duration::from_secs(600);
 #[derive(Debug, Subcommand)]
 pub enum AuthCommand {
     /// Log in to a server: prints the URL, opens the browser, waits until it is done
+    #[command(
+        after_help = "Examples:\n  mcpproxy auth login notion\n  mcpproxy auth login notion --no-wait"
+    )]
     Login {
         name: String,
         /// Print the URL and return at once
@@ -24,8 +27,12 @@ pub enum AuthCommand {
         no_wait: bool,
     },
     /// Revoke (where the server supports it) and forget a server's tokens
+    #[command(after_help = "Example:\n  mcpproxy auth logout notion")]
     Logout { name: String },
     /// Show which servers are logged in, need a login, or are logging in
+    #[command(
+        after_help = "Examples:\n  mcpproxy auth status\n  mcpproxy auth status notion --json"
+    )]
     Status { name: Option<String> },
 }
 

@@ -15,21 +15,34 @@ use super::{Failure, Global};
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Print the config file's path
+    #[command(
+        after_help = "Examples:\n  mcpproxy config path\n  $EDITOR \"$(mcpproxy config path)\""
+    )]
     Path,
     /// Print the config file (with --json, the parsed settings; ${env:...} stays unexpanded)
+    #[command(
+        after_help = "Examples:\n  mcpproxy config show\n  mcpproxy config show --json | jq '.servers | keys'"
+    )]
     Show,
     /// Check a config file without starting anything (exit code 4 when invalid)
+    #[command(
+        after_help = "Examples:\n  mcpproxy config check\n  mcpproxy config check ~/new-config.toml"
+    )]
     Check {
         /// The file to check [default: the config file in use]
         file: Option<PathBuf>,
     },
     /// Write the default config file
+    #[command(after_help = "Examples:\n  mcpproxy config init\n  mcpproxy config init --force")]
     Init {
         /// Replace an existing file
         #[arg(long)]
         force: bool,
     },
     /// Import servers from other MCP clients' config files (they arrive quarantined)
+    #[command(
+        after_help = "Examples:\n  mcpproxy config import cursor\n  mcpproxy config import ~/Library/Application\\ Support/Claude/claude_desktop_config.json --dry-run\n  mcpproxy config import codex --overwrite"
+    )]
     Import {
         /// Claude Desktop, Claude Code, Cursor, VS Code, Codex, Gemini or MCPProxy config
         /// files, or a client's name (claude-code, cursor, ...) for its file at its standard place

