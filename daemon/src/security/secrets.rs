@@ -244,7 +244,8 @@ pub fn redact_str(text: &str) -> Cow<'_, str> {
     redact(text).text
 }
 
-fn marker(kind: SecretKind) -> String {
+/// What a secret of `kind` is replaced with: `[redacted KIND]`.
+pub fn marker(kind: SecretKind) -> String {
     format!("[redacted {kind}]")
 }
 
