@@ -521,10 +521,17 @@ impl Upstreams {
         lock(&self.servers).get(name).map(|e| e.config.clone())
     }
 
-    fn server_with_timeout(&self, name: &str) -> Option<(Arc<ServerShared>, Duration)> {
-        lock(&self.servers)
-            .get(name)
-            .map(|e| (Arc::clone(&e.shared), e.config.call_timeout))
+    /// A server and the settings each call reads.
+    fn server_with_settings(&self, name: &str) -> Option<(Arc<ServerShared>, CallSettings)> {
+        lock(&self.servers).get(name).map(|e| {
+            (
+                Arc::clone(&e.shared),
+                CallSettings {
+                    call_timeout: e.config.call_timeout,
+                    block_secrets: e.config.block_secrets,
+                },
+            )
+        })
     }
 
     /// Tools of every server, or of one.
@@ -600,4 +607,10 @@ impl Upstreams {
             let _ = tokio::task::spawn_blocking(move || guard.shut_down()).await;
         }
     }
+}
+
+/// A server's settings that each call reads (they change without a restart).
+struct CallSettings {
+    call_timeout: Duration,
+    block_secrets: bool,
 }

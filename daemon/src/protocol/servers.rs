@@ -163,6 +163,9 @@ pub struct ServerSpec {
     pub headers: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// Refuse calls whose arguments carry a secret (`block_secrets` in the config).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_secrets: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect_timeout: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -283,6 +283,32 @@ fn redact_value(value: &mut Value, kinds: &mut SecretKinds) {
     }
 }
 
+/// The kinds of secret in the strings of `map` (and in the values of keys such as
+/// `password` or `api_key`), without changing it: what a call's arguments would send.
+pub fn kinds_in_object(map: &serde_json::Map<String, Value>) -> SecretKinds {
+    let mut kinds = SecretKinds::default();
+    scan_object(map, &mut kinds);
+    kinds
+}
+
+fn scan_value(value: &Value, kinds: &mut SecretKinds) {
+    match value {
+        Value::String(text) => find(text).iter().for_each(|m| kinds.insert(m.kind)),
+        Value::Array(items) => items.iter().for_each(|v| scan_value(v, kinds)),
+        Value::Object(map) => scan_object(map, kinds),
+        _ => {}
+    }
+}
+
+fn scan_object(map: &serde_json::Map<String, Value>, kinds: &mut SecretKinds) {
+    for (key, item) in map {
+        match item {
+            Value::String(text) if let Some(kind) = secret_by_key(key, text) => kinds.insert(kind),
+            _ => scan_value(item, kinds),
+        }
+    }
+}
+
 /// The kind of secret a key names, if its value looks like one.
 fn secret_by_key(key: &str, value: &str) -> Option<SecretKind> {
     if value.contains("PRIVATE KEY-----") {
