@@ -302,10 +302,13 @@ fn scan_value(value: &Value, kinds: &mut SecretKinds) {
 
 fn scan_object(map: &serde_json::Map<String, Value>, kinds: &mut SecretKinds) {
     for (key, item) in map {
-        match item {
-            Value::String(text) if let Some(kind) = secret_by_key(key, text) => kinds.insert(kind),
-            _ => scan_value(item, kinds),
+        // A value its key names as a secret may hold other kinds too: all are reported.
+        if let Value::String(text) = item
+            && let Some(kind) = secret_by_key(key, text)
+        {
+            kinds.insert(kind);
         }
+        scan_value(item, kinds);
     }
 }
 
