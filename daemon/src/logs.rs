@@ -100,8 +100,10 @@ pub fn rotated(path: &Path, n: usize) -> PathBuf {
 
 /// A writer that masks secrets (URL credentials, keys and tokens a tool call carried) in
 /// what passes through it. Each log line arrives in one write, so a secret is never split
-/// between two: a PEM block in one event is one write, whatever its newlines.
-struct Masked<W>(W);
+/// between two: a PEM block in one event is one write, whatever its newlines. The CLI's own
+/// logs (the TUI's, the tray's, a bridge's stderr) write through it too.
+#[derive(Debug)]
+pub struct Masked<W>(pub W);
 
 impl<W: Write> Write for Masked<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
