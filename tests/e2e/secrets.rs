@@ -297,3 +297,53 @@ async fn secrets_in_calls_reach_the_agent_and_nothing_else_and_blocking_servers_
     }
     drop(web);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn block_secrets_is_set_by_upstream_add_and_changes_without_a_restart() {
+    let config = TestDaemon::demo_server("guarded", "block_secrets = true");
+    let daemon = TestDaemon::start(&config).await;
+    let view = daemon
+        .wait_state("guarded", ServerState::Ready, READY)
+        .await;
+    assert!(view.block_secrets, "{view:?}");
+    let carrying = ToolCall {
+        tool: "guarded:echo".to_owned(),
+        arguments: json!({"message": format!("key {KEY_ID}")})
+            .as_object()
+            .unwrap()
+            .clone(),
+    };
+    let refused = daemon.client.call_tool(&carrying).await.unwrap_err();
+    assert!(refused.to_string().contains("aws_access_key"), "{refused}");
+
+    // The setting comes off in the file: the same process now gets the call.
+    let path = daemon.data_dir().join("config.toml");
+    std::fs::write(&path, TestDaemon::demo_server("guarded", "")).unwrap();
+    let client = daemon.client.clone();
+    let now = wait_until(Duration::from_secs(10), "block_secrets to be off", || {
+        let client = client.clone();
+        async move {
+            let list = client.servers().await.ok()?;
+            list.servers
+                .into_iter()
+                .find(|s| s.name == "guarded" && !s.block_secrets)
+        }
+    })
+    .await;
+    assert_eq!(now.pid, view.pid, "not restarted");
+    let answered = daemon.client.call_tool(&carrying).await.unwrap();
+    assert!(!answered.is_error, "{answered:?}");
+
+    let added = daemon.cli(&[
+        "upstream",
+        "add",
+        "later",
+        "--block-secrets",
+        "--",
+        "later-server",
+    ]);
+    assert!(added.status.success(), "{added:?}");
+    let written = std::fs::read_to_string(&path).unwrap();
+    let table = written.split("[servers.later]").nth(1).unwrap_or_default();
+    assert!(table.contains("block_secrets = true"), "{written}");
+}

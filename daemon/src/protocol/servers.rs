@@ -106,6 +106,9 @@ pub struct ServerView {
     pub state: ServerState,
     pub enabled: bool,
     pub quarantined: bool,
+    /// Calls whose arguments carry a secret are refused (`block_secrets` in the config).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub block_secrets: bool,
     /// Tools agents can see (held ones are not counted).
     pub tool_count: u32,
     /// Items held back for review (new, changed or flagged).
