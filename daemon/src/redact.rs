@@ -100,16 +100,22 @@ pub fn mask_url_secrets(text: &str) -> Cow<'_, str> {
 /// without a URL separator and without any detector's literal is returned without copying.
 ///
 /// [`secrets::redact_str`]: crate::security::secrets::redact_str
+///
+/// Without the `server` feature (an attach client, which logs no traffic) only URL
+/// credentials are masked: the detector is part of the engine.
 pub fn mask_secrets(text: &str) -> Cow<'_, str> {
     let urls = mask_url_secrets(text);
-    let redacted = match crate::security::secrets::redact_str(&urls) {
-        Cow::Owned(redacted) => Some(redacted),
-        Cow::Borrowed(_) => None,
-    };
-    match redacted {
-        Some(redacted) => Cow::Owned(redacted),
-        None => urls,
+    #[cfg(feature = "server")]
+    {
+        let redacted = match crate::security::secrets::redact_str(&urls) {
+            Cow::Owned(redacted) => Some(redacted),
+            Cow::Borrowed(_) => None,
+        };
+        if let Some(redacted) = redacted {
+            return Cow::Owned(redacted);
+        }
     }
+    urls
 }
 
 /// [`mask_secrets`] for an owned string: returned as it is when nothing was masked.
@@ -228,6 +234,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "server")]
     #[test]
     fn secrets_of_calls_are_masked_with_their_kind() {
         let text = "upstream said: bad key AKIAIOSFODNN7EXAMPLE for https://h/x?token=abc123";
