@@ -11,10 +11,9 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use mcpproxy_daemon::protocol::{ServerState, ToolCall};
-use rmcp::model::CallToolResult;
 use serde_json::{Value, json};
 
-use crate::proxy_surfaces::{call, client};
+use crate::proxy_surfaces::{call, client, text};
 use crate::support::{TestDaemon, peers, wait_until};
 
 const READY: Duration = Duration::from_secs(60);
@@ -51,13 +50,12 @@ fn secrets() -> Vec<&'static str> {
     all
 }
 
-fn text(result: &CallToolResult) -> String {
-    result
-        .content
-        .iter()
-        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
-        .collect::<Vec<_>>()
-        .join("\n")
+/// A REST call of `tool` (`server:tool`) with `message`.
+fn rest_call(tool: &str, message: String) -> ToolCall {
+    ToolCall {
+        tool: tool.to_owned(),
+        arguments: json!({ "message": message }).as_object().unwrap().clone(),
+    }
 }
 
 /// Which secrets `haystack` holds.
@@ -133,13 +131,7 @@ async fn secrets_in_calls_reach_the_agent_and_nothing_else_and_blocking_servers_
     let via_own = call(&own, "echo", json!({"message": secret_message("own")})).await;
     let via_rest = daemon
         .client
-        .call_tool(&ToolCall {
-            tool: "demo:echo".to_owned(),
-            arguments: json!({"message": secret_message("rest")})
-                .as_object()
-                .unwrap()
-                .clone(),
-        })
+        .call_tool(&rest_call("demo:echo", secret_message("rest")))
         .await
         .unwrap();
     for (door, answer) in [
@@ -190,13 +182,7 @@ async fn secrets_in_calls_reach_the_agent_and_nothing_else_and_blocking_servers_
         },
         daemon
             .client
-            .call_tool(&ToolCall {
-                tool: "guarded:echo".to_owned(),
-                arguments: json!({"message": secret_message("x")})
-                    .as_object()
-                    .unwrap()
-                    .clone(),
-            })
+            .call_tool(&rest_call("guarded:echo", secret_message("x")))
             .await
             .unwrap_err()
             .to_string(),
@@ -306,13 +292,7 @@ async fn block_secrets_is_set_by_upstream_add_and_changes_without_a_restart() {
         .wait_state("guarded", ServerState::Ready, READY)
         .await;
     assert!(view.block_secrets, "{view:?}");
-    let carrying = ToolCall {
-        tool: "guarded:echo".to_owned(),
-        arguments: json!({"message": format!("key {KEY_ID}")})
-            .as_object()
-            .unwrap()
-            .clone(),
-    };
+    let carrying = rest_call("guarded:echo", format!("key {KEY_ID}"));
     let refused = daemon.client.call_tool(&carrying).await.unwrap_err();
     assert!(refused.to_string().contains("aws_access_key"), "{refused}");
 
