@@ -9,6 +9,9 @@
 
 use std::borrow::Cow;
 
+#[cfg(feature = "server")]
+pub mod secrets;
+
 /// What a masked value is replaced with.
 pub const MASK: &str = "***";
 
@@ -99,7 +102,6 @@ pub fn mask_url_secrets(text: &str) -> Cow<'_, str> {
 /// detector knows replaced by a marker naming its kind ([`secrets::redact_str`]). Text
 /// without a URL separator and without any detector's literal is returned without copying.
 ///
-/// [`secrets::redact_str`]: crate::security::secrets::redact_str
 ///
 /// Without the `server` feature (an attach client, which logs no traffic) only URL
 /// credentials are masked: the detector is part of the engine.
@@ -107,7 +109,7 @@ pub fn mask_secrets(text: &str) -> Cow<'_, str> {
     let urls = mask_url_secrets(text);
     #[cfg(feature = "server")]
     {
-        let redacted = match crate::security::secrets::redact_str(&urls) {
+        let redacted = match secrets::redact_str(&urls) {
             Cow::Owned(redacted) => Some(redacted),
             Cow::Borrowed(_) => None,
         };

@@ -100,7 +100,7 @@ pub fn refuse_secrets(
     let Some(arguments) = arguments.filter(|_| block_secrets) else {
         return Ok(());
     };
-    let kinds = crate::security::secrets::kinds_in_object(arguments);
+    let kinds = crate::redact::secrets::kinds_in_object(arguments);
     if kinds.is_empty() {
         return Ok(());
     }

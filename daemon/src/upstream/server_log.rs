@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use crate::events::{DaemonEvent, EventBus};
 use crate::logs::{self, RotatingFile};
 use crate::protocol::{LogLevel, LogLine, LogOrigin};
-use crate::security::secrets::{self, SecretKind};
+use crate::redact::secrets::{self, SecretKind};
 
 /// Longest line kept; a server that writes megabytes without a newline is cut.
 pub const MAX_LINE: usize = 8 * 1024;
