@@ -282,7 +282,7 @@ fn init_cli_logging(global: &Global) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| mcpproxy_daemon::logs::Masked(std::io::stderr()))
         .try_init();
 }
 
@@ -305,7 +305,7 @@ fn init_file_logging(global: &Global, logs: &std::path::Path, file: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)
-        .with_writer(std::sync::Mutex::new(file))
+        .with_writer(std::sync::Mutex::new(mcpproxy_daemon::logs::Masked(file)))
         .try_init();
 }
 

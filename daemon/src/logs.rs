@@ -98,16 +98,19 @@ pub fn rotated(path: &Path, n: usize) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// A writer that masks URL credentials in what passes through it. Each log line arrives in
-/// one write, so a URL is never split between two.
-struct Masked<W>(W);
+/// A writer that masks secrets (URL credentials, keys and tokens a tool call carried) in
+/// what passes through it. Each log line arrives in one write, so a secret is never split
+/// between two: a PEM block in one event is one write, whatever its newlines. The CLI's own
+/// logs (the TUI's, the tray's, a bridge's stderr) write through it too.
+#[derive(Debug)]
+pub struct Masked<W>(pub W);
 
 impl<W: Write> Write for Masked<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match std::str::from_utf8(buf) {
             Ok(text) => self
                 .0
-                .write_all(crate::redact::mask_url_secrets(text).as_bytes())?,
+                .write_all(crate::redact::mask_secrets(text).as_bytes())?,
             Err(_) => self.0.write_all(buf)?,
         }
         Ok(buf.len())
@@ -197,7 +200,7 @@ fn on_panic(report: impl Fn(&str) + Send + Sync + 'static) {
     }));
 }
 
-/// `panicked at FILE:LINE:COL in thread NAME: MESSAGE`, with URL secrets masked.
+/// `panicked at FILE:LINE:COL in thread NAME: MESSAGE`, with secrets masked.
 fn panic_line(info: &std::panic::PanicHookInfo<'_>) -> String {
     let payload = info.payload();
     let message = payload
@@ -214,7 +217,7 @@ fn panic_line(info: &std::panic::PanicHookInfo<'_>) -> String {
         "panicked at {location} in thread {}: {message}",
         thread.name().unwrap_or("unnamed")
     );
-    crate::redact::mask_url_secrets(&line).into_owned()
+    crate::redact::masked(line)
 }
 
 /// Turns each log event into a `log` event on the daemon's bus, once it has one.
@@ -246,13 +249,12 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for BusLayer {
             at: jiff::Timestamp::now(),
             level,
             origin: LogOrigin::Daemon,
-            text: crate::redact::mask_url_secrets(&format!(
+            text: crate::redact::masked(format!(
                 "{}: {}{}",
                 metadata.target(),
                 text.message,
                 text.fields
-            ))
-            .into_owned(),
+            )),
         }));
     }
 }

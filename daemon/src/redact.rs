@@ -1,11 +1,16 @@
-//! Secrets that must never be shown: credentials in URLs.
+//! Secrets that must never be shown: credentials in URLs, and the secrets of tool calls.
 //!
 //! An upstream's URL may carry its credential in the query string (`?token=…`,
 //! `api_key=…`, a presigned `sig=…`) or in its userinfo (`https://user:pass@host`). Library
-//! errors quote the URL they failed on, so anything that ends up in `last_error`, a log line,
-//! an event or an error message passes through [`mask_url_secrets`] first.
+//! errors quote the URL they failed on, and an upstream's error may quote the arguments it
+//! was called with (a private key, a cloud key), so anything that ends up in `last_error`,
+//! a log line, an event, an activity record or an error message passes through
+//! [`mask_secrets`] first.
 
 use std::borrow::Cow;
+
+#[cfg(feature = "server")]
+pub mod secrets;
 
 /// What a masked value is replaced with.
 pub const MASK: &str = "***";
@@ -93,9 +98,31 @@ pub fn mask_url_secrets(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// [`mask_url_secrets`] for an owned string: returned as it is when nothing was masked.
+/// `text` with URL credentials masked ([`mask_url_secrets`]) and every secret the traffic
+/// detector knows replaced by a marker naming its kind ([`secrets::redact_str`]). Text
+/// without a URL separator and without any detector's literal is returned without copying.
+///
+///
+/// Without the `server` feature (an attach client, which logs no traffic) only URL
+/// credentials are masked: the detector is part of the engine.
+pub fn mask_secrets(text: &str) -> Cow<'_, str> {
+    let urls = mask_url_secrets(text);
+    #[cfg(feature = "server")]
+    {
+        let redacted = match secrets::redact_str(&urls) {
+            Cow::Owned(redacted) => Some(redacted),
+            Cow::Borrowed(_) => None,
+        };
+        if let Some(redacted) = redacted {
+            return Cow::Owned(redacted);
+        }
+    }
+    urls
+}
+
+/// [`mask_secrets`] for an owned string: returned as it is when nothing was masked.
 pub fn masked(text: String) -> String {
-    match mask_url_secrets(&text) {
+    match mask_secrets(&text) {
         Cow::Owned(masked) => masked,
         Cow::Borrowed(_) => text,
     }
@@ -207,6 +234,27 @@ mod tests {
             assert!(!masked.contains("S3CRET"), "{secret:?} -> {masked:?}");
             let _ = mask_url_secrets(&text);
         }
+    }
+
+    #[cfg(feature = "server")]
+    #[test]
+    fn secrets_of_calls_are_masked_with_their_kind() {
+        let text = "upstream said: bad key AKIAIOSFODNN7EXAMPLE for https://h/x?token=abc123";
+        assert_eq!(
+            mask_secrets(text),
+            "upstream said: bad key [redacted aws_access_key] for https://h/x?token=***"
+        );
+        let pem = "failed on \"-----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEA\\n\
+                   -----END RSA PRIVATE KEY-----\" (line 1)";
+        assert_eq!(
+            mask_secrets(pem),
+            "failed on \"[redacted private_key]\" (line 1)"
+        );
+        assert!(matches!(
+            mask_secrets("connecting (attempt 1)"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(masked("plain".to_owned()), "plain");
     }
 
     fn next(seed: &mut u64) -> u64 {

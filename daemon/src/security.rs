@@ -29,7 +29,9 @@ mod encoded;
 mod fold;
 mod intent;
 mod lexicon;
-pub mod secrets;
+/// The detector lives with the rest of redaction (the lowest layer, so logs and error
+/// strings everywhere can use it); it is a screening check too.
+pub use crate::redact::secrets;
 mod shadowing;
 mod tokens;
 mod unicode;

@@ -141,7 +141,8 @@ impl ServerShared {
         };
         let mut view = lock(&self.view);
         change(&mut view);
-        // Library errors quote the URL they failed on, credentials included.
+        // Library errors quote the URL they failed on, credentials included, and an
+        // upstream's error may quote the arguments of a call.
         view.last_error = view.last_error.take().map(crate::redact::masked);
         view.tool_count = u32::try_from(tools).unwrap_or(u32::MAX);
         view.pending_review = u32::try_from(held).unwrap_or(u32::MAX);
@@ -351,6 +352,7 @@ fn initial_view(name: &str, config: &ServerConfig) -> ServerView {
         state,
         enabled: config.enabled,
         quarantined: config.quarantined,
+        block_secrets: config.block_secrets,
         tool_count: 0,
         pending_review: 0,
         last_error: None,
@@ -435,6 +437,10 @@ impl Upstreams {
                 Some(entry) if entry.config == *config => continue,
                 // Only switches changed: the gate applies them (see `Daemon::apply_config`).
                 Some(entry) if entry.config.runs_like(config) => {
+                    if entry.config.block_secrets != config.block_secrets {
+                        let block = config.block_secrets;
+                        entry.shared.update(|view| view.block_secrets = block);
+                    }
                     entry.config = config.clone();
                     continue;
                 }
@@ -521,10 +527,17 @@ impl Upstreams {
         lock(&self.servers).get(name).map(|e| e.config.clone())
     }
 
-    fn server_with_timeout(&self, name: &str) -> Option<(Arc<ServerShared>, Duration)> {
-        lock(&self.servers)
-            .get(name)
-            .map(|e| (Arc::clone(&e.shared), e.config.call_timeout))
+    /// A server and the settings each call reads.
+    fn server_with_settings(&self, name: &str) -> Option<(Arc<ServerShared>, CallSettings)> {
+        lock(&self.servers).get(name).map(|e| {
+            (
+                Arc::clone(&e.shared),
+                CallSettings {
+                    call_timeout: e.config.call_timeout,
+                    block_secrets: e.config.block_secrets,
+                },
+            )
+        })
     }
 
     /// Tools of every server, or of one.
@@ -600,4 +613,10 @@ impl Upstreams {
             let _ = tokio::task::spawn_blocking(move || guard.shut_down()).await;
         }
     }
+}
+
+/// A server's settings that each call reads (they change without a restart).
+struct CallSettings {
+    call_timeout: Duration,
+    block_secrets: bool,
 }

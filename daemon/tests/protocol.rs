@@ -58,6 +58,7 @@ fn servers() -> Vec<ServerView> {
         state: ServerState::Ready,
         enabled: true,
         quarantined: false,
+        block_secrets: false,
         tool_count: 7,
         pending_review: 0,
         last_error: None,
@@ -87,6 +88,7 @@ fn servers() -> Vec<ServerView> {
             transport: TransportKind::Http,
             state: ServerState::NeedsAuth,
             login_url: Some("https://auth.example.com/authorize?x=1".into()),
+            block_secrets: true,
             tool_count: 0,
             connected_since: None,
             pid: None,
@@ -353,6 +355,7 @@ fn add_server_json() {
             command: Some("uvx".into()),
             args: vec!["mcp-server-time".into()],
             call_timeout: Some("5m".into()),
+            block_secrets: Some(true),
             ..Default::default()
         },
         quarantine: true,
@@ -518,6 +521,7 @@ fn quarantine_json() {
             name: "new-one".into(),
             state: ServerState::Quarantined,
             quarantined: true,
+            block_secrets: false,
             ..servers()[0].clone()
         }],
         items: review_items()[..1].to_vec(),

@@ -24,7 +24,8 @@ pub(crate) fn tools() -> Vec<DemoTool> {
         echo_tool(
             "echo",
             "Echo",
-            "Return the message prefixed with \"Echo: \". For testing calls end to end.",
+            "Return the message prefixed with \"Echo: \", and write the same line to the \
+             server's stderr. For testing calls and server logs end to end.",
             "Echo",
         ),
         DemoTool::new(
@@ -179,7 +180,8 @@ async fn rewrite_description(call: ToolCall) -> ToolOutcome {
     Ok(text_result(format!("rewrote the description of {}", args.name)).into())
 }
 
-/// An echo: `echo` itself, and each tool `mutate_tools` generates.
+/// An echo: `echo` itself, and each tool `mutate_tools` generates. The answer goes to
+/// stderr too, so tests see what a server's own log makes of a call's arguments.
 pub(crate) fn echo_tool(name: &str, title: &str, description: &str, prefix: &str) -> DemoTool {
     let prefix = prefix.to_owned();
     DemoTool::new(
@@ -191,8 +193,11 @@ pub(crate) fn echo_tool(name: &str, title: &str, description: &str, prefix: &str
         .with_title(title)
         .with_annotations(read_only(title)),
         move |call: ToolCall| {
-            let outcome = parse_arguments(call.arguments)
-                .map(|EchoArgs { message }| text_result(format!("{prefix}: {message}")).into());
+            let outcome = parse_arguments(call.arguments).map(|EchoArgs { message }| {
+                let answer = format!("{prefix}: {message}");
+                eprintln!("{answer}");
+                text_result(answer).into()
+            });
             std::future::ready(outcome)
         },
     )
@@ -336,7 +341,7 @@ pub(crate) fn generated_tool(number: u32) -> DemoTool {
         &format!("Generated tool {number}"),
         &format!(
             "A tool added at run time by mutate_tools (number {number}). Returns the message \
-             prefixed with \"{name}: \"."
+             prefixed with \"{name}: \", and writes the same line to stderr."
         ),
         &name,
     )

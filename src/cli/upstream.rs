@@ -148,6 +148,10 @@ pub struct AddArgs {
     /// Start it right away instead of waiting for `upstream approve`
     #[arg(long)]
     no_quarantine: bool,
+    /// Refuse calls whose arguments carry a secret (a private key, a cloud or API key, a
+    /// token) before they reach the server (`block_secrets` in the config)
+    #[arg(long)]
+    block_secrets: bool,
     /// The command and its arguments, after `--`
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -305,6 +309,7 @@ fn add_request(args: AddArgs) -> Result<AddServer, Failure> {
         transport: (args.transport != TransportSetting::Auto)
             .then(|| args.transport.as_str().to_owned()),
         cwd: args.cwd,
+        block_secrets: args.block_secrets.then_some(true),
         ..ServerSpec::default()
     };
     match (args.url, args.command.split_first()) {

@@ -38,6 +38,7 @@ mod routing;
 mod scan_catalogs;
 mod scan_eval;
 mod search;
+mod secrets;
 mod service;
 mod small_fixes;
 mod stdio_bridge;

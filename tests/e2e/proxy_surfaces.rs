@@ -49,7 +49,7 @@ pub(crate) async fn call(
     client.call_tool(params).await.unwrap()
 }
 
-fn text(result: &CallToolResult) -> String {
+pub(crate) fn text(result: &CallToolResult) -> String {
     result
         .content
         .iter()

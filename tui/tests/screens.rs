@@ -376,3 +376,19 @@ fn the_review_screen_with_a_changed_tool() {
     key(&mut app, KeyCode::Char('G'));
     snapshot("review_pending_server", &app);
 }
+
+#[test]
+fn a_server_that_blocks_secrets_says_so_in_its_detail() {
+    let mut app = on_screen("servers");
+    let mut fetcher = app.daemon.servers.get("fetcher").cloned().unwrap();
+    fetcher.block_secrets = true;
+    fixture::apply(&mut app, [Action::Daemon(vec![Event::Server(fetcher)])]);
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Enter);
+    let screen = fixture::render(&app, 120, 40).to_string();
+    assert!(
+        screen.contains("secrets         calls carrying one are refused"),
+        "{screen}"
+    );
+}

@@ -220,6 +220,7 @@ fn the_add_form_checks_itself_then_sends_a_quarantined_server() {
     assert_eq!(request.server.command.as_deref(), Some("npx"));
     let added = mcpproxy_daemon::protocol::ServerView {
         quarantined: true,
+        block_secrets: false,
         ..fixture::server(
             "everything2",
             TransportKind::Stdio,

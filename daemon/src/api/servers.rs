@@ -330,7 +330,9 @@ impl From<CallError> for ApiFailure {
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::UpstreamUnavailable,
             ),
-            CallError::Held { .. } => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
+            CallError::Held { .. } | CallError::SecretInArguments { .. } => {
+                (StatusCode::FORBIDDEN, ErrorCode::Forbidden)
+            }
             CallError::Timeout { .. } => (StatusCode::GATEWAY_TIMEOUT, ErrorCode::Timeout),
             CallError::Upstream { .. } => (StatusCode::BAD_GATEWAY, ErrorCode::UpstreamError),
         };

@@ -344,6 +344,9 @@ fn server_table(server: &ServerConfig) -> Table {
             value(server.disabled_tools.iter().collect::<Array>()),
         );
     }
+    if server.block_secrets {
+        table.insert("block_secrets", value(true));
+    }
     for (key, ours, default) in [
         (
             "connect_timeout",

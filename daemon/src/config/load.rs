@@ -441,7 +441,7 @@ fn validate_server(
         && !url.contains("${")
         && let Err(message) = check_url(url)
     {
-        let message = crate::redact::mask_url_secrets(&message).into_owned();
+        let message = crate::redact::masked(message);
         push(
             &at("url"),
             format!("server \"{name}\": {message}"),

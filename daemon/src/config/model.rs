@@ -190,6 +190,11 @@ pub struct ServerConfig {
     /// neither see, find nor call them. Changing the list does not restart the server.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disabled_tools: Vec<String>,
+    /// Refuse a call to this server whose arguments carry a secret (a private key, a cloud
+    /// or API key, a token, a password in a URL) before it is sent. Changing it does not
+    /// restart the server.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub block_secrets: bool,
     /// Spawn/connect plus MCP initialisation must finish within this.
     #[serde(default = "default_connect_timeout", with = "humantime_serde")]
     pub connect_timeout: Duration,
@@ -222,6 +227,7 @@ impl Default for ServerConfig {
             enabled: true,
             quarantined: false,
             disabled_tools: Vec::new(),
+            block_secrets: false,
             connect_timeout: default_connect_timeout(),
             call_timeout: default_call_timeout(),
             shutdown_grace: default_shutdown_grace(),
@@ -249,13 +255,16 @@ impl ServerConfig {
     }
 
     /// Whether the server runs the same with `other`: they differ at most in settings the
-    /// gate applies to a running server (`disabled_tools`), so no restart is needed.
+    /// gate or each call applies to a running server (`disabled_tools`, `block_secrets`),
+    /// so no restart is needed.
     pub fn runs_like(&self, other: &Self) -> bool {
         Self {
             disabled_tools: Vec::new(),
+            block_secrets: false,
             ..self.clone()
         } == Self {
             disabled_tools: Vec::new(),
+            block_secrets: false,
             ..other.clone()
         }
     }

@@ -60,6 +60,7 @@ impl TryFrom<&ServerSpec> for ServerConfig {
             enabled: spec.enabled.unwrap_or(true),
             quarantined: false,
             disabled_tools: Vec::new(),
+            block_secrets: spec.block_secrets.unwrap_or(false),
             connect_timeout: duration(
                 "connect_timeout",
                 &spec.connect_timeout,
@@ -94,6 +95,7 @@ impl From<&ServerConfig> for ServerSpec {
                 .then(|| config.transport.as_str().to_owned()),
             headers: config.headers.clone(),
             enabled: (!config.enabled).then_some(false),
+            block_secrets: config.block_secrets.then_some(true),
             connect_timeout: duration(config.connect_timeout, defaults.connect_timeout),
             call_timeout: duration(config.call_timeout, defaults.call_timeout),
             shutdown_grace: duration(config.shutdown_grace, defaults.shutdown_grace),

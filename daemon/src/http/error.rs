@@ -17,8 +17,8 @@ pub struct ApiFailure {
 }
 
 impl ApiFailure {
-    /// An error for a client; URL credentials in the message are masked (library errors
-    /// quote the URL they failed on).
+    /// An error for a client; secrets in the message are masked (library errors quote the
+    /// URL they failed on, an upstream's error may quote the arguments of a call).
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,

@@ -106,6 +106,9 @@ pub struct ServerView {
     pub state: ServerState,
     pub enabled: bool,
     pub quarantined: bool,
+    /// Calls whose arguments carry a secret are refused (`block_secrets` in the config).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub block_secrets: bool,
     /// Tools agents can see (held ones are not counted).
     pub tool_count: u32,
     /// Items held back for review (new, changed or flagged).
@@ -163,6 +166,9 @@ pub struct ServerSpec {
     pub headers: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// Refuse calls whose arguments carry a secret (`block_secrets` in the config).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_secrets: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect_timeout: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

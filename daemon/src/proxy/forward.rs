@@ -144,7 +144,12 @@ async fn forward(
         timeout,
     } = match daemon
         .upstreams()
-        .prepare_call(server_name, &tool, Instant::now())
+        .prepare_call(
+            server_name,
+            &tool,
+            request.arguments.as_ref(),
+            Instant::now(),
+        )
         .await
     {
         Ok(prepared) => prepared,

@@ -19,6 +19,7 @@ use crate::config::ServerConfig;
 use crate::daemon::Daemon;
 use crate::http::ApiFailure;
 use crate::protocol::{CallOutcome, CallVariant, ErrorCode, ItemKind};
+use crate::upstream::call::refuse_secrets;
 
 /// Largest request body forwarded (JSON-RPC requests are small; uploads are not MCP).
 const MAX_REQUEST_BODY: usize = 16 * 1024 * 1024;
@@ -100,6 +101,30 @@ pub async fn forward(
                 .into_response();
         }
     }
+    let call = tool_call(&body);
+    if let (gate_filter::Request::Use { id, .. }, Some((tool, arguments))) = (&gated, &call)
+        && let Err(error) = refuse_secrets(name, tool, server.block_secrets, arguments.as_ref())
+    {
+        let record = CallRecord::start(
+            daemon,
+            None,
+            name,
+            tool,
+            CallVariant::Passthrough,
+            arguments.as_ref(),
+        );
+        record.failed(&error);
+        let message = match error.hint() {
+            Some(hint) => format!("{error}. {hint}"),
+            None => error.to_string(),
+        };
+        return (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            gate_filter::tool_error(id, &message),
+        )
+            .into_response();
+    }
     let target = match parts.uri.query() {
         Some(query) => format!("{url}{}{query}", if url.contains('?') { '&' } else { '?' }),
         None => url.to_owned(),
@@ -113,7 +138,7 @@ pub async fn forward(
             headers.insert(key, value);
         }
     }
-    let record = tool_call(&body).map(|(tool, arguments)| {
+    let record = call.map(|(tool, arguments)| {
         let client = None;
         CallRecord::start(
             daemon,

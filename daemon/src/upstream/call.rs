@@ -31,6 +31,16 @@ pub enum CallError {
     Timeout { id: String, timeout: Duration },
     #[error("\"{id}\" failed: {message}")]
     Upstream { id: String, message: String },
+    #[error(
+        "the arguments of {server}:{tool} carry a secret ({kinds}); server \"{server}\" has \
+         `block_secrets` on, so the call was not sent"
+    )]
+    SecretInArguments {
+        server: String,
+        tool: String,
+        /// The kinds found, by name (`aws_access_key, private_key`), never the values.
+        kinds: String,
+    },
 }
 
 impl CallError {
@@ -43,7 +53,8 @@ impl CallError {
                 state: ServerState::Quarantined | ServerState::Disabled,
                 ..
             }
-            | Self::Held { .. } => CallOutcome::Refused,
+            | Self::Held { .. }
+            | Self::SecretInArguments { .. } => CallOutcome::Refused,
             _ => CallOutcome::Failed,
         }
     }
@@ -69,9 +80,39 @@ impl CallError {
             Self::Held { server, .. } => Some(format!(
                 "`mcpproxy upstream held {server}` lists what is held and why"
             )),
+            Self::SecretInArguments { server, .. } => Some(format!(
+                "take the secret out of the arguments, or let this server receive secrets: \
+                 set `block_secrets = false` under [servers.{server}] in the config"
+            )),
             Self::Upstream { .. } => None,
         }
     }
+}
+
+/// Refuses a call to a server that blocks secrets when its arguments carry one; the
+/// refusal names the kinds found, never the values.
+pub fn refuse_secrets(
+    server: &str,
+    tool: &str,
+    block_secrets: bool,
+    arguments: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> Result<(), CallError> {
+    let Some(arguments) = arguments.filter(|_| block_secrets) else {
+        return Ok(());
+    };
+    let kinds = crate::redact::secrets::kinds_in_object(arguments);
+    if kinds.is_empty() {
+        return Ok(());
+    }
+    Err(CallError::SecretInArguments {
+        server: server.to_owned(),
+        tool: tool.to_owned(),
+        kinds: kinds
+            .iter()
+            .map(|kind| kind.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
 }
 
 /// Splits `server:tool` at the first colon.
@@ -97,17 +138,20 @@ pub(crate) struct Prepared {
 
 impl Upstreams {
     /// What every call checks before it is sent: the server exists, a person lets it run
-    /// (enabled, approved), it is connected (a reconnecting one is waited for, briefly), and
-    /// it has the tool. The deadline is `started` plus the server's `call_timeout`.
+    /// (enabled, approved), the arguments carry no secret when the server blocks them, it
+    /// is connected (a reconnecting one is waited for, briefly), and it has the tool. The
+    /// deadline is `started` plus the server's `call_timeout`.
     pub(crate) async fn prepare_call(
         &self,
         server_name: &str,
         tool: &str,
+        arguments: Option<&serde_json::Map<String, serde_json::Value>>,
         started: Instant,
     ) -> Result<Prepared, CallError> {
-        let (server, timeout) = self
-            .server_with_timeout(server_name)
+        let (server, settings) = self
+            .server_with_settings(server_name)
             .ok_or_else(|| CallError::NoServer(server_name.to_owned()))?;
+        let timeout = settings.call_timeout;
         let view = server.view();
         if let Some(state) = ServerState::held(view.enabled, view.quarantined) {
             return Err(CallError::NotReady {
@@ -115,6 +159,7 @@ impl Upstreams {
                 state,
             });
         }
+        refuse_secrets(server_name, tool, settings.block_secrets, arguments)?;
         let deadline = crate::deadline::after(started, timeout);
         let connection = connected(
             &server,
@@ -154,7 +199,9 @@ impl Upstreams {
         let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
         let mut resent = false;
         loop {
-            let call = self.prepare_call(server_name, tool, started).await?;
+            let call = self
+                .prepare_call(server_name, tool, params.arguments.as_ref(), started)
+                .await?;
             let sent = call.connection.peer.call_tool(params.clone());
             match tokio::time::timeout_at(call.deadline.into(), sent).await {
                 Ok(Ok(result)) => return Ok(result),
@@ -214,5 +261,54 @@ async fn connected(server: &ServerShared, until: Instant) -> Result<Connection, 
             Err(_) if server.connection().is_some() => {}
             Err(_) => return Err(not_ready()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn arguments(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+        match value {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        }
+    }
+
+    #[test]
+    fn a_server_that_blocks_secrets_refuses_arguments_that_carry_one() {
+        let key = ["AKIA", "IOSFODNN7EXAMPLE"].concat();
+        let pem = [
+            "-----BEGIN RSA PRIVATE KEY-----\n",
+            "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n",
+            "-----END RSA PRIVATE KEY-----\n",
+        ]
+        .concat();
+        let carrying = arguments(json!({"message": format!("use {key}"), "nested": [{"k": pem}]}));
+        let error = refuse_secrets("demo", "echo", true, Some(&carrying))
+            .err()
+            .map(|e| (e.to_string(), e.hint(), e.outcome()));
+        let Some((message, hint, outcome)) = error else {
+            panic!("a call carrying {key} went through");
+        };
+        assert_eq!(
+            message,
+            "the arguments of demo:echo carry a secret (private_key, aws_access_key); server \
+             \"demo\" has `block_secrets` on, so the call was not sent"
+        );
+        assert!(!message.contains(&key));
+        assert!(hint.is_some_and(|h| h.contains("block_secrets = false")));
+        assert_eq!(outcome, CallOutcome::Refused);
+
+        // Off by default, and clean arguments pass.
+        assert!(refuse_secrets("demo", "echo", false, Some(&carrying)).is_ok());
+        let clean = arguments(json!({"message": "hello", "count": 3}));
+        assert!(refuse_secrets("demo", "echo", true, Some(&clean)).is_ok());
+        assert!(refuse_secrets("demo", "echo", true, None).is_ok());
+        // A secret named by its key.
+        let by_key = arguments(json!({"config": {"password": "hunter2-horse"}}));
+        assert!(refuse_secrets("demo", "echo", true, Some(&by_key)).is_err());
     }
 }

@@ -6,12 +6,14 @@
 use std::io::{BufRead as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use jiff::Timestamp;
 
 use crate::events::{DaemonEvent, EventBus};
 use crate::logs::{self, RotatingFile};
 use crate::protocol::{LogLevel, LogLine, LogOrigin};
+use crate::redact::secrets::{self, SecretKind};
 
 /// Longest line kept; a server that writes megabytes without a newline is cut.
 pub const MAX_LINE: usize = 8 * 1024;
@@ -22,6 +24,9 @@ pub struct ServerLog {
     path: PathBuf,
     file: Mutex<Option<RotatingFile>>,
     bus: EventBus,
+    /// The server's stderr is in the middle of a PEM private key: its body lines, which
+    /// nothing else marks as secret, are redacted until the END line.
+    in_private_key: AtomicBool,
 }
 
 impl ServerLog {
@@ -38,6 +43,7 @@ impl ServerLog {
             path,
             file: Mutex::new(file),
             bus,
+            in_private_key: AtomicBool::new(false),
         }
     }
 
@@ -48,6 +54,7 @@ impl ServerLog {
             path: PathBuf::new(),
             file: Mutex::new(None),
             bus,
+            in_private_key: AtomicBool::new(false),
         }
     }
 
@@ -60,8 +67,14 @@ impl ServerLog {
         self.write(level, LogOrigin::Daemon, text.into());
     }
 
+    /// Writes a line, with its secrets masked (a server's stderr may echo the arguments it
+    /// was called with).
     pub fn write(&self, level: LogLevel, origin: LogOrigin, text: String) {
-        let mut text = crate::redact::masked(text);
+        let mut text = if origin == LogOrigin::Stderr {
+            self.mask_stderr(text)
+        } else {
+            crate::redact::masked(text)
+        };
         if text.len() > MAX_LINE {
             let mut cut = MAX_LINE;
             while !text.is_char_boundary(cut) {
@@ -88,6 +101,45 @@ impl ServerLog {
         }
         self.bus.emit(DaemonEvent::Log(line));
     }
+}
+
+impl ServerLog {
+    /// Masks one line of stderr. A private key written as it is spans several lines; the
+    /// detector sees its BEGIN line, and the base64 lines after it are redacted here.
+    fn mask_stderr(&self, text: String) -> String {
+        if self.in_private_key.load(Ordering::Relaxed) {
+            if continues_private_key(&text) {
+                if text.contains("-----END ") {
+                    self.in_private_key.store(false, Ordering::Relaxed);
+                }
+                return secrets::marker(SecretKind::PrivateKey);
+            }
+            self.in_private_key.store(false, Ordering::Relaxed);
+        }
+        if opens_private_key(&text) {
+            self.in_private_key.store(true, Ordering::Relaxed);
+        }
+        crate::redact::masked(text)
+    }
+}
+
+/// A line that starts a PEM private key and does not end it.
+fn opens_private_key(line: &str) -> bool {
+    line.rfind("-----BEGIN ").is_some_and(|at| {
+        let rest = &line[at..];
+        rest.contains("PRIVATE KEY-----") && !rest.contains("-----END ")
+    })
+}
+
+/// A line that can be part of a PEM body: base64, an encryption header, or the END line.
+fn continues_private_key(line: &str) -> bool {
+    let line = line.trim();
+    line.contains("-----END ")
+        || line.starts_with("Proc-Type:")
+        || line.starts_with("DEK-Info:")
+        || line
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
 }
 
 fn format_line(line: &LogLine) -> String {
@@ -196,6 +248,53 @@ mod tests {
         assert_eq!(tail("demo", log.path(), 1).unwrap().len(), 1);
         assert!(
             matches!(events.try_recv(), Ok(DaemonEvent::Log(line)) if line.text.starts_with("connecting"))
+        );
+    }
+
+    #[test]
+    fn secrets_on_stderr_are_masked_in_the_file_and_the_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let bus = EventBus::default();
+        let mut events = bus.subscribe();
+        let log = ServerLog::open("demo", dir.path().join("demo.log"), bus);
+        let body = [
+            "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",
+            "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK",
+            "LxoS2tFczGkPLPgizskuemMghRniWaoLcyehkd3qqGElvW/VDL5AaWTg0nLVkjRo",
+        ];
+        let mut lines = vec![
+            "got key AKIAIOSFODNN7EXAMPLE".to_owned(),
+            "-----BEGIN RSA PRIVATE KEY-----".to_owned(),
+        ];
+        lines.extend(body.iter().map(|l| (*l).to_owned()));
+        lines.push("-----END RSA PRIVATE KEY-----".to_owned());
+        lines.push("done with MIIE".to_owned());
+        for line in &lines {
+            log.write(LogLevel::Info, LogOrigin::Stderr, line.clone());
+        }
+        let file = std::fs::read_to_string(log.path()).unwrap();
+        let mut seen = Vec::new();
+        while let Ok(DaemonEvent::Log(line)) = events.try_recv() {
+            seen.push(line.text);
+        }
+        for secret in body.iter().chain(&["AKIAIOSFODNN7EXAMPLE"]) {
+            assert!(!file.contains(secret), "{secret} in {file}");
+            assert!(
+                !seen.iter().any(|l| l.contains(secret)),
+                "{secret} in {seen:?}"
+            );
+        }
+        assert_eq!(
+            seen,
+            [
+                "got key [redacted aws_access_key]",
+                "[redacted private_key]",
+                "[redacted private_key]",
+                "[redacted private_key]",
+                "[redacted private_key]",
+                "[redacted private_key]",
+                "done with MIIE",
+            ]
         );
     }
 }

@@ -37,6 +37,7 @@ fn server(name: &str, state: ServerState) -> ServerView {
         state,
         enabled: state != ServerState::Disabled,
         quarantined: state == ServerState::Quarantined,
+        block_secrets: false,
         tool_count: if state == ServerState::Ready { 3 } else { 0 },
         pending_review: 0,
         last_error: None,

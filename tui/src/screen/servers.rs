@@ -443,13 +443,22 @@ fn detail(app: &App, theme: &Theme) -> Option<Detail> {
         ),
         field("enabled", yes_no(server.enabled), Role::Text),
         field("quarantined", yes_no(server.quarantined), Role::Text),
+    ];
+    if server.block_secrets {
+        lines.push(field(
+            "secrets",
+            "calls carrying one are refused".to_owned(),
+            Role::Text,
+        ));
+    }
+    lines.extend([
         field("tools", server.tool_count.to_string(), Role::Text),
         field(
             "held for review",
             server.pending_review.to_string(),
             Role::Text,
         ),
-    ];
+    ]);
     if let Some(version) = &server.protocol_version {
         lines.push(field("MCP version", version.clone(), Role::Text));
     }

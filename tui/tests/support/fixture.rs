@@ -52,6 +52,7 @@ pub fn server(name: &str, transport: TransportKind, state: ServerState) -> Serve
         state,
         enabled: state != ServerState::Disabled,
         quarantined: state == ServerState::Quarantined,
+        block_secrets: false,
         tool_count: 0,
         pending_review: 0,
         last_error: None,

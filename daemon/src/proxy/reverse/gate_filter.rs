@@ -97,6 +97,17 @@ pub fn refusal(
     Some(Bytes::from(body.to_string()))
 }
 
+/// A `tools/call` answer that is a tool error the model can read: mcpproxy refused the
+/// call before it reached the server.
+pub fn tool_error(id: &Value, message: &str) -> Bytes {
+    let body = json!({
+        "jsonrpc": "2.0",
+        "id": id,
+        "result": {"content": [{"type": "text", "text": message}], "isError": true},
+    });
+    Bytes::from(body.to_string())
+}
+
 /// The field of a list result that holds the items, and the key naming each item.
 fn fields(kind: ItemKind) -> Option<(&'static str, &'static str)> {
     match kind {

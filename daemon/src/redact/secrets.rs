@@ -244,7 +244,8 @@ pub fn redact_str(text: &str) -> Cow<'_, str> {
     redact(text).text
 }
 
-fn marker(kind: SecretKind) -> String {
+/// What a secret of `kind` is replaced with: `[redacted KIND]`.
+pub fn marker(kind: SecretKind) -> String {
     format!("[redacted {kind}]")
 }
 
@@ -279,6 +280,35 @@ fn redact_value(value: &mut Value, kinds: &mut SecretKinds) {
             }
         }
         _ => {}
+    }
+}
+
+/// The kinds of secret in the strings of `map` (and in the values of keys such as
+/// `password` or `api_key`), without changing it: what a call's arguments would send.
+pub fn kinds_in_object(map: &serde_json::Map<String, Value>) -> SecretKinds {
+    let mut kinds = SecretKinds::default();
+    scan_object(map, &mut kinds);
+    kinds
+}
+
+fn scan_value(value: &Value, kinds: &mut SecretKinds) {
+    match value {
+        Value::String(text) => find(text).iter().for_each(|m| kinds.insert(m.kind)),
+        Value::Array(items) => items.iter().for_each(|v| scan_value(v, kinds)),
+        Value::Object(map) => scan_object(map, kinds),
+        _ => {}
+    }
+}
+
+fn scan_object(map: &serde_json::Map<String, Value>, kinds: &mut SecretKinds) {
+    for (key, item) in map {
+        // A value its key names as a secret may hold other kinds too: all are reported.
+        if let Value::String(text) = item
+            && let Some(kind) = secret_by_key(key, text)
+        {
+            kinds.insert(kind);
+        }
+        scan_value(item, kinds);
     }
 }
 
