@@ -20,10 +20,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::protocol::{
-    API_PREFIX, Ack, Activity, ActivityList, ActivitySummary, AddServer, ApiError, AuthList, ErrorBody, Event, GoodbyeReason,
-    HeldList, Inspection, LogTail, Quarantine, ReviewDecided, ReviewDecision, ServerAuth,
-    ServerList, ServerView, ShutdownRequest, Status, ToolCall, ToolCallResult, ToolList,
-    ToolSearch, ToolSwitch, ToolSwitches,
+    API_PREFIX, Ack, Activity, ActivityList, ActivitySummary, AddServer, ApiError, AuthList,
+    ErrorBody, Event, GoodbyeReason, HeldList, Inspection, LogTail, Quarantine, ReviewDecided,
+    ReviewDecision, ServerAuth, ServerList, ServerView, ShutdownRequest, Status, ToolCall,
+    ToolCallResult, ToolList, ToolSearch, ToolSwitch, ToolSwitches,
 };
 use crate::sse::{SseReadError, sse_messages};
 

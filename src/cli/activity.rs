@@ -141,10 +141,10 @@ impl Filters {
 
 fn parse_outcome(text: &str) -> Result<CallOutcome, Failure> {
     match serde_json::from_value(serde_json::Value::from(text)) {
-        Ok(CallOutcome::Unknown) | Err(_) => Err(Failure::usage(format!(
-            "unknown outcome \"{text}\""
-        ))
-        .hint("use one of ok, tool_error, failed, refused, cancelled, timeout")),
+        Ok(CallOutcome::Unknown) | Err(_) => {
+            Err(Failure::usage(format!("unknown outcome \"{text}\""))
+                .hint("use one of ok, tool_error, failed, refused, cancelled, timeout"))
+        }
         Ok(outcome) => Ok(outcome),
     }
 }
@@ -159,8 +159,9 @@ fn point_in_time(key: &str, text: &str) -> Result<Timestamp, Failure> {
         .and_then(|span| jiff::SignedDuration::try_from(span).ok())
         .and_then(|span| Timestamp::now().checked_sub(span).ok())
         .ok_or_else(|| {
-            Failure::usage(format!("--{key} \"{text}\" is neither a time nor a span"))
-                .hint("write an RFC 3339 time (2026-05-01T09:00:00Z) or a span back from now (90m, 7d)")
+            Failure::usage(format!("--{key} \"{text}\" is neither a time nor a span")).hint(
+                "write an RFC 3339 time (2026-05-01T09:00:00Z) or a span back from now (90m, 7d)",
+            )
         })
 }
 
@@ -210,7 +211,10 @@ async fn watch(
                 } else {
                     watch_line(&call)
                 };
-                if writeln!(stdout, "{line}").and_then(|()| stdout.flush()).is_err() {
+                if writeln!(stdout, "{line}")
+                    .and_then(|()| stdout.flush())
+                    .is_err()
+                {
                     // The reader went away (`| head`): nothing more to say.
                     return Ok(());
                 }
@@ -296,7 +300,9 @@ fn csv_line(call: &Activity) -> String {
         call.tool.clone(),
         wire_name(&call.variant),
         wire_name(&call.outcome),
-        call.duration_ms.map(|ms| ms.to_string()).unwrap_or_default(),
+        call.duration_ms
+            .map(|ms| ms.to_string())
+            .unwrap_or_default(),
         call.bytes_in.to_string(),
         call.bytes_out.to_string(),
         call.error.clone().unwrap_or_default(),
@@ -364,7 +370,15 @@ fn render_list(list: &ActivityList) -> String {
     let outcomes: Vec<CallOutcome> = list.activity.iter().map(|c| c.outcome).collect();
     table(
         Terminal::stdout(),
-        &["ID", "ENDED (UTC)", "TOOL", "VARIANT", "OUTCOME", "TOOK", "ERROR"],
+        &[
+            "ID",
+            "ENDED (UTC)",
+            "TOOL",
+            "VARIANT",
+            "OUTCOME",
+            "TOOK",
+            "ERROR",
+        ],
         &rows,
         |column, cell| match column {
             4 => outcomes
@@ -462,7 +476,10 @@ mod tests {
     #[test]
     fn csv_fields_are_quoted_only_when_needed() {
         assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("{\"a\":1,\"b\":2}"), "\"{\"\"a\"\":1,\"\"b\"\":2}\"");
+        assert_eq!(
+            csv_field("{\"a\":1,\"b\":2}"),
+            "\"{\"\"a\"\":1,\"\"b\"\":2}\""
+        );
         assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
     }
 

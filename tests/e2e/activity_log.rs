@@ -71,14 +71,19 @@ async fn calls_are_listed_with_filters_and_kept_across_a_restart() {
         "{shown:#?}"
     );
     let result = shown.result.clone().unwrap_or_default();
-    assert!(result.contains("deploy with") && !result.contains(&key), "{shown:#?}");
+    assert!(
+        result.contains("deploy with") && !result.contains(&key),
+        "{shown:#?}"
+    );
     let text = daemon.cli(&["activity", "show", &newest.id.to_string()]);
     let text = String::from_utf8_lossy(&text.stdout).into_owned();
     assert!(text.contains("arguments (secrets redacted)"), "{text}");
     let missing = daemon.cli(&["activity", "show", "999999"]);
     assert!(!missing.status.success(), "{missing:?}");
 
-    let output = daemon.cli(&["--json", "activity", "summary", "--by", "tool", "--since", "1h"]);
+    let output = daemon.cli(&[
+        "--json", "activity", "summary", "--by", "tool", "--since", "1h",
+    ]);
     assert!(output.status.success(), "{output:?}");
     let summary: ActivitySummary = serde_json::from_slice(&output.stdout).unwrap();
     let counted: Vec<(&str, u64, u64)> = summary
@@ -87,14 +92,22 @@ async fn calls_are_listed_with_filters_and_kept_across_a_restart() {
         .map(|g| (g.key.as_str(), g.calls, g.errors))
         .collect();
     assert_eq!(counted, [("demo:echo", 2, 0), ("demo:calculate", 1, 0)]);
-    assert!(summary.groups.iter().all(|g| g.p50_ms.is_some() && g.p95_ms.is_some()));
+    assert!(
+        summary
+            .groups
+            .iter()
+            .all(|g| g.p50_ms.is_some() && g.p95_ms.is_some())
+    );
 
     let csv = daemon.cli(&["activity", "export", "--format", "csv", "--tool", "echo"]);
     let csv = String::from_utf8_lossy(&csv.stdout).into_owned();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(lines[0].starts_with("id,at,client,server,tool"), "{csv}");
-    assert!(lines[1].contains("[redacted aws_access_key]") && !csv.contains(&key), "{csv}");
+    assert!(
+        lines[1].contains("[redacted aws_access_key]") && !csv.contains(&key),
+        "{csv}"
+    );
     let jsonl = daemon.cli(&["activity", "export"]);
     let exported: Vec<Activity> = String::from_utf8_lossy(&jsonl.stdout)
         .lines()

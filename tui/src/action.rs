@@ -6,8 +6,8 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use jiff::Timestamp;
 use mcpproxy_daemon::client::ServerAction;
 use mcpproxy_daemon::protocol::{
-    ActivityList, Event, LogLine, Quarantine, ReviewDecided, ServerAuth, ServerView, Status, ToolCallResult,
-    ToolSearch, ToolSwitches,
+    ActivityList, Event, LogLine, Quarantine, ReviewDecided, ServerAuth, ServerView, Status,
+    ToolCallResult, ToolSearch, ToolSwitches,
 };
 
 use crate::app::logs::LogSource;

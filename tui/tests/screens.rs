@@ -9,8 +9,8 @@ mod fixture;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use mcpproxy_daemon::protocol::{
-    ActivityList, CallOutcome, Event, Goodbye, GoodbyeReason, OAuthChange, RankedBy, SearchStatus, ServerState,
-    ToolCallResult, ToolMatch, ToolSearch,
+    ActivityList, CallOutcome, Event, Goodbye, GoodbyeReason, OAuthChange, RankedBy, SearchStatus,
+    ServerState, ToolCallResult, ToolMatch, ToolSearch,
 };
 use mcpproxy_tui::action::{Action, Failure, LinkEvent, Outcome};
 use mcpproxy_tui::app::App;
@@ -379,7 +379,8 @@ fn a_call_from_the_activity_log_in_detail() {
     filters!();
     let mut app = on_screen("activity");
     let mut stored = fixture::call(9, 1, "echo", CallOutcome::Ok, Some(12));
-    stored.arguments = Some(r#"{"message":"deploy with [redacted aws_access_key]","retries":3}"#.into());
+    stored.arguments =
+        Some(r#"{"message":"deploy with [redacted aws_access_key]","retries":3}"#.into());
     stored.result = Some(format!(
         r#"{{"content":[{{"type":"text","text":"{}"}}]}}…[cut]"#,
         "lorem ipsum ".repeat(6)

@@ -1,7 +1,7 @@
 use super::records::Approver;
 use super::*;
-use crate::protocol::{Activity, CallOutcome, CallVariant};
 use crate::config::ActivityConfig;
+use crate::protocol::{Activity, CallOutcome, CallVariant};
 use std::sync::Arc;
 
 fn key<'a>(server: &'a str, name: &'a str) -> ItemKey<'a> {
@@ -231,7 +231,11 @@ fn the_journal_is_replayed_on_open_and_a_torn_last_line_is_left_out() {
         line
     };
     // A batch being committed when the daemon died, and the calls after it.
-    std::fs::write(dir.path().join("activity.journal.1"), [line(1), line(2)].concat()).unwrap();
+    std::fs::write(
+        dir.path().join("activity.journal.1"),
+        [line(1), line(2)].concat(),
+    )
+    .unwrap();
     let mut live = [line(3), line(4)].concat();
     live.extend_from_slice(&line(5)[..20]);
     std::fs::write(&journal, live).unwrap();
