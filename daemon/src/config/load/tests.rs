@@ -108,7 +108,7 @@ fn activity_retention_has_its_own_bounds() {
     let p = problems("[activity]\nmax_age = \"20000d\"\nkeep = 0\n");
     assert_eq!(p.len(), 2, "{p:?}");
     let keys: Vec<_> = p.iter().filter_map(|p| p.key.as_deref()).collect();
-    assert_eq!(keys, ["activity.keep", "activity.max_age"], "{p:?}");
+    assert_eq!(keys, ["activity.max_age", "activity.keep"], "{p:?}");
     let p = problems("[activity]\nkept = 5\n");
     assert_eq!(p.len(), 1, "{p:?}");
 }
