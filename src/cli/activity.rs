@@ -127,7 +127,7 @@ impl Filters {
         Ok(pairs)
     }
 
-    /// Whether a live call passes (its outcome once it ended).
+    /// Whether a live event passes; with an outcome to match, only ends pass.
     fn keeps(&self, call: &Activity, outcome: Option<CallOutcome>) -> bool {
         self.server.as_ref().is_none_or(|s| *s == call.server)
             && self.tool.as_ref().is_none_or(|t| *t == call.tool)
@@ -135,7 +135,7 @@ impl Filters {
                 .client
                 .as_ref()
                 .is_none_or(|c| call.client.as_ref() == Some(c))
-            && outcome.is_none_or(|o| o == call.outcome || call.outcome == CallOutcome::Started)
+            && outcome.is_none_or(|o| o == call.outcome)
     }
 }
 

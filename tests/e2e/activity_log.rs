@@ -13,6 +13,7 @@ use mcpproxy_daemon::protocol::{
     Activity, ActivityList, ActivitySummary, CallOutcome, Event, ServerState, ToolCall,
 };
 
+use crate::support::pipes::{LineReader, NextLine};
 use crate::support::{TestDaemon, wait_until};
 
 fn listed(daemon: &TestDaemon, args: &[&str]) -> ActivityList {
@@ -147,6 +148,26 @@ async fn a_call_whose_client_goes_away_ends_cancelled() {
     daemon
         .wait_state("demo", ServerState::Ready, Duration::from_secs(60))
         .await;
+    // `activity watch` follows the calls; it is following once it prints a first one.
+    let mut watch = crate::support::daemon::mcpproxy(daemon.data_dir())
+        .arg("--data-dir")
+        .arg(daemon.data_dir())
+        .args(["--json", "activity", "watch", "--server", "demo"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let watched = LineReader::new(watch.stdout.take().unwrap());
+    let following = Instant::now() + Duration::from_secs(30);
+    loop {
+        call(&daemon, "demo:echo", r#"{"message": "are you there"}"#);
+        match watched.next_line(Duration::from_millis(500)) {
+            NextLine::Line(_) => break,
+            NextLine::End => panic!("activity watch ended"),
+            NextLine::TimedOut => assert!(Instant::now() < following, "activity watch is silent"),
+        }
+    }
+
     let mut events = daemon.client.events().await.unwrap();
     let client = daemon.client.clone();
     let started_at = Instant::now();
@@ -186,6 +207,21 @@ async fn a_call_whose_client_goes_away_ends_cancelled() {
     )
     .await;
     assert_eq!(recorded.outcome, CallOutcome::Cancelled, "{recorded:#?}");
+    // The watch saw it start and end.
+    let mut seen = Vec::new();
+    while !seen.contains(&CallOutcome::Cancelled) {
+        match watched.next_line(Duration::from_secs(10)) {
+            NextLine::Line(line) => {
+                let call: Activity = serde_json::from_str(&line).unwrap();
+                if call.id == started.id {
+                    seen.push(call.outcome);
+                }
+            }
+            other => panic!("activity watch stopped before the end of the call: {other:?}"),
+        }
+    }
+    assert_eq!(seen, [CallOutcome::Started, CallOutcome::Cancelled]);
+    crate::support::kill_and_reap(&mut watch);
     assert!(
         started_at.elapsed() < Duration::from_secs(30),
         "ended when the client left, not when the tool answered"
