@@ -207,3 +207,53 @@ fn json_size(value: &impl serde::Serialize) -> u64 {
         Err(_) => 0,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_small_value_is_shown_whole_with_its_secrets_redacted() {
+        let key = format!("{}{}", "AKIA", "Z7Q3XW5RTY2UOPL4");
+        let shown = preview(&json!({"message": format!("use {key}"), "n": 3})).unwrap();
+        assert_eq!(
+            shown,
+            r#"{"message":"use [redacted aws_access_key]","n":3}"#
+        );
+    }
+
+    #[test]
+    fn a_large_value_is_cut_after_a_kib_and_says_so() {
+        let items: Vec<String> = (0..10_000).map(|i| format!("item {i}")).collect();
+        let shown = preview(&json!({"items": items, "text": "x".repeat(100_000)})).unwrap();
+        assert!(shown.ends_with(PREVIEW_CUT), "{shown}");
+        assert!(
+            shown.len() <= PREVIEW_BYTES + PREVIEW_CUT.len(),
+            "{}",
+            shown.len()
+        );
+        assert!(
+            shown.starts_with(r#"{"items":["item 0","item 1""#),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_secret_across_the_cut_is_redacted_whole() {
+        // A private key that begins inside the preview and ends well after it.
+        let body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ".repeat(80);
+        let pem = format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----");
+        let shown = preview(&json!({"before": "a".repeat(900), "key": pem})).unwrap();
+        assert!(!shown.contains("MIIEvQ"), "{shown}");
+        assert!(shown.contains("[redacted private_key]"), "{shown}");
+    }
+
+    #[test]
+    fn pruning_keeps_the_start_of_a_value_in_order() {
+        let mut value = json!({"a": "x".repeat(20), "b": [1, 2, 3], "c": "late"});
+        prune(&mut value, &mut 30);
+        assert_eq!(value, json!({"a": "x".repeat(20), "b": [1]}));
+    }
+}
