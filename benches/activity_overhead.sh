@@ -56,7 +56,8 @@ upstream_config() {
   fi
 }
 
-# start_daemon NAME RECORD -> prints the MCP URL
+# start_daemon NAME RECORD: sets URL to its MCP endpoint (not a $(...) call: the pid must
+# reach PIDS in this shell, for stop_all)
 start_daemon() {
   local dir=$WORK/$1 port
   mkdir -p "$dir"
@@ -68,7 +69,7 @@ start_daemon() {
   local url=http://127.0.0.1:$port/mcp/server/up
   for _ in $(seq 600); do
     if "$LOADGEN" --url "$url" --tool echo --args "$ARGS" --probe > /dev/null 2>&1; then
-      echo "$url"
+      URL=$url
       return 0
     fi
     sleep 0.1
@@ -79,8 +80,10 @@ start_daemon() {
 }
 
 echo "upstream: $( [ -f "$SE" ] && echo "server-everything over stdio" || echo "built-in demo server")" >&2
-ON=$(start_daemon on true)
-OFF=$(start_daemon off false)
+start_daemon on true
+ON=$URL
+start_daemon off false
+OFF=$URL
 mkdir -p target/bench-results
 RAW=target/bench-results/activity-overhead.jsonl
 : > "$RAW"
