@@ -153,7 +153,7 @@ pub enum Command {
     /// The record of tool calls, kept across restarts
     #[command(
         subcommand,
-        after_help = "Examples:\n  mcpproxy activity list\n  mcpproxy activity list --server github --outcome failed -n 20 --json"
+        after_help = "Examples:\n  mcpproxy activity list\n  mcpproxy activity list --server github --outcome failed -n 20 --json\n  mcpproxy activity show 1042\n  mcpproxy activity watch --server github\n  mcpproxy activity summary --by tool --since 24h\n  mcpproxy activity export --format csv > calls.csv"
     )]
     Activity(activity::ActivityCommand),
     /// Log in to servers that use OAuth, log out, show who is logged in

@@ -39,6 +39,8 @@ pub fn routes(daemon: &Daemon, door: Door) -> Router<Daemon> {
         .route("/tools/search", get(servers::search))
         .route("/held", get(servers::held))
         .route("/activity", get(activity::list))
+        .route("/activity/summary", get(activity::summary))
+        .route("/activity/{id}", get(activity::show))
         .route("/events", get(events::events))
         .route("/shutdown", post(control::shutdown))
         .merge(oauth::routes());

@@ -20,10 +20,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::protocol::{
-    API_PREFIX, Ack, ActivityList, AddServer, ApiError, AuthList, ErrorBody, Event, GoodbyeReason,
-    HeldList, Inspection, LogTail, Quarantine, ReviewDecided, ReviewDecision, ServerAuth,
-    ServerList, ServerView, ShutdownRequest, Status, ToolCall, ToolCallResult, ToolList,
-    ToolSearch, ToolSwitch, ToolSwitches,
+    API_PREFIX, Ack, Activity, ActivityList, ActivitySummary, AddServer, ApiError, AuthList,
+    ErrorBody, Event, GoodbyeReason, HeldList, Inspection, LogTail, Quarantine, ReviewDecided,
+    ReviewDecision, ServerAuth, ServerList, ServerView, ShutdownRequest, Status, ToolCall,
+    ToolCallResult, ToolList, ToolSearch, ToolSwitch, ToolSwitches,
 };
 use crate::sse::{SseReadError, sse_messages};
 
@@ -180,17 +180,23 @@ impl Client {
     }
 
     /// `GET /activity`: finished calls, newest first; `filters` are the query's pairs
-    /// (`server`, `tool`, `outcome`, `client`, `since`, `until`, `limit`).
+    /// (`server`, `tool`, `outcome`, `client`, `since`, `until`, `limit`, `before`).
     pub async fn activity(&self, filters: &[(&str, String)]) -> Result<ActivityList, ClientError> {
-        let query: Vec<String> = filters
-            .iter()
-            .map(|(key, value)| format!("{key}={}", query_value(value)))
-            .collect();
-        if query.is_empty() {
-            self.get("/activity").await
-        } else {
-            self.get(&format!("/activity?{}", query.join("&"))).await
-        }
+        self.get(&with_query("/activity", filters)).await
+    }
+
+    /// `GET /activity/{id}`: one finished call with its previews.
+    pub async fn activity_call(&self, id: u64) -> Result<Activity, ClientError> {
+        self.get(&format!("/activity/{id}")).await
+    }
+
+    /// `GET /activity/summary`: counts and durations by `by` (`server`, `tool`, `outcome`),
+    /// over the calls the other pairs of `filters` keep.
+    pub async fn activity_summary(
+        &self,
+        filters: &[(&str, String)],
+    ) -> Result<ActivitySummary, ClientError> {
+        self.get(&with_query("/activity/summary", filters)).await
     }
 
     /// `GET /quarantine`: pending servers and held items with their diffs and findings.
@@ -461,6 +467,18 @@ where
     // The connection task ends when the response body has been read or dropped.
     tokio::spawn(connection);
     Ok(sender.send_request(request).await?)
+}
+
+/// `path` with `pairs` as its query string.
+fn with_query(path: &str, pairs: &[(&str, String)]) -> String {
+    if pairs.is_empty() {
+        return path.to_owned();
+    }
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(key, value)| format!("{key}={}", query_value(value)))
+        .collect();
+    format!("{path}?{}", query.join("&"))
 }
 
 /// A query-string value, percent-encoded (all but RFC 3986's unreserved characters).

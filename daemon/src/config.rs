@@ -16,8 +16,8 @@ pub use load::{
 };
 pub use locate::{LocatedProblem, nearest};
 pub use model::{
-    Builtin, Config, DEFAULT_LISTEN, KeyChord, KeyList, KeyName, Limits, MAX_DURATION,
-    MAX_DURATION_TEXT, MAX_MCP_SESSIONS, OAuthConfig, Routing, ServerConfig, ThemeName,
-    TransportSetting, TuiCommand, TuiConfig,
+    ActivityConfig, Builtin, Config, DEFAULT_LISTEN, KeyChord, KeyList, KeyName, Limits,
+    MAX_DURATION, MAX_DURATION_TEXT, MAX_MCP_SESSIONS, OAuthConfig, Routing, ServerConfig,
+    ThemeName, TransportSetting, TuiCommand, TuiConfig,
 };
 pub use spec::SpecError;

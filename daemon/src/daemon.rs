@@ -216,6 +216,9 @@ impl Daemon {
                 "`listen`, `require_mcp_auth` and `[limits]` changes take effect when the daemon restarts"
             );
         }
+        if let Some(log) = self.activity_log() {
+            log.configure(loaded.config.activity);
+        }
         let switched = self.inner.switches.apply(&loaded.config.servers);
         self.inner.upstreams.apply(&loaded.config.servers);
         self.inner.upstreams.regate(&switched).await;

@@ -100,6 +100,11 @@ impl Paths {
         self.data_dir.join("data.redb")
     }
 
+    /// Finished calls not yet committed to the database (and `activity.journal.1` beside it).
+    pub fn activity_journal(&self) -> PathBuf {
+        self.data_dir.join("activity.journal")
+    }
+
     /// Where a detached daemon's stderr goes, so `daemon start` can show why it failed.
     pub fn daemon_stderr(&self) -> PathBuf {
         self.logs.join("daemon-stderr.log")

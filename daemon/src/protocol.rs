@@ -23,7 +23,10 @@ mod tools;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::activity::{Activity, ActivityList, CallOutcome, CallVariant};
+pub use self::activity::{
+    Activity, ActivityList, ActivitySummary, CallOutcome, CallVariant, PREVIEW_CUT, SummaryGroup,
+    SummaryRow,
+};
 pub use self::events::{Event, Goodbye, GoodbyeReason, ShutdownRequest, SseMessage};
 pub use self::logs::{LogLevel, LogLine, LogOrigin, LogTail};
 pub use self::oauth::{AuthList, AuthStatus, OAuthChange, OAuthEvent, ServerAuth};

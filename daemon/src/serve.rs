@@ -135,12 +135,22 @@ impl StartError {
     }
 }
 
-/// Opens the store (`data.redb`) and the review stage on it. A damaged store stops the start:
-/// serving without the pins would take every changed tool for a new one.
-async fn open_review(paths: &Paths) -> Result<Arc<ReviewStage>, StartError> {
+/// Opens the store (`data.redb`), the review stage on it and the activity log (replaying
+/// its journal). A damaged store stops the start: serving without the pins would take every
+/// changed tool for a new one.
+async fn open_store(
+    paths: &Paths,
+    activity: config::ActivityConfig,
+) -> Result<(Arc<ReviewStage>, crate::store::ActivityLog), StartError> {
     let path = paths.store();
-    let opening = tokio::task::spawn_blocking(move || crate::store::Store::open(&path));
-    let store = match opening.await {
+    let journal = paths.activity_journal();
+    let opening = tokio::task::spawn_blocking(move || {
+        let store = Arc::new(crate::store::Store::open(&path)?);
+        let log = crate::store::ActivityLog::open(Arc::clone(&store), &journal, activity)?;
+        let last = store.last_activity_id()?;
+        Ok::<_, crate::store::StoreError>((store, log, last))
+    });
+    let (store, log, last) = match opening.await {
         Ok(opened) => opened.map_err(StartError::Store)?,
         Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
         Err(_) => {
@@ -151,11 +161,8 @@ async fn open_review(paths: &Paths) -> Result<Arc<ReviewStage>, StartError> {
             ));
         }
     };
-    match store.last_activity_id() {
-        Ok(last) => crate::activity::continue_ids_after(last),
-        Err(error) => return Err(StartError::Store(error)),
-    }
-    Ok(Arc::new(ReviewStage::new(Arc::new(store))))
+    crate::activity::continue_ids_after(last);
+    Ok((Arc::new(ReviewStage::new(store)), log))
 }
 
 /// Runs the daemon until SIGTERM, SIGINT or `POST /api/v1/shutdown`, then stops it within a
@@ -205,7 +212,7 @@ async fn run(
         other => StartError::Locked(other),
     })?;
     let loaded = load_or_create_config(&paths)?;
-    let review = open_review(&paths).await?;
+    let (review, activity_log) = open_store(&paths, loaded.config.activity).await?;
     let listen = options
         .listen
         .clone()
@@ -252,7 +259,7 @@ async fn run(
         .into_iter()
         .fold(
             Daemon::builder(paths.clone(), loaded, tcp_addr, api_key, launcher)
-                .activity_log(crate::store::ActivityLog::start(Arc::clone(review.store())))
+                .activity_log(activity_log)
                 .review_stage(review),
             |builder, stage| builder.gate_stage(stage),
         )

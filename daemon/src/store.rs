@@ -13,6 +13,7 @@
 //! opened, one written by a newer daemon is refused. A damaged file is never replaced: opening
 //! it fails with what redb found, the file is kept, and the hint says how to start afresh.
 
+mod activity_journal;
 mod activity_log;
 mod records;
 mod schema;
@@ -24,7 +25,7 @@ use redb::{
     TableDefinition,
 };
 
-pub use self::activity_log::{ACTIVITY_KEPT, ActivityLog};
+pub use self::activity_log::{ActivityLog, Retention};
 pub use self::records::{Approver, Pin, Rejection, StoredReview};
 pub use self::schema::SCHEMA_VERSION;
 use crate::protocol::{Activity, ItemKind};
@@ -218,12 +219,13 @@ impl Store {
         commit(write).map_err(|e| self.write_error(e))
     }
 
-    /// Appends finished calls in one durable transaction, then drops the oldest beyond
-    /// `keep` records.
-    pub fn append_activity(&self, calls: &[Activity], keep: usize) -> Result<(), StoreError> {
-        if calls.is_empty() {
-            return Ok(());
-        }
+    /// Writes finished calls in one durable transaction (a call already on record is
+    /// written again, unchanged), then drops the oldest beyond `retention`.
+    pub fn append_activity(
+        &self,
+        calls: &[Activity],
+        retention: Retention,
+    ) -> Result<(), StoreError> {
         let write = self.db.begin_write().map_err(|e| self.write_error(e))?;
         {
             let mut table = write
@@ -234,40 +236,89 @@ impl Store {
                     .insert(call.id, encode(call).as_slice())
                     .map_err(|e| self.write_error(e))?;
             }
-            let excess = usize::try_from(table.len().map_err(|e| self.read_error(e))?)
-                .unwrap_or(usize::MAX)
-                .saturating_sub(keep);
+            let excess = table
+                .len()
+                .map_err(|e| self.read_error(e))?
+                .saturating_sub(retention.keep);
             for _ in 0..excess {
                 table.pop_first().map_err(|e| self.write_error(e))?;
+            }
+            // Ids rise with time (closely enough: a call's id is taken when it starts), so
+            // the too old are at the front.
+            if let Some(oldest) = retention.oldest {
+                loop {
+                    let too_old = match table.first().map_err(|e| self.read_error(e))? {
+                        Some((_, value)) => self.decode::<Activity>(value.value())?.at < oldest,
+                        None => false,
+                    };
+                    if !too_old {
+                        break;
+                    }
+                    table.pop_first().map_err(|e| self.write_error(e))?;
+                }
             }
         }
         commit(write).map_err(|e| self.write_error(e))
     }
 
-    /// Finished calls that pass `keep`, newest first, at most `limit`.
+    /// Finished calls that pass `keep`, newest first, at most `limit`, only those with an id
+    /// below `before` when given (the next page of a long listing).
     pub fn activity(
         &self,
         limit: usize,
-        keep: impl Fn(&Activity) -> bool,
+        before: Option<u64>,
+        mut keep: impl FnMut(&Activity) -> bool,
     ) -> Result<Vec<Activity>, StoreError> {
-        let read = self.db.begin_read().map_err(|e| self.read_error(e))?;
-        let table = match read.open_table(ACTIVITY) {
-            Ok(table) => table,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(self.read_error(e)),
-        };
         let mut calls = Vec::new();
-        for entry in table.iter().map_err(|e| self.read_error(e))?.rev() {
+        self.scan_activity(before, |call| {
             if calls.len() >= limit {
-                break;
+                return false;
             }
-            let (_, value) = entry.map_err(|e| self.read_error(e))?;
-            let call: Activity = self.decode(value.value())?;
             if keep(&call) {
                 calls.push(call);
             }
-        }
+            calls.len() < limit
+        })?;
         Ok(calls)
+    }
+
+    /// Visits finished calls newest first (below `before` when given) until `visit` says
+    /// stop.
+    pub fn scan_activity(
+        &self,
+        before: Option<u64>,
+        mut visit: impl FnMut(Activity) -> bool,
+    ) -> Result<(), StoreError> {
+        let read = self.db.begin_read().map_err(|e| self.read_error(e))?;
+        let table = match read.open_table(ACTIVITY) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+            Err(e) => return Err(self.read_error(e)),
+        };
+        let range = table
+            .range(..before.unwrap_or(u64::MAX))
+            .map_err(|e| self.read_error(e))?;
+        for entry in range.rev() {
+            let (_, value) = entry.map_err(|e| self.read_error(e))?;
+            if !visit(self.decode(value.value())?) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// One finished call.
+    pub fn activity_call(&self, id: u64) -> Result<Option<Activity>, StoreError> {
+        let read = self.db.begin_read().map_err(|e| self.read_error(e))?;
+        let table = match read.open_table(ACTIVITY) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(self.read_error(e)),
+        };
+        match table.get(id).map_err(|e| self.read_error(e))? {
+            Some(value) => self.decode(value.value()).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// The highest call id on record, so ids go on rising after a restart.

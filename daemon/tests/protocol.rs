@@ -172,6 +172,8 @@ fn events() -> Vec<Event> {
             bytes_in: 24,
             bytes_out: 180,
             error: None,
+            arguments: None,
+            result: None,
         }),
         Event::OAuth(OAuthEvent {
             change: OAuthChange::LoginRequired,
@@ -591,6 +593,41 @@ fn activity_list_json() {
             bytes_in: 27,
             bytes_out: 61,
             error: None,
+            arguments: Some(r#"{"expression":"6*7"}"#.into()),
+            result: Some(r#"{"content":[{"text":"42","type":"text"}]}"#.into()),
         }],
     });
+}
+
+#[test]
+fn activity_summary_json() {
+    insta::assert_json_snapshot!(ActivitySummary {
+        by: SummaryGroup::Tool,
+        since: Some(at("2026-11-25T00:00:00Z")),
+        until: None,
+        groups: vec![
+            SummaryRow {
+                key: "demo:calculate".into(),
+                calls: 12,
+                errors: 1,
+                p50_ms: Some(3),
+                p95_ms: Some(40),
+            },
+            SummaryRow {
+                key: "demo:slow".into(),
+                calls: 1,
+                errors: 1,
+                p50_ms: None,
+                p95_ms: None,
+            },
+        ],
+    });
+}
+
+#[test]
+fn an_activity_record_from_before_previews_still_reads() {
+    let old = r#"{"id":3,"at":"2026-11-25T10:00:05Z","server":"demo","tool":"echo","variant":"api","outcome":"cancelled","bytes_in":2}"#;
+    let call: Activity = serde_json::from_str(old).unwrap();
+    assert_eq!((call.arguments, call.result), (None, None));
+    assert_eq!(call.outcome, CallOutcome::Cancelled);
 }

@@ -223,4 +223,16 @@ async fn every_call_emits_started_and_finished_activity() {
         finished.duration_ms.is_some() && finished.bytes_in > 0 && finished.bytes_out > 0,
         "{finished:?}"
     );
+    // The activity log's previews of what was sent and what came back.
+    assert_eq!(
+        finished.arguments.as_deref(),
+        Some(r#"{"message":"tracked"}"#)
+    );
+    assert!(
+        finished
+            .result
+            .as_deref()
+            .is_some_and(|r| r.contains("Echo: tracked")),
+        "{finished:?}"
+    );
 }

@@ -71,6 +71,10 @@ fn a_tool_is_found_by_filtering_and_called_from_the_argument_editor() {
     tui.wait_for("the result to close", |s| !s.contains("esc closes"));
     tui.press(&["4"]);
     tui.wait_for_line(&["demo", "calculate", "api", "ok"]);
+    // Its detail shows what was sent and what came back.
+    tui.press(&["Enter"]);
+    tui.wait_for_line(&["arguments (secrets redacted)"]);
+    tui.wait_for_line(&["\"expression\": \"6*7\""]);
 }
 
 /// The first row of the list on screen: the line after the column headers.

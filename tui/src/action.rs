@@ -6,8 +6,8 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use jiff::Timestamp;
 use mcpproxy_daemon::client::ServerAction;
 use mcpproxy_daemon::protocol::{
-    Event, LogLine, Quarantine, ReviewDecided, ServerAuth, ServerView, Status, ToolCallResult,
-    ToolSearch, ToolSwitches,
+    ActivityList, Event, LogLine, Quarantine, ReviewDecided, ServerAuth, ServerView, Status,
+    ToolCallResult, ToolSearch, ToolSwitches,
 };
 
 use crate::app::logs::LogSource;
@@ -132,6 +132,8 @@ pub enum Outcome {
         opened: bool,
     },
     Quarantine(Result<Quarantine, Failure>),
+    /// The newest calls of the activity log, newest first.
+    ActivityHistory(Result<ActivityList, Failure>),
     Reviewed {
         approve: bool,
         result: Result<ReviewDecided, Failure>,

@@ -53,6 +53,8 @@ pub enum Effect {
     },
     /// Read what waits for review (pending servers, held items).
     FetchQuarantine,
+    /// Read the newest finished calls from the activity log.
+    FetchActivity,
     /// Approve (or reject) held items of a server, as long as they still have the content
     /// the person was shown.
     Review {

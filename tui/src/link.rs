@@ -176,6 +176,10 @@ impl Link {
                     source,
                 }
             }
+            Effect::FetchActivity => {
+                let limit = [("limit", crate::app::activity::ACTIVITY_CAPACITY.to_string())];
+                Outcome::ActivityHistory(client.activity(&limit).await.map_err(Failure::from))
+            }
             Effect::FetchQuarantine => {
                 Outcome::Quarantine(client.quarantine().await.map_err(Failure::from))
             }

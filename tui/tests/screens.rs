@@ -9,8 +9,8 @@ mod fixture;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use mcpproxy_daemon::protocol::{
-    Event, Goodbye, GoodbyeReason, OAuthChange, RankedBy, SearchStatus, ServerState,
-    ToolCallResult, ToolMatch, ToolSearch,
+    ActivityList, CallOutcome, Event, Goodbye, GoodbyeReason, OAuthChange, RankedBy, SearchStatus,
+    ServerState, ToolCallResult, ToolMatch, ToolSearch,
 };
 use mcpproxy_tui::action::{Action, Failure, LinkEvent, Outcome};
 use mcpproxy_tui::app::App;
@@ -391,4 +391,26 @@ fn a_server_that_blocks_secrets_says_so_in_its_detail() {
         screen.contains("secrets         calls carrying one are refused"),
         "{screen}"
     );
+}
+
+#[test]
+fn a_call_from_the_activity_log_in_detail() {
+    filters!();
+    let mut app = on_screen("activity");
+    let mut stored = fixture::call(9, 1, "echo", CallOutcome::Ok, Some(12));
+    stored.arguments =
+        Some(r#"{"message":"deploy with [redacted aws_access_key]","retries":3}"#.into());
+    stored.result = Some(format!(
+        r#"{{"content":[{{"type":"text","text":"{}"}}]}}…[cut]"#,
+        "lorem ipsum ".repeat(6)
+    ));
+    fixture::apply(
+        &mut app,
+        [Action::Done(Outcome::ActivityHistory(Ok(ActivityList {
+            activity: vec![stored],
+        })))],
+    );
+    // The newest call comes first, and is selected.
+    key(&mut app, KeyCode::Enter);
+    snapshot("activity_detail", &app);
 }

@@ -486,7 +486,14 @@ fn a_restart_or_a_lost_connection_reattaches_with_backoff() {
         &mut app,
         Action::Daemon(vec![Event::Snapshot(fixture::state())]),
     );
-    assert!(matches!(effect, Some(Effect::FetchLog { .. })));
+    let Some(Effect::Batch(effects)) = effect else {
+        panic!("{effect:?}")
+    };
+    assert!(effects.contains(&Effect::FetchActivity), "{effects:?}");
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::FetchLog { .. })),
+        "{effects:?}"
+    );
     assert_eq!(app.daemon.servers.len(), 6);
 }
 

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use super::locate::{LocatedProblem, Locator, Seg, hide_quoted, nearest, render};
 use super::model::{
-    Config, MAX_DURATION, MAX_DURATION_TEXT, MAX_MCP_SESSIONS, ServerConfig, TransportSetting,
+    Config, MAX_ACTIVITY_AGE, MAX_ACTIVITY_AGE_TEXT, MAX_ACTIVITY_KEEP, MAX_DURATION,
+    MAX_DURATION_TEXT, MAX_MCP_SESSIONS, ServerConfig, TransportSetting,
 };
 use crate::protocol::ConfigProblem;
 
@@ -291,6 +292,26 @@ fn validate(config: &Config, locator: &Locator<'_>) -> Vec<LocatedProblem> {
         check_duration("limits.mcp_session_idle", config.limits.mcp_session_idle)
     {
         problems.push(locator.at(&limits("mcp_session_idle"), message, Some(hint)));
+    }
+    let activity = |key: &'static str| [Seg::Key("activity"), Seg::Key(key)];
+    if !(1..=MAX_ACTIVITY_KEEP).contains(&config.activity.keep) {
+        problems.push(locator.at(
+            &activity("keep"),
+            format!(
+                "`activity.keep` must be between 1 and {MAX_ACTIVITY_KEEP}, not {}",
+                config.activity.keep
+            ),
+            Some("to keep no calls at all, write `record = false` instead".to_owned()),
+        ));
+    }
+    if config.activity.max_age.is_zero() || config.activity.max_age > MAX_ACTIVITY_AGE {
+        problems.push(locator.at(
+            &activity("max_age"),
+            format!(
+                "`activity.max_age` must be longer than 0s and at most {MAX_ACTIVITY_AGE_TEXT}"
+            ),
+            Some("write a duration such as \"30d\" or \"12h\"".to_owned()),
+        ));
     }
     for (name, server) in &config.servers {
         validate_server(name, server, locator, &mut problems);

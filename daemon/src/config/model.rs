@@ -36,6 +36,9 @@ pub struct Config {
     /// What clients may hold at once.
     #[serde(default, skip_serializing_if = "is_default")]
     pub limits: Limits,
+    /// Whether finished tool calls are kept, and for how long.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub activity: ActivityConfig,
     /// Upstream servers by name.
     #[serde(default)]
     pub servers: BTreeMap<String, ServerConfig>,
@@ -51,6 +54,7 @@ impl Default for Config {
             routing: Routing::default(),
             require_mcp_auth: false,
             limits: Limits::default(),
+            activity: ActivityConfig::default(),
             servers: BTreeMap::new(),
             tui: TuiConfig::default(),
         }
@@ -88,6 +92,45 @@ fn default_mcp_sessions() -> u32 {
 
 fn default_mcp_session_idle() -> Duration {
     Duration::from_secs(5 * 60)
+}
+
+/// `[activity]`: the activity log of finished tool calls (`data.redb`). Applies on reload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityConfig {
+    /// Keep finished calls; `false` keeps none (the live activity events still flow).
+    #[serde(default = "yes")]
+    pub record: bool,
+    /// Calls kept at most; the oldest give way.
+    #[serde(default = "default_activity_keep")]
+    pub keep: u64,
+    /// Calls older than this are dropped.
+    #[serde(default = "default_activity_max_age", with = "humantime_serde")]
+    pub max_age: Duration,
+}
+
+/// The largest `activity.keep` accepted.
+pub const MAX_ACTIVITY_KEEP: u64 = 10_000_000;
+/// The longest `activity.max_age` accepted (about ten years), and how it is written.
+pub const MAX_ACTIVITY_AGE: Duration = Duration::from_secs(3650 * 24 * 60 * 60);
+pub const MAX_ACTIVITY_AGE_TEXT: &str = "3650d";
+
+impl Default for ActivityConfig {
+    fn default() -> Self {
+        Self {
+            record: true,
+            keep: default_activity_keep(),
+            max_age: default_activity_max_age(),
+        }
+    }
+}
+
+fn default_activity_keep() -> u64 {
+    100_000
+}
+
+fn default_activity_max_age() -> Duration {
+    Duration::from_secs(30 * 24 * 60 * 60)
 }
 
 fn default_listen() -> String {

@@ -63,10 +63,60 @@ pub struct Activity {
     pub bytes_out: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The arguments as JSON text, secrets redacted, cut after about 1 KiB (then ending in
+    /// [`PREVIEW_CUT`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<String>,
+    /// The result as JSON text, redacted and cut like `arguments`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
 }
+
+/// What ends a preview that was cut.
+pub const PREVIEW_CUT: &str = "…[cut]";
 
 /// `GET /api/v1/activity`: finished calls from the activity log, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActivityList {
     pub activity: Vec<Activity>,
+}
+
+/// `GET /api/v1/activity/summary`: finished calls counted by group over a period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivitySummary {
+    pub by: SummaryGroup,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Timestamp>,
+    /// Largest `calls` first.
+    pub groups: Vec<SummaryRow>,
+}
+
+/// What a summary groups calls by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SummaryGroup {
+    #[default]
+    Server,
+    /// `server:tool`.
+    Tool,
+    Outcome,
+    #[serde(other)]
+    Unknown,
+}
+
+/// One group of a summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRow {
+    /// The server, `server:tool` or outcome.
+    pub key: String,
+    pub calls: u64,
+    /// Calls that did not end `ok` (tool errors, failures, refusals, timeouts,
+    /// cancellations).
+    pub errors: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p50_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p95_ms: Option<u64>,
 }

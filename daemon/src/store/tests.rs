@@ -1,6 +1,8 @@
 use super::records::Approver;
 use super::*;
+use crate::config::ActivityConfig;
 use crate::protocol::{Activity, CallOutcome, CallVariant};
+use std::sync::Arc;
 
 fn key<'a>(server: &'a str, name: &'a str) -> ItemKey<'a> {
     ItemKey {
@@ -145,7 +147,13 @@ fn call(id: u64, server: &str) -> Activity {
         bytes_in: 10,
         bytes_out: 20,
         error: None,
+        arguments: Some(format!("{{\"n\":{id}}}")),
+        result: None,
     }
+}
+
+fn keep(keep: u64) -> Retention {
+    Retention { keep, oldest: None }
 }
 
 #[test]
@@ -156,21 +164,123 @@ fn the_activity_log_keeps_the_newest_calls_and_reads_them_newest_first() {
         let store = Store::open(&path).unwrap();
         assert_eq!(store.last_activity_id().unwrap(), 0);
         store
-            .append_activity(&[call(1, "a"), call(2, "b"), call(3, "a")], 10)
+            .append_activity(&[call(1, "a"), call(2, "b"), call(3, "a")], keep(10))
             .unwrap();
-        store.append_activity(&[call(4, "a")], 3).unwrap();
+        store.append_activity(&[call(4, "a")], keep(3)).unwrap();
     }
     let store = Store::open(&path).unwrap();
     assert_eq!(store.last_activity_id().unwrap(), 4);
     let ids = |calls: Vec<Activity>| calls.iter().map(|c| c.id).collect::<Vec<_>>();
     assert_eq!(
-        ids(store.activity(10, |_| true).unwrap()),
+        ids(store.activity(10, None, |_| true).unwrap()),
         [4, 3, 2],
         "call 1 gave way"
     );
     assert_eq!(
-        ids(store.activity(10, |c| c.server == "a").unwrap()),
+        ids(store.activity(10, None, |c| c.server == "a").unwrap()),
         [4, 3]
     );
-    assert_eq!(ids(store.activity(1, |_| true).unwrap()), [4]);
+    assert_eq!(ids(store.activity(1, None, |_| true).unwrap()), [4]);
+}
+
+#[test]
+fn activity_pages_with_before_and_gives_way_by_age() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("data.redb")).unwrap();
+    let calls: Vec<Activity> = (1..=5).map(|id| call(id, "a")).collect();
+    store.append_activity(&calls, keep(10)).unwrap();
+    let ids = |calls: Vec<Activity>| calls.iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.activity(2, Some(4), |_| true).unwrap()), [3, 2]);
+    assert_eq!(store.activity_call(2).unwrap().unwrap().id, 2);
+    assert!(store.activity_call(9).unwrap().is_none());
+    // Calls 1 and 2 ended before call 3's time.
+    let oldest = Some(calls[2].at);
+    store
+        .append_activity(&[], Retention { keep: 10, oldest })
+        .unwrap();
+    assert_eq!(ids(store.activity(10, None, |_| true).unwrap()), [5, 4, 3]);
+}
+
+/// Settings that keep the test calls (they are from 2026).
+fn for_years() -> ActivityConfig {
+    ActivityConfig {
+        max_age: std::time::Duration::from_secs(3650 * 24 * 3600),
+        ..ActivityConfig::default()
+    }
+}
+
+/// Waits until the store holds `count` calls, or fails after a deadline.
+fn wait_for_calls(store: &Store, count: usize) -> Vec<Activity> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let calls = store.activity(usize::MAX, None, |_| true).unwrap();
+        if calls.len() >= count || std::time::Instant::now() > deadline {
+            return calls;
+        }
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn the_journal_is_replayed_on_open_and_a_torn_last_line_is_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("activity.journal");
+    let line = |id| {
+        let mut line = serde_json::to_vec(&call(id, "a")).unwrap();
+        line.push(b'\n');
+        line
+    };
+    // A batch being committed when the daemon died, and the calls after it.
+    std::fs::write(
+        dir.path().join("activity.journal.1"),
+        [line(1), line(2)].concat(),
+    )
+    .unwrap();
+    let mut live = [line(3), line(4)].concat();
+    live.extend_from_slice(&line(5)[..20]);
+    std::fs::write(&journal, live).unwrap();
+    // Call 2 was committed already: replaying it again changes nothing.
+    let store = Arc::new(Store::open(&dir.path().join("data.redb")).unwrap());
+    store.append_activity(&[call(2, "a")], keep(10)).unwrap();
+
+    let log = ActivityLog::open(Arc::clone(&store), &journal, for_years()).unwrap();
+    let ids: Vec<u64> = store
+        .activity(10, None, |_| true)
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(ids, [4, 3, 2, 1]);
+    assert_eq!(store.last_activity_id().unwrap(), 4);
+    assert!(!dir.path().join("activity.journal.1").exists());
+    assert_eq!(std::fs::read(&journal).unwrap().len(), 0);
+
+    // Recorded calls are in the journal at once, and in the store soon after; the
+    // journal of a committed batch goes.
+    for id in 10..110 {
+        log.record(call(id, "b"));
+    }
+    assert_eq!(wait_for_calls(&store, 104).len(), 104);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while dir.path().join("activity.journal.1").exists() && std::time::Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    assert!(!dir.path().join("activity.journal.1").exists());
+}
+
+#[test]
+fn a_log_that_does_not_record_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("activity.journal");
+    let store = Arc::new(Store::open(&dir.path().join("data.redb")).unwrap());
+    let settings = ActivityConfig {
+        record: false,
+        ..for_years()
+    };
+    let log = ActivityLog::open(Arc::clone(&store), &journal, settings).unwrap();
+    log.record(call(1, "a"));
+    assert_eq!(std::fs::read(&journal).unwrap().len(), 0);
+    log.configure(for_years());
+    log.record(call(2, "a"));
+    assert_eq!(wait_for_calls(&store, 1).len(), 1);
 }

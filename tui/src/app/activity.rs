@@ -40,6 +40,25 @@ impl ActivityLog {
         self.calls.push_back(call);
     }
 
+    /// Merges calls read from the activity log (all finished): a call the stream reported
+    /// as running takes its recorded end; the ring stays in id order, newest kept.
+    pub fn history(&mut self, calls: Vec<Activity>) {
+        let mut stored: std::collections::HashMap<u64, Activity> =
+            calls.into_iter().map(|c| (c.id, c)).collect();
+        let mut merged: Vec<Activity> = self
+            .calls
+            .drain(..)
+            .map(|live| match stored.remove(&live.id) {
+                Some(ended) if live.outcome == CallOutcome::Started => ended,
+                _ => live,
+            })
+            .collect();
+        merged.extend(stored.into_values());
+        merged.sort_by_key(|c| c.id);
+        let skip = merged.len().saturating_sub(self.capacity);
+        self.calls = merged.into_iter().skip(skip).collect();
+    }
+
     /// Calls that ended in the minute before `now`.
     pub fn per_minute(&self, now: Timestamp) -> usize {
         let since = now - SignedDuration::from_secs(60);
@@ -75,6 +94,8 @@ mod tests {
             bytes_in: 10,
             bytes_out: 0,
             error: None,
+            arguments: None,
+            result: None,
         }
     }
 
@@ -91,5 +112,29 @@ mod tests {
         );
         assert_eq!(log.per_minute(Timestamp::from_second(150).unwrap()), 1);
         assert_eq!(log.per_minute(Timestamp::from_second(200).unwrap()), 0);
+    }
+
+    #[test]
+    fn history_fills_in_behind_the_live_calls() {
+        let mut log = ActivityLog {
+            capacity: 3,
+            ..ActivityLog::default()
+        };
+        log.record(call(5, 100, CallOutcome::Started));
+        log.history(vec![
+            call(5, 90, CallOutcome::Cancelled),
+            call(4, 90, CallOutcome::Ok),
+            call(3, 80, CallOutcome::Ok),
+            call(2, 70, CallOutcome::Ok),
+        ]);
+        let ids: Vec<(u64, CallOutcome)> = log.calls.iter().map(|c| (c.id, c.outcome)).collect();
+        assert_eq!(
+            ids,
+            [
+                (3, CallOutcome::Ok),
+                (4, CallOutcome::Ok),
+                (5, CallOutcome::Cancelled)
+            ]
+        );
     }
 }

@@ -1,5 +1,6 @@
-//! Activity: tool calls live from the event stream (client, server, tool, variant,
-//! duration, outcome, sizes), with a detail view.
+//! Activity: tool calls from the activity log and live from the event stream (client,
+//! server, tool, variant, duration, outcome, sizes), with a detail view that shows the
+//! redacted arguments and result.
 
 use std::borrow::Cow;
 
@@ -233,7 +234,7 @@ fn detail(app: &App, theme: &Theme) -> Option<Detail> {
             Role::Accent,
         ),
         field(
-            "started",
+            "time",
             call.at
                 .to_zoned_datetime(app.tz.clone())
                 .strftime("%Y-%m-%d %H:%M:%S%.3f")
@@ -269,5 +270,40 @@ fn detail(app: &App, theme: &Theme) -> Option<Detail> {
                 .map(|l| Line::styled(l.to_owned(), theme.style(Role::Error))),
         );
     }
+    for (label, preview) in [("arguments", &call.arguments), ("result", &call.result)] {
+        if let Some(preview) = preview {
+            lines.push(Line::default());
+            lines.push(Line::styled(
+                format!("{label} (secrets redacted)"),
+                theme.style(Role::Muted),
+            ));
+            lines.extend(
+                pretty(preview)
+                    .into_iter()
+                    .map(|l| Line::styled(l, theme.style(Role::Text))),
+            );
+        }
+    }
     Some((format!("Call #{}", call.id), lines))
+}
+
+/// Characters of a preview's line shown on one line of the detail view.
+const PREVIEW_WIDTH: usize = 72;
+
+/// A preview laid out over lines when it is whole JSON (a cut one as it is), long lines
+/// broken so that all of it shows.
+fn pretty(preview: &str) -> Vec<String> {
+    let text = serde_json::from_str::<serde_json::Value>(preview)
+        .ok()
+        .and_then(|value| serde_json::to_string_pretty(&value).ok())
+        .unwrap_or_else(|| preview.to_owned());
+    let mut lines = Vec::new();
+    for line in text.lines() {
+        let chars: Vec<char> = line.chars().collect();
+        if chars.is_empty() {
+            lines.push(String::new());
+        }
+        lines.extend(chars.chunks(PREVIEW_WIDTH).map(|c| c.iter().collect()));
+    }
+    lines
 }

@@ -177,6 +177,9 @@ pub fn on_events(app: &mut App, events: Vec<Event>) -> Option<Effect> {
         match event {
             Event::Snapshot(state) => {
                 app.daemon.reset(state);
+                // Calls from before the attach (or while detached) come from the store;
+                // the stream is open already, so none falls between.
+                effect = Effect::and(effect, Some(Effect::FetchActivity));
                 // Whatever happened while detached, the log on screen is read again.
                 let source = app.logs.source.clone().filter(|source| match source {
                     LogSource::Server(name) => app.daemon.servers.contains_key(name),

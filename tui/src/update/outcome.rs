@@ -9,6 +9,10 @@ use crate::effect::Effect;
 pub fn done(app: &mut App, outcome: Outcome) -> Option<Effect> {
     app.dirty = true;
     match outcome {
+        Outcome::ActivityHistory(result) => match result {
+            Ok(list) => app.activity.log.history(list.activity),
+            Err(failure) => app.error_toast(failure),
+        },
         Outcome::Quarantine(result) => match result {
             Ok(quarantine) => app.review.quarantine = Some(quarantine),
             Err(failure) => app.error_toast(failure),

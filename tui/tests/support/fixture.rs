@@ -190,6 +190,8 @@ pub fn call(
         bytes_in: 42,
         bytes_out: if ms.is_some() { 1_536 } else { 0 },
         error: (outcome == CallOutcome::Failed).then(|| "the server closed the connection".into()),
+        arguments: None,
+        result: None,
     }
 }
 

@@ -102,6 +102,18 @@ fn durations_have_a_maximum() {
 }
 
 #[test]
+fn activity_retention_has_its_own_bounds() {
+    // A month is far beyond the 24h of other durations, and fine here.
+    assert!(problems("[activity]\nmax_age = \"90d\"\nkeep = 5\nrecord = false\n").is_empty());
+    let p = problems("[activity]\nmax_age = \"20000d\"\nkeep = 0\n");
+    assert_eq!(p.len(), 2, "{p:?}");
+    let keys: Vec<_> = p.iter().filter_map(|p| p.key.as_deref()).collect();
+    assert_eq!(keys, ["activity.max_age", "activity.keep"], "{p:?}");
+    let p = problems("[activity]\nkept = 5\n");
+    assert_eq!(p.len(), 1, "{p:?}");
+}
+
+#[test]
 fn a_header_value_with_a_line_break_is_refused_without_showing_it() {
     let text = "[servers.a]\nurl = \"https://h/mcp\"\nheaders = { Authorization = \"Bearer s3cret\\nX-Evil: 1\" }\n";
     let error = parse_with_env(Path::new("c.toml"), text, &no_env).unwrap_err();
