@@ -51,6 +51,9 @@ async fn calls_are_listed_with_filters_and_kept_across_a_restart() {
         .await;
     call(&daemon, "demo:calculate", r#"{"expression": "6*7"}"#);
     call(&daemon, "demo:echo", r#"{"message": "hi"}"#);
+    // Listed as soon as they ended: a listing waits for the calls recorded before it.
+    let at_once = listed(&daemon, &[]);
+    assert_eq!(at_once.activity.len(), 2, "{at_once:#?}");
     let before = wait_for_calls(&daemon, 2).await;
     assert_eq!(before.activity[0].tool, "echo", "newest first");
     assert!(before.activity.iter().all(|c| c.outcome == CallOutcome::Ok));

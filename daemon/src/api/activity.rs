@@ -3,7 +3,6 @@
 //! `GET /api/v1/activity/summary` (counts and durations by server, tool or outcome).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -158,6 +157,9 @@ fn group_key(by: SummaryGroup, call: &Activity) -> String {
     }
 }
 
+/// The longest a read waits for the calls recorded before it to be committed.
+const COMMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Runs `read` on the store off the runtime (it reads a database file); `None` for a daemon
 /// without an activity log.
 async fn read<T: Send + 'static>(
@@ -167,10 +169,15 @@ async fn read<T: Send + 'static>(
     let Some(log) = daemon.activity_log() else {
         return Ok(None);
     };
-    let store = Arc::clone(log.store());
-    let read = tokio::task::spawn_blocking(move || read(&store))
-        .await
-        .map_err(|e| ApiFailure::internal(format!("reading the activity log failed: {e}")))?;
+    let log = log.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        // Calls that ended just before this request are shown too; a writer stuck on the
+        // disk delays the answer by this much at most, and it then shows what is there.
+        log.wait_committed(COMMIT_WAIT);
+        read(log.store())
+    })
+    .await
+    .map_err(|e| ApiFailure::internal(format!("reading the activity log failed: {e}")))?;
     read.map(Some).map_err(|e| {
         let hint = e.hint();
         let mut failure = ApiFailure::internal(e.to_string());

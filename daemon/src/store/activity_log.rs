@@ -7,8 +7,8 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -50,12 +50,18 @@ struct Shared {
     /// Held while a call is journaled and sent, and while the writer takes a batch and
     /// rotates: every call in a rotated journal is in a batch taken by then.
     sink: Mutex<Sink>,
+    /// How many calls the database holds of those sent, so a reader can wait for the ones
+    /// recorded before it asked (a call listed right after it ended is there).
+    committed: Mutex<u64>,
+    commits: Condvar,
 }
 
 #[derive(Debug)]
 struct Sink {
     journal: Journal,
     calls: mpsc::Sender<Activity>,
+    /// Calls sent to the writer so far.
+    sent: u64,
     /// Whether a failed journal write was reported already (once until one succeeds).
     reported: bool,
 }
@@ -92,8 +98,11 @@ impl ActivityLog {
             sink: Mutex::new(Sink {
                 journal,
                 calls: sender,
+                sent: 0,
                 reported: false,
             }),
+            committed: Mutex::new(0),
+            commits: Condvar::new(),
         });
         let weak = Arc::downgrade(&shared);
         std::thread::Builder::new()
@@ -137,7 +146,28 @@ impl ActivityLog {
             Err(_) => {}
         }
         // The writer outlives every handle's sends: it ends only once they are gone.
-        let _ = sink.calls.send(call);
+        if sink.calls.send(call).is_ok() {
+            sink.sent += 1;
+        }
+    }
+
+    /// Waits (at most `limit`) until every call recorded before now is in the database, so
+    /// a listing made right after a call shows it. Blocking.
+    pub fn wait_committed(&self, limit: Duration) {
+        let wanted = lock(&self.shared.sink).sent;
+        let deadline = Instant::now() + limit;
+        let mut committed = lock(&self.shared.committed);
+        while *committed < wanted {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            committed = self
+                .shared
+                .commits
+                .wait_timeout(committed, left)
+                .map_or_else(|e| e.into_inner().0, |(guard, _)| guard);
+        }
     }
 
     pub fn store(&self) -> &Arc<Store> {
@@ -179,6 +209,8 @@ fn write_batches(shared: &Weak<Shared>, received: &mpsc::Receiver<Activity>) {
         let retention = Retention::of(&lock(&shared.settings));
         match shared.store.append_activity(&batch, retention) {
             Ok(()) => {
+                *lock(&shared.committed) += batch.len() as u64;
+                shared.commits.notify_all();
                 batch.clear();
                 if rotated.is_ok()
                     && let Err(error) = lock(&shared.sink).journal.committed()
