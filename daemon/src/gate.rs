@@ -16,7 +16,7 @@ mod thread;
 
 pub use self::switches::{SWITCHES_STAGE, ToolSwitches, disabled_reason};
 use self::thread::GateThread;
-pub use self::thread::GateThreadGone;
+pub use self::thread::GateThreadError;
 
 use crate::catalog::Catalog;
 use crate::catalog::hash::{self, ItemHash};
@@ -145,7 +145,7 @@ impl CatalogGate {
         self: &Arc<Self>,
         server: String,
         delivered: Catalog,
-    ) -> Result<(Catalog, Gated), GateThreadGone> {
+    ) -> Result<(Catalog, Gated), GateThreadError> {
         let gate = Arc::clone(self);
         self.thread
             .run(move || {

@@ -27,16 +27,19 @@ impl std::fmt::Debug for GateThread {
     }
 }
 
-/// The gate's thread could not run a pass: it could not be started, or it stopped (a stage
-/// panicked).
+/// Why the gate's thread gave no result.
 #[derive(Debug, thiserror::Error)]
-#[error("the catalog gate's thread is not running ({0})")]
-pub struct GateThreadGone(String);
+pub enum GateThreadError {
+    #[error("a stage of the catalog gate panicked")]
+    Panicked,
+    #[error("cannot start the catalog gate's thread: {0}")]
+    NotStarted(String),
+}
 
 impl GateThread {
     /// Queues `job` on the thread at once, after the jobs sent before it; the future waits
     /// for its result without blocking the runtime.
-    pub fn run<T, F>(&self, job: F) -> impl Future<Output = Result<T, GateThreadGone>> + use<T, F>
+    pub fn run<T, F>(&self, job: F) -> impl Future<Output = Result<T, GateThreadError>> + use<T, F>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
@@ -48,18 +51,16 @@ impl GateThread {
         }));
         async move {
             sent?;
-            result
-                .await
-                .map_err(|_| GateThreadGone("a gate stage panicked".into()))
+            result.await.map_err(|_| GateThreadError::Panicked)
         }
     }
 
     /// Runs `job` on the thread without waiting for it.
-    pub fn spawn(&self, job: impl FnOnce() + Send + 'static) -> Result<(), GateThreadGone> {
+    pub fn spawn(&self, job: impl FnOnce() + Send + 'static) -> Result<(), GateThreadError> {
         self.send(Box::new(job))
     }
 
-    fn send(&self, job: Job) -> Result<(), GateThreadGone> {
+    fn send(&self, job: Job) -> Result<(), GateThreadError> {
         let sender = match self.jobs.get() {
             Some(sender) => sender,
             None => {
@@ -73,11 +74,11 @@ impl GateThread {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .send(job)
-            .map_err(|_| GateThreadGone("a gate stage panicked".into()))
+            .map_err(|_| GateThreadError::Panicked)
     }
 }
 
-fn start() -> Result<mpsc::Sender<Job>, GateThreadGone> {
+fn start() -> Result<mpsc::Sender<Job>, GateThreadError> {
     let (sender, jobs) = mpsc::channel::<Job>();
     std::thread::Builder::new()
         .name("catalog-gate".into())
@@ -88,7 +89,7 @@ fn start() -> Result<mpsc::Sender<Job>, GateThreadGone> {
                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
             }
         })
-        .map_err(|e| GateThreadGone(format!("cannot start it: {e}")))?;
+        .map_err(|e| GateThreadError::NotStarted(e.to_string()))?;
     Ok(sender)
 }
 
