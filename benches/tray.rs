@@ -10,7 +10,9 @@
 //!    D-Bus (`GetLayout`, polled every millisecond) showing the new state, 2N times;
 //! 2. idle: the tray's CPU time (all its threads, `utime + stime` of `/proc/PID/stat`) over
 //!    S seconds (default 10) with nothing happening;
-//! 3. memory: the tray's `VmRSS` after the idle period and its peak (`VmHWM`).
+//! 3. memory: the tray's `VmRSS` after the idle period and its peak (`VmHWM`), as the
+//!    `mcpproxy-tray` executable cargo builds beside `mcpproxy` (which `mcpproxy tray`
+//!    execs; without it, the tray runs in `mcpproxy`'s process).
 //!
 //! Bounds (the bench exits non-zero after printing when one is exceeded): state change p90
 //! ≤ 500 ms; idle CPU ≤ 20 ms per 10 s (0.2 % of a core: events only, no polling); RSS peak
@@ -217,6 +219,9 @@ fn main() {
         let cpu_before = cpu_time(pid);
         tokio::time::sleep(idle).await;
         let idle_cpu = cpu_time(pid) - cpu_before;
+        // `mcpproxy tray` execs `mcpproxy-tray` when it is beside it: say which one ran.
+        let running = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+        println!("the tray runs as {}", running.display());
         let rss = [
             mib(pid, "VmRSS:"),
             mib(pid, "VmHWM:"),

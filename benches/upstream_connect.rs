@@ -56,11 +56,12 @@ async fn all_ready(data_dir: &Path, servers: usize) -> (Duration, Child) {
     }
 }
 
-fn rss_kib(pid: u32) -> u64 {
+/// `field` of `/proc/PID/status`, in KiB.
+fn status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap()
 }
@@ -95,7 +96,20 @@ fn main() {
                 if servers == 10 {
                     // Let start-up allocations settle before reading the resident set.
                     tokio::time::sleep(Duration::from_millis(300)).await;
-                    rss.push(rss_kib(daemon.id()));
+                    let pid = daemon.id();
+                    let [total, anon, file] =
+                        ["VmRSS:", "RssAnon:", "RssFile:"].map(|field| status_kib(pid, field));
+                    // The file-backed part is pages of the executable, shared with every
+                    // process running it; how many the kernel maps depends on what the page
+                    // cache holds. The anonymous part is the daemon's own memory.
+                    println!(
+                        "   RSS {:.1} MiB: {:.1} MiB anonymous, {:.1} MiB file-backed; {} threads",
+                        total as f64 / 1024.0,
+                        anon as f64 / 1024.0,
+                        file as f64 / 1024.0,
+                        status_kib(pid, "Threads:")
+                    );
+                    rss.push(total);
                 }
                 stop(&mut daemon);
                 println!("{servers:>2} servers, run {run}: all ready in {:.0} ms", time.as_secs_f64() * 1000.0);

@@ -282,31 +282,54 @@ fn init_cli_logging(global: &Global) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(|| mcpproxy_daemon::logs::Masked(std::io::stderr()))
+        .with_writer(|| mcpproxy_daemon::redact::Masked(std::io::stderr()))
         .try_init();
 }
 
 /// Warnings and worse (or `--log-level`, `RUST_LOG`) to `DATA_DIR/logs/FILE`, for the
-/// commands that own no terminal output (the TUI draws on it, the tray has none); nowhere
-/// when that file cannot be opened.
+/// commands that own no terminal output (the TUI draws on it, the tray has none).
 fn init_file_logging(global: &Global, logs: &std::path::Path, file: &str) {
-    let file = std::fs::create_dir_all(logs).and_then(|()| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(logs.join(file))
-    });
-    let Ok(file) = file else {
-        return;
+    mcpproxy_daemon::client::handoff::log_to_file(logs, file, global.log_level.as_deref());
+}
+
+fn current_exe() -> Result<PathBuf, Failure> {
+    std::env::current_exe()
+        .map_err(|e| Failure::error(format!("cannot find the mcpproxy executable: {e}")))
+}
+
+/// Replaces this process with the attach client's own executable `name` when it is
+/// installed beside this one; returns when it is not, for the caller to run the client in
+/// process.
+fn hand_over(
+    global: &Global,
+    name: &str,
+    paths: &Paths,
+    exe: &std::path::Path,
+    options: Vec<(String, String)>,
+) -> Result<(), Failure> {
+    use mcpproxy_daemon::client::handoff::{self, Handoff};
+    use std::os::unix::process::CommandExt as _;
+
+    let Some(program) = handoff::sibling(name) else {
+        return Ok(());
     };
-    let level = global.log_level.as_deref().unwrap_or("warn");
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .with_writer(std::sync::Mutex::new(mcpproxy_daemon::logs::Masked(file)))
-        .try_init();
+    let handoff = Handoff {
+        data_dir: paths.data_dir.clone(),
+        config: global.config.clone(),
+        socket: global.socket.clone(),
+        log_level: global.log_level.clone(),
+        exe: exe.to_owned(),
+        options,
+    };
+    let error = std::process::Command::new(&program)
+        .args(handoff.to_args())
+        .exec();
+    Err(
+        Failure::error(format!("cannot run {}: {error}", program.display())).hint(format!(
+            "reinstall mcpproxy, or remove {} to run it in this process",
+            program.display()
+        )),
+    )
 }
 
 #[cfg(test)]

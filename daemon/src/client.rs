@@ -4,6 +4,7 @@
 
 pub mod attach;
 pub mod browser;
+pub mod handoff;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

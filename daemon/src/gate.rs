@@ -12,8 +12,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 mod switches;
+mod thread;
 
 pub use self::switches::{SWITCHES_STAGE, ToolSwitches, disabled_reason};
+use self::thread::GateThread;
+pub use self::thread::GateThreadError;
 
 use crate::catalog::Catalog;
 use crate::catalog::hash::{self, ItemHash};
@@ -56,6 +59,8 @@ pub trait GateStage: Send + Sync + 'static {
 #[derive(Clone, Default)]
 pub struct CatalogGate {
     stages: Vec<Arc<dyn GateStage>>,
+    /// Where [`CatalogGate::pass_off_runtime`] runs passes: one thread for every server.
+    thread: Arc<GateThread>,
 }
 
 impl std::fmt::Debug for CatalogGate {
@@ -128,7 +133,36 @@ impl CatalogChange {
 
 impl CatalogGate {
     pub fn new(stages: Vec<Arc<dyn GateStage>>) -> Self {
-        Self { stages }
+        Self {
+            stages,
+            thread: Arc::default(),
+        }
+    }
+
+    /// [`CatalogGate::pass`] on the gate's own thread, after the passes and forgets queued
+    /// before it (of every server); gives the catalog back with the result.
+    pub async fn pass_off_runtime(
+        self: &Arc<Self>,
+        server: String,
+        delivered: Catalog,
+    ) -> Result<(Catalog, Gated), GateThreadError> {
+        let gate = Arc::clone(self);
+        self.thread
+            .run(move || {
+                let gated = gate.pass(&server, &delivered);
+                (delivered, gated)
+            })
+            .await
+    }
+
+    /// [`CatalogGate::forget`] on the gate's own thread, in order with the passes; here
+    /// when that thread cannot be started.
+    pub fn forget_off_runtime(self: &Arc<Self>, server: &str) {
+        let gate = Arc::clone(self);
+        let name = server.to_owned();
+        if self.thread.spawn(move || gate.forget(&name)).is_err() {
+            self.forget(server);
+        }
     }
 
     /// Passes a delivered catalog through every stage, in order. Blocking: stages may do I/O.

@@ -16,6 +16,8 @@ pub mod sse;
 #[cfg(feature = "server")]
 pub mod activity;
 #[cfg(feature = "server")]
+pub mod allocator;
+#[cfg(feature = "server")]
 pub mod api;
 #[cfg(feature = "server")]
 pub mod bridge;

@@ -98,29 +98,6 @@ pub fn rotated(path: &Path, n: usize) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// A writer that masks secrets (URL credentials, keys and tokens a tool call carried) in
-/// what passes through it. Each log line arrives in one write, so a secret is never split
-/// between two: a PEM block in one event is one write, whatever its newlines. The CLI's own
-/// logs (the TUI's, the tray's, a bridge's stderr) write through it too.
-#[derive(Debug)]
-pub struct Masked<W>(pub W);
-
-impl<W: Write> Write for Masked<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match std::str::from_utf8(buf) {
-            Ok(text) => self
-                .0
-                .write_all(crate::redact::mask_secrets(text).as_bytes())?,
-            Err(_) => self.0.write_all(buf)?,
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
-    }
-}
-
 /// Keeps the non-blocking writer alive; dropping it flushes what is queued.
 #[must_use = "dropping the guard stops log writing"]
 #[derive(Debug)]
@@ -158,7 +135,7 @@ pub fn init_daemon_logging(
     also_stderr: bool,
 ) -> io::Result<LogGuard> {
     let file = RotatingFile::open(log_file, ROTATE_BYTES, KEEP_ROTATED)?;
-    let (writer, worker) = tracing_appender::non_blocking(Masked(file));
+    let (writer, worker) = tracing_appender::non_blocking(crate::redact::Masked(file));
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| daemon_filter(level));
     let feed = Arc::new(OnceLock::new());
     let file_layer = tracing_subscriber::fmt::layer()
@@ -167,7 +144,7 @@ pub fn init_daemon_logging(
     let stderr_layer = also_stderr.then(|| {
         tracing_subscriber::fmt::layer()
             .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
-            .with_writer(|| Masked(io::stderr()))
+            .with_writer(|| crate::redact::Masked(io::stderr()))
     });
     // A subscriber may already be set (tests run several daemons in one process); keep it.
     let _ = tracing_subscriber::registry()

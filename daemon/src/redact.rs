@@ -173,6 +173,27 @@ fn userinfo_password(bytes: &[u8], at: usize) -> Option<usize> {
     (colon + 1 < at).then_some(colon)
 }
 
+/// A writer that masks secrets (URL credentials, keys and tokens a tool call carried) in
+/// what passes through it. Each log line arrives in one write, so a secret is never split
+/// between two: a PEM block in one event is one write, whatever its newlines. The CLI's own
+/// logs (the TUI's, the tray's, a bridge's stderr) write through it too.
+#[derive(Debug)]
+pub struct Masked<W>(pub W);
+
+impl<W: std::io::Write> std::io::Write for Masked<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match std::str::from_utf8(buf) {
+            Ok(text) => self.0.write_all(mask_secrets(text).as_bytes())?,
+            Err(_) => self.0.write_all(buf)?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

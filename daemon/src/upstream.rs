@@ -263,14 +263,11 @@ impl ServerShared {
     /// Passes a catalog the server delivered through the gate, then serves what passed.
     async fn deliver(&self, delivered: Catalog) {
         let _gating = self.gating.lock().await;
-        let gate = Arc::clone(&self.gate);
-        let server = self.name.clone();
-        // Stages may read files or a database: off the async workers.
-        let passed = tokio::task::spawn_blocking(move || {
-            let gated = gate.pass(&server, &delivered);
-            (delivered, gated)
-        })
-        .await;
+        // Stages may read files or a database: off the async workers, on the gate's thread.
+        let passed = self
+            .gate
+            .pass_off_runtime(self.name.clone(), delivered)
+            .await;
         match passed {
             Ok((delivered, gated)) => self.serve(delivered, gated),
             Err(e) => self.log.daemon(
@@ -292,7 +289,7 @@ impl ServerShared {
     /// Serves nothing (the connection ended) and tells the stages to forget the server.
     fn withdraw(&self) {
         self.serve(Catalog::default(), Gated::default());
-        self.gate.forget(&self.name);
+        self.gate.forget_off_runtime(&self.name);
     }
 
     fn serve(&self, delivered: Catalog, gated: Gated) {

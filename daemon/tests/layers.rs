@@ -15,7 +15,14 @@ const LAYERS: &[&[&str]] = &[
     &["client", "secrets"],
     // The engine.
     &[
-        "sync", "deadline", "catalog", "http", "index", "security", "store",
+        "allocator",
+        "sync",
+        "deadline",
+        "catalog",
+        "http",
+        "index",
+        "security",
+        "store",
     ],
     &["gate"],
     &["review"],

@@ -17,6 +17,7 @@ pub struct ServeArgs {
 }
 
 pub fn run(global: &Global, args: ServeArgs) -> Result<(), Failure> {
+    mcpproxy_daemon::allocator::return_big_blocks_to_the_system();
     let exe = std::env::current_exe()
         .map_err(|e| Failure::error(format!("cannot find the mcpproxy executable: {e}")))?;
     let options = ServeOptions {

@@ -1,10 +1,10 @@
 //! `mcpproxy tui`: the terminal control center. It attaches to the daemon (starting one
 //! when none answers) and owns the terminal until the person quits; it logs to
-//! `DATA_DIR/logs/tui.log`, never to the terminal.
-
-use std::io::Write as _;
+//! `DATA_DIR/logs/tui.log`, never to the terminal. It runs as `mcpproxy-tui` when that
+//! executable is installed beside this one (see `mcpproxy_daemon::client::handoff`).
 
 use clap::Args;
+use mcpproxy_daemon::client::handoff::TUI_EXE;
 use mcpproxy_tui::{Options, TuiError};
 
 use super::{Failure, Global};
@@ -25,8 +25,16 @@ pub struct TuiArgs {
 
 pub fn run(global: &Global, args: TuiArgs) -> Result<(), Failure> {
     let paths = global.paths()?;
-    let exe = std::env::current_exe()
-        .map_err(|e| Failure::error(format!("cannot find the mcpproxy executable: {e}")))?;
+    let exe = super::current_exe()?;
+    let options = [
+        ("screen", &args.screen),
+        ("theme", &args.theme),
+        ("listen", &args.listen),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| Some((name.to_owned(), value.clone()?)))
+    .collect();
+    super::hand_over(global, TUI_EXE, &paths, &exe, options)?;
     super::init_file_logging(global, &paths.logs, "tui.log");
     let options = Options {
         paths,
@@ -36,23 +44,7 @@ pub fn run(global: &Global, args: TuiArgs) -> Result<(), Failure> {
         listen: args.listen,
         no_color: mcpproxy_tui::theme::no_color_requested(),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .thread_name("mcpproxy-tui")
-        .build()
-        .map_err(|e| Failure::error(format!("cannot start the async runtime: {e}")))?;
-    let exit = runtime
-        .block_on(mcpproxy_tui::run(options))
+    mcpproxy_tui::run_blocking(options)
         .map_err(|e: TuiError| Failure::error(e.to_string()).maybe_hint(e.hint()))?;
-    // The attach tasks may still wait on the socket; they have nothing left to do.
-    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
-    if let Some(pid) = exit.daemon_pid {
-        // The terminal may be gone (SIGHUP): then there is nobody to tell.
-        let _ = writeln!(
-            std::io::stdout(),
-            "The mcpproxy daemon (pid {pid}) keeps running in the background; `mcpproxy daemon stop` stops it."
-        );
-    }
     Ok(())
 }

@@ -136,6 +136,14 @@ async fn tray_follows_the_daemon_and_acts_on_it_through_its_menu() {
         },
     )
     .await;
+    // `mcpproxy tray` handed over to the tray's own executable, cargo's build beside it.
+    let running = std::fs::read_link(format!("/proc/{}/exe", tray.0.id())).unwrap();
+    assert_eq!(
+        running.file_name().and_then(|name| name.to_str()),
+        Some("mcpproxy-tray"),
+        "{}",
+        running.display()
+    );
     let desktop = Desktop {
         host: &host,
         item: item.clone(),

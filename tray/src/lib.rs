@@ -13,7 +13,7 @@
 //! - [`actions`]: what menu entries do.
 //! - `sni` (feature `sni`, Linux): the StatusNotifierItem over D-Bus, with `ksni`.
 //!
-//! The binary calls [`run`]`(`[`Options`]`)` for `mcpproxy tray`.
+//! `mcpproxy tray` and the `mcpproxy-tray` executable call [`run_blocking`]`(`[`Options`]`)`.
 
 pub mod actions;
 pub mod icon;
@@ -54,6 +54,22 @@ pub enum TrayError {
         "this mcpproxy has no tray icon: it is built on Linux with the `sni` feature; use `mcpproxy tui`"
     )]
     NotBuilt,
+    #[error("cannot start the tray's async runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// [`run`] on a runtime of its own, for `mcpproxy tray` and the `mcpproxy-tray` executable.
+pub fn run_blocking(options: Options) -> Result<(), TrayError> {
+    // One thread: the tray waits on events and clicks, nothing in it is CPU-bound.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(TrayError::Runtime)?;
+    let result = runtime.block_on(run(options));
+    // A request to the daemon may still be under way; it has nobody left to tell.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    result
 }
 
 /// Shows the tray icon until the person quits it (or SIGINT, SIGTERM).

@@ -20,6 +20,7 @@ pub mod theme;
 pub mod ui;
 pub mod update;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -73,6 +74,8 @@ pub enum TuiError {
     Terminal(#[from] std::io::Error),
     #[error(transparent)]
     Keymap(#[from] keymap::BadDefault),
+    #[error("cannot start the TUI's async runtime: {0}")]
+    Runtime(std::io::Error),
 }
 
 impl TuiError {
@@ -81,7 +84,7 @@ impl TuiError {
             Self::UnknownScreen { .. } => Some(format!("screens: {}", screen::names().join(", "))),
             Self::Theme(e) => e.hint(),
             Self::Terminal(_) => Some("run it in an interactive terminal".to_owned()),
-            Self::Keymap(_) => None,
+            Self::Keymap(_) | Self::Runtime(_) => None,
         }
     }
 }
@@ -137,6 +140,28 @@ pub fn prepare(options: &Options) -> Result<(App, Theme), TuiError> {
         app.toast(ToastLevel::Error, note, None);
     }
     Ok((app, theme))
+}
+
+/// [`run`] on a runtime of its own, for `mcpproxy tui` and the `mcpproxy-tui` executable;
+/// then says so when the daemon keeps running.
+pub fn run_blocking(options: Options) -> Result<Exit, TuiError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("mcpproxy-tui")
+        .build()
+        .map_err(TuiError::Runtime)?;
+    let exit = runtime.block_on(run(options))?;
+    // The attach tasks may still wait on the socket; they have nothing left to do.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    if let Some(pid) = exit.daemon_pid {
+        // The terminal may be gone (SIGHUP): then there is nobody to tell.
+        let _ = writeln!(
+            std::io::stdout(),
+            "The mcpproxy daemon (pid {pid}) keeps running in the background; `mcpproxy daemon stop` stops it."
+        );
+    }
+    Ok(exit)
 }
 
 /// Runs the TUI in this terminal until the person quits or a signal ends it.

@@ -4,6 +4,7 @@
 use std::sync::Mutex;
 
 use tantivy::collector::TopDocs;
+use tantivy::indexer::IndexWriterOptions;
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
@@ -101,7 +102,16 @@ impl LexicalIndex {
         };
         let index = Index::create_in_ram(schema.build());
         index.tokenizers().register(ANALYZER, analyzer());
-        let writer = index.writer_with_num_threads(1, 15_000_000)?;
+        // tantivy's smallest budget (its default, 15 MB, of which the segment writer's term
+        // table takes 4 MiB as it starts, per commit) and one thread of each kind: catalogs
+        // are a few hundred tools, and every thread is one more glibc arena keeping what it
+        // freed.
+        let writer = index.writer_with_options(
+            IndexWriterOptions::builder()
+                .num_worker_threads(1)
+                .num_merge_threads(1)
+                .build(),
+        )?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
