@@ -24,9 +24,8 @@ use crate::http::ApiKey;
 use crate::index::{IndexError, ToolIndex};
 use crate::paths::Paths;
 use crate::protocol::{
-    ConfigProblem, Goodbye, GoodbyeReason, HeldItem, MCP_PROTOCOL_VERSIONS, PROTOCOL_VERSION,
-    SearchStatus, ServerCounts, ServerState, ServerView, State, Status, ToolMatch, ToolSearch,
-    ToolView,
+    ConfigProblem, Goodbye, GoodbyeReason, HeldItem, PROTOCOL_VERSION, SearchStatus, ServerCounts,
+    ServerState, ServerView, State, Status, ToolMatch, ToolSearch, ToolView,
 };
 use crate::review::ReviewStage;
 use crate::store::ActivityLog;
@@ -445,10 +444,7 @@ impl Daemon {
         Status {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             protocol_version: PROTOCOL_VERSION,
-            mcp_protocol_versions: MCP_PROTOCOL_VERSIONS
-                .iter()
-                .map(|v| (*v).to_owned())
-                .collect(),
+            mcp_protocol_versions: crate::protocol::mcp_protocol_versions(),
             pid: std::process::id(),
             started_at: self.inner.started_at,
             uptime_s: self.inner.started.elapsed().as_secs(),

@@ -50,6 +50,14 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// MCP specification revisions the proxy speaks, newest first.
 pub const MCP_PROTOCOL_VERSIONS: &[&str] = &["2026-07-28", "2025-11-25"];
 
+/// [`MCP_PROTOCOL_VERSIONS`] as a status or a version report carries them.
+pub fn mcp_protocol_versions() -> Vec<String> {
+    MCP_PROTOCOL_VERSIONS
+        .iter()
+        .map(|v| (*v).to_owned())
+        .collect()
+}
+
 /// The first MCP revision without sessions (`server/discover`, per-request metadata).
 pub const FIRST_STATELESS_MCP_VERSION: &str = "2026-07-28";
 

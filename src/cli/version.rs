@@ -3,9 +3,7 @@
 
 use clap::Args;
 use mcpproxy_daemon::client::{Client, ClientError};
-use mcpproxy_daemon::protocol::{
-    MCP_PROTOCOL_VERSIONS, PROTOCOL_VERSION, Status, is_stateless_mcp_version,
-};
+use mcpproxy_daemon::protocol::{PROTOCOL_VERSION, Status, is_stateless_mcp_version};
 use serde::Serialize;
 
 use super::{Failure, Global};
@@ -43,10 +41,7 @@ impl Versions {
         Self {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             protocol_version: PROTOCOL_VERSION,
-            mcp_protocol_versions: MCP_PROTOCOL_VERSIONS
-                .iter()
-                .map(|v| (*v).to_owned())
-                .collect(),
+            mcp_protocol_versions: mcpproxy_daemon::protocol::mcp_protocol_versions(),
         }
     }
 
