@@ -156,12 +156,18 @@ impl CatalogGate {
     }
 
     /// [`CatalogGate::forget`] on the gate's own thread, in order with the passes; here
-    /// when that thread cannot be started.
-    pub fn forget_off_runtime(self: &Arc<Self>, server: &str) {
+    /// when that thread cannot be started. Returns once every stage has forgotten.
+    pub async fn forget_off_runtime(self: &Arc<Self>, server: &str) {
         let gate = Arc::clone(self);
         let name = server.to_owned();
-        if self.thread.spawn(move || gate.forget(&name)).is_err() {
-            self.forget(server);
+        if let Err(error) = self.thread.run(move || gate.forget(&name)).await {
+            tracing::warn!(
+                server,
+                "forgetting the server on the gate's thread failed: {error}"
+            );
+            if matches!(error, GateThreadError::NotStarted(_)) {
+                self.forget(server);
+            }
         }
     }
 

@@ -286,10 +286,12 @@ impl ServerShared {
         }
     }
 
-    /// Serves nothing (the connection ended) and tells the stages to forget the server.
-    fn withdraw(&self) {
+    /// Serves nothing (the connection ended) and tells the stages to forget the server;
+    /// returns once they have, so a server that is down is also gone from search.
+    async fn withdraw(&self) {
+        let _gating = self.gating.lock().await;
         self.serve(Catalog::default(), Gated::default());
-        self.gate.forget_off_runtime(&self.name);
+        self.gate.forget_off_runtime(&self.name).await;
     }
 
     fn serve(&self, delivered: Catalog, gated: Gated) {

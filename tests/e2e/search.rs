@@ -246,6 +246,10 @@ async fn retrieve_tools_ranks_by_words_without_the_model() {
         }
     })
     .await;
+    // Once the server is down, the index holds only the tools still served.
+    daemon
+        .wait_state("time", ServerState::Disabled, READY)
+        .await;
     let status = search_status(&daemon).await;
     assert_eq!(status.tools, 23, "{status:?}");
 }

@@ -55,11 +55,6 @@ impl GateThread {
         }
     }
 
-    /// Runs `job` on the thread without waiting for it.
-    pub fn spawn(&self, job: impl FnOnce() + Send + 'static) -> Result<(), GateThreadError> {
-        self.send(Box::new(job))
-    }
-
     fn send(&self, job: Job) -> Result<(), GateThreadError> {
         let sender = match self.jobs.get() {
             Some(sender) => sender,

@@ -425,7 +425,7 @@ impl Supervisor {
             }
         };
         self.shared.set_connection(None);
-        self.shared.withdraw();
+        self.shared.withdraw().await;
         if let Some(listener) = listener {
             listener.abort();
         }
