@@ -98,6 +98,11 @@ pub fn rotated(path: &Path, n: usize) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// How many lines may wait for the log file. tracing-appender's default (128,000) makes
+/// its queue 4 MiB, resident from the start; the writer thread keeps up with anything
+/// but a flood, and in a flood the lines past this are dropped rather than held.
+const LOG_QUEUE_LINES: usize = 8_192;
+
 /// Keeps the non-blocking writer alive; dropping it flushes what is queued.
 #[must_use = "dropping the guard stops log writing"]
 #[derive(Debug)]
@@ -135,7 +140,9 @@ pub fn init_daemon_logging(
     also_stderr: bool,
 ) -> io::Result<LogGuard> {
     let file = RotatingFile::open(log_file, ROTATE_BYTES, KEEP_ROTATED)?;
-    let (writer, worker) = tracing_appender::non_blocking(crate::redact::Masked(file));
+    let (writer, worker) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .finish(crate::redact::Masked(file));
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| daemon_filter(level));
     let feed = Arc::new(OnceLock::new());
     let file_layer = tracing_subscriber::fmt::layer()

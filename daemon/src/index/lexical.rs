@@ -71,8 +71,10 @@ pub struct LexicalQuery<'a> {
 
 pub struct LexicalIndex {
     fields: Fields,
+    index: Index,
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    /// Held while a writer exists: tantivy allows one at a time.
+    writing: Mutex<()>,
     analyzer: TextAnalyzer,
 }
 
@@ -102,23 +104,15 @@ impl LexicalIndex {
         };
         let index = Index::create_in_ram(schema.build());
         index.tokenizers().register(ANALYZER, analyzer());
-        // tantivy's smallest budget (its default, 15 MB, of which the segment writer's term
-        // table takes 4 MiB as it starts, per commit) and one indexing thread: catalogs are
-        // a few hundred tools, and every thread is one more glibc arena keeping what it
-        // freed. Merging keeps tantivy's default threads: each catalog is a commit and so a
-        // segment, and with one merge thread the segments of a burst of catalogs (a start
-        // with many servers) outran the merges, and word search over 10,000 tools slowed
-        // from 0.23 to 0.58 ms at p50 (`cargo bench --bench search`).
-        let writer = index
-            .writer_with_options(IndexWriterOptions::builder().num_worker_threads(1).build())?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         Ok(Self {
             fields,
+            index,
             reader,
-            writer: Mutex::new(writer),
+            writing: Mutex::new(()),
             analyzer: analyzer(),
         })
     }
@@ -126,7 +120,8 @@ impl LexicalIndex {
     /// Replaces every tool of `server` with `tools`.
     pub fn replace_server(&self, server: &str, tools: &[ToolView]) -> Result<(), IndexError> {
         let f = self.fields;
-        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let mut writer = self.writer()?;
         writer.delete_term(Term::from_field_text(f.server_key, &server.to_lowercase()));
         for tool in tools {
             let mut doc = TantivyDocument::default();
@@ -148,9 +143,23 @@ impl LexicalIndex {
             writer.add_document(doc)?;
         }
         writer.commit()?;
-        drop(writer);
+        // Merges run until they are done, so a burst of catalogs (a start with many
+        // servers) cannot leave searches walking hundreds of small segments.
+        writer.wait_merging_threads()?;
         self.reader.reload()?;
         Ok(())
+    }
+
+    /// A writer for one change. It lives only as long as the change: a writer holds a
+    /// 10,000-document channel (4.7 MB, resident from the start) and its threads, which
+    /// an index that changes once per catalog has no use for in between. tantivy's
+    /// smallest memory budget (its default, 15 MB, of which the segment writer's term
+    /// table takes 4 MiB as it starts) and one indexing thread: catalogs are a few hundred
+    /// tools, and every thread is one more glibc arena keeping what it freed.
+    fn writer(&self) -> Result<IndexWriter, IndexError> {
+        Ok(self
+            .index
+            .writer_with_options(IndexWriterOptions::builder().num_worker_threads(1).build())?)
     }
 
     /// Tool ids by BM25, best first, with their scores.
