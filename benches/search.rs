@@ -125,13 +125,21 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// Times `rounds` passes over `queries`; returns the sorted latencies.
+/// The latencies of `rounds` passes over `queries`.
+struct Timings {
+    /// Every query of every round, sorted.
+    sorted: Vec<Duration>,
+    /// The query whose median over the rounds is the longest, with that median.
+    slowest: (String, Duration),
+}
+
+/// Times `rounds` passes over `queries`.
 fn time_queries(
     index: &ToolIndex,
     queries: &[String],
     rounds: usize,
     lexical_only: bool,
-) -> Vec<Duration> {
+) -> Timings {
     let options = SearchOptions {
         limit: 10,
         lexical_only,
@@ -139,17 +147,27 @@ fn time_queries(
     for q in queries.iter().take(20) {
         index.search_with(q, options);
     }
-    let mut times = Vec::new();
+    let mut per_query = vec![Vec::new(); queries.len()];
     for _ in 0..rounds {
-        for q in queries {
+        for (q, times) in queries.iter().zip(&mut per_query) {
             let started = Instant::now();
             let hits = index.search_with(q, options);
             times.push(started.elapsed());
             std::hint::black_box(hits);
         }
     }
-    times.sort();
-    times
+    let slowest = queries
+        .iter()
+        .zip(&mut per_query)
+        .map(|(q, times)| {
+            times.sort();
+            (q.clone(), percentile(times, 0.5))
+        })
+        .max_by_key(|(_, median)| *median)
+        .unwrap_or_default();
+    let mut sorted: Vec<Duration> = per_query.into_iter().flatten().collect();
+    sorted.sort();
+    Timings { sorted, slowest }
 }
 
 fn index_with(
@@ -241,8 +259,14 @@ fn main() {
     let indexed_10k = started.elapsed();
     assert!(status.semantic, "{status:?}");
     let total = status.progress.tools;
-    let lexical = time_queries(&index, &queries, rounds * 4, true);
-    let semantic = time_queries(&index, &queries, rounds, false);
+    let Timings {
+        sorted: lexical,
+        slowest: lexical_slowest,
+    } = time_queries(&index, &queries, rounds * 4, true);
+    let Timings {
+        sorted: semantic,
+        slowest: semantic_slowest,
+    } = time_queries(&index, &queries, rounds, false);
 
     println!(
         "tool search, {total} tools ({} queries × rounds)",
@@ -289,6 +313,13 @@ fn main() {
         format!("{restart_embedded} ({:.2} s)", restart_ready.as_secs_f64()),
         "0".into(),
     );
+    for (what, (query, median)) in [
+        ("slowest lexical query (median)", &lexical_slowest),
+        ("slowest semantic query (median)", &semantic_slowest),
+    ] {
+        row(what, format!("{:.3} ms", ms(*median)), "-".into());
+        println!("    {query:?}");
+    }
     row(
         "adding 9,486 more tools (vectors from the cache)",
         format!("{:.2} s", indexed_10k.as_secs_f64()),

@@ -191,7 +191,8 @@ impl Daemon {
 
     /// Starts a supervisor for every configured server.
     pub fn start_servers(&self) {
-        self.inner.upstreams.apply(&self.config().config.servers);
+        // Nothing ran before, so nothing is retired.
+        let _ = self.inner.upstreams.apply(&self.config().config.servers);
     }
 
     pub fn upstreams(&self) -> &Upstreams {
@@ -219,7 +220,8 @@ impl Daemon {
             log.configure(loaded.config.activity);
         }
         let switched = self.inner.switches.apply(&loaded.config.servers);
-        self.inner.upstreams.apply(&loaded.config.servers);
+        let retired = self.inner.upstreams.apply(&loaded.config.servers);
+        self.inner.upstreams.forget(&retired).await;
         self.inner.upstreams.regate(&switched).await;
         let path = loaded.path.clone();
         match self.inner.config.write() {

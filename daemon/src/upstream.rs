@@ -153,7 +153,7 @@ impl ServerShared {
         });
         // Published under the lock, so updates reach subscribers in the order they were
         // made and none follows [`Self::retire`].
-        if !self.retired.load(std::sync::atomic::Ordering::Acquire) {
+        if !self.is_retired() {
             self.bus.emit(DaemonEvent::Server(view.clone()));
         }
     }
@@ -161,6 +161,10 @@ impl ServerShared {
     /// Stops publishing this server's views: a successor (or its removal) speaks for it
     /// now. Without this, a supervisor still connecting when a person disables the server
     /// could announce `ready` after the successor announced `disabled`.
+    fn is_retired(&self) -> bool {
+        self.retired.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     fn retire(&self) {
         let _view = lock(&self.view);
         self.retired
@@ -263,6 +267,11 @@ impl ServerShared {
     /// Passes a catalog the server delivered through the gate, then serves what passed.
     async fn deliver(&self, delivered: Catalog) {
         let _gating = self.gating.lock().await;
+        // A retired supervisor's catalog is no longer the server's: its tools were
+        // forgotten, and must not come back.
+        if self.is_retired() {
+            return;
+        }
         // Stages may read files or a database: off the async workers, on the gate's thread.
         let passed = self
             .gate
@@ -408,8 +417,12 @@ impl Upstreams {
         }
     }
 
-    /// Brings the running supervisors in line with `servers`.
-    pub fn apply(&self, servers: &BTreeMap<String, ServerConfig>) {
+    /// Brings the running supervisors in line with `servers`. Returns the servers whose
+    /// supervisor was retired (removed, or restarted with new settings): their tools must
+    /// leave the gate's stages, see [`Upstreams::forget`].
+    #[must_use = "the retired servers' tools stay in the gate's stages until forgotten"]
+    pub fn apply(&self, servers: &BTreeMap<String, ServerConfig>) -> Vec<String> {
+        let mut retired = Vec::new();
         let mut running = lock(&self.servers);
         let removed: Vec<String> = running
             .keys()
@@ -427,8 +440,9 @@ impl Upstreams {
                 let mut stopping = lock(&self.stopping);
                 stopping.retain(|task| !task.is_finished());
                 stopping.push(entry.task);
-                self.gate.forget(&name);
-                self.bus.emit(DaemonEvent::ServerRemoved { name });
+                self.bus
+                    .emit(DaemonEvent::ServerRemoved { name: name.clone() });
+                retired.push(name);
             }
         }
         for (name, config) in servers {
@@ -445,6 +459,7 @@ impl Upstreams {
                 }
                 Some(_) => running.remove(name).map(|old| {
                     old.shared.retire();
+                    retired.push(name.clone());
                     old.shared.log.daemon(
                         crate::protocol::LogLevel::Info,
                         "config changed; restarting with the new settings",
@@ -460,6 +475,16 @@ impl Upstreams {
             };
             let entry = self.start(name, config, predecessor);
             running.insert(name.clone(), entry);
+        }
+        retired
+    }
+
+    /// Takes the tools of `servers` out of the gate's stages (the search index), on the
+    /// gate's thread: at once, not when their old supervisors have wound down, so a server
+    /// disabled or removed is gone from search when the change returns.
+    pub async fn forget(&self, servers: &[String]) {
+        for server in servers {
+            self.gate.forget_off_runtime(server).await;
         }
     }
 

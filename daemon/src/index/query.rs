@@ -45,8 +45,12 @@ pub fn parse(query: &str) -> ParsedQuery {
 
 /// The typo distance allowed when a one-word query is taken for a tool name, by its length:
 /// none below 4 characters (too many short names are one edit apart), 1 up to 9, then 2.
+/// Only a word that could be a tool name is one: MCP names tools in ASCII letters, digits,
+/// `_`, `-` and `.`; a sentence written without spaces (Chinese, Japanese) is a request,
+/// and matching it against every name would only cost time.
 pub fn typo_distance(word: &str) -> Option<u8> {
-    if word.contains(char::is_whitespace) {
+    let name_like = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    if !word.chars().all(name_like) {
         return None;
     }
     match word.chars().count() {
@@ -59,6 +63,15 @@ pub fn typo_distance(word: &str) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_word_that_could_be_a_tool_name_has_typos() {
+        assert_eq!(typo_distance("git"), None);
+        assert_eq!(typo_distance("git_stauts"), Some(2));
+        assert_eq!(typo_distance("echo"), Some(1));
+        assert_eq!(typo_distance("read file"), None);
+        assert_eq!(typo_distance("查询明天北京到上海的火车余票"), None);
+    }
 
     #[test]
     fn filters_come_off_the_query() {

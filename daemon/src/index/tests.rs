@@ -167,3 +167,29 @@ fn a_compound_the_tools_do_not_use_is_read_as_its_two_words() {
     assert_eq!(ids(&index.search("count words", 5)), ["text:word_stats"]);
     assert!(index.search("xylophones", 5).is_empty());
 }
+
+/// Each change takes a writer of its own: many in a row (a start with many servers) all
+/// land, and a server's tools can be replaced and removed.
+#[test]
+fn changes_in_a_row_each_land() {
+    let index = ToolIndex::new(IndexOptions::lexical_only()).unwrap();
+    for i in 0..30 {
+        let server = format!("s{i}");
+        index
+            .upsert(&server, &[tool(&server, "convert_time", "Convert a time")])
+            .unwrap();
+    }
+    assert_eq!(index.search("convert", 50).len(), 30);
+    index
+        .upsert("s1", &[tool("s1", "get_weather", "Weather now")])
+        .unwrap();
+    let found: Vec<String> = index
+        .search("weather", 10)
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(found, ["s1:get_weather"]);
+    index.remove("s1").unwrap();
+    assert!(index.search("weather", 10).is_empty());
+    assert_eq!(index.status().progress.tools, 29);
+}
