@@ -17,7 +17,7 @@ pub struct ServeArgs {
 }
 
 pub fn run(global: &Global, args: ServeArgs) -> Result<(), Failure> {
-    mcpproxy_daemon::allocator::return_big_blocks_to_the_system();
+    mcpproxy_daemon::allocator::keep_memory_small();
     let exe = std::env::current_exe()
         .map_err(|e| Failure::error(format!("cannot find the mcpproxy executable: {e}")))?;
     let options = ServeOptions {
@@ -33,6 +33,7 @@ pub fn run(global: &Global, args: ServeArgs) -> Result<(), Failure> {
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(worker_threads())
+        .max_blocking_threads(BLOCKING_THREADS)
         .enable_all()
         .thread_name("mcpproxy")
         .build()
@@ -42,6 +43,11 @@ pub fn run(global: &Global, args: ServeArgs) -> Result<(), Failure> {
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     result.map_err(|e| Failure::new(e.exit_code(), e.to_string()).maybe_hint(e.hint()))
 }
+
+/// Threads for blocking work (reading `/proc` for a TCP peer's user, the store, search by
+/// meaning). tokio's default, 512, lets a burst of 16 new connections start 16 threads, and
+/// each thread that allocates may get a glibc malloc arena of its own, which stays.
+const BLOCKING_THREADS: usize = 4;
 
 /// Async worker threads: half the cores (at least one). The daemon shares the machine with
 /// the stdio servers it feeds and the clients calling it, and measured on 2 cores one worker
