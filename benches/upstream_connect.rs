@@ -56,7 +56,7 @@ async fn all_ready(data_dir: &Path, servers: usize) -> (Duration, Child) {
     }
 }
 
-/// `field` of `/proc/PID/status`, in KiB.
+/// The number in `field` of `/proc/PID/status` (KiB for the sizes).
 fn status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status

@@ -42,8 +42,8 @@ const ACTIVITY: TableDefinition<'static, u64, &'static [u8]> = TableDefinition::
 
 /// The database's page cache. redb's default is 1 GiB, which a daemon that logs every call
 /// fills with activity pages it rarely reads again (the proxy bench's daemon grew from 30 to
-/// 64 MiB); pins, reviews and the pages the newest calls go to fit in 1 MiB, and a listing that reads
-/// further back reads the file, which the kernel caches anyway.
+/// 64 MiB); pins, reviews and the pages the newest calls go to fit in 1 MiB, and a listing
+/// that reads further back reads the file, which the kernel caches anyway.
 const CACHE_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]

@@ -18,8 +18,7 @@ pub struct ServeArgs {
 
 pub fn run(global: &Global, args: ServeArgs) -> Result<(), Failure> {
     mcpproxy_daemon::allocator::keep_memory_small();
-    let exe = std::env::current_exe()
-        .map_err(|e| Failure::error(format!("cannot find the mcpproxy executable: {e}")))?;
+    let exe = super::current_exe()?;
     let options = ServeOptions {
         exe,
         paths: global.paths()?,

@@ -151,9 +151,10 @@ pub fn run_blocking(options: Options) -> Result<Exit, TuiError> {
         .thread_name("mcpproxy-tui")
         .build()
         .map_err(TuiError::Runtime)?;
-    let exit = runtime.block_on(run(options))?;
+    let exit = runtime.block_on(run(options));
     // The attach tasks may still wait on the socket; they have nothing left to do.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    let exit = exit?;
     if let Some(pid) = exit.daemon_pid {
         // The terminal may be gone (SIGHUP): then there is nobody to tell.
         let _ = writeln!(
