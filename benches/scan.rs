@@ -18,7 +18,7 @@
 
 use std::time::{Duration, Instant};
 
-use mcpproxy_daemon::security::{self, ItemKind, Peers, ScanItem, secrets};
+use mcpproxy_daemon::security::{self, Peers, ScanItem, secrets};
 use serde_json::{Value, json};
 
 const TOOLS: usize = 10_000;
@@ -107,7 +107,6 @@ fn scan_session(tools: &[Tool], with_peers: bool) -> usize {
             let fields = [("input_schema", &t.schema)];
             security::holds(&security::scan(&ScanItem {
                 server: &t.server,
-                kind: ItemKind::Tool,
                 name: &t.name,
                 title: None,
                 description: &t.description,

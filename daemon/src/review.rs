@@ -123,7 +123,6 @@ pub fn scan_item(server: &str, kind: ItemKind, name: &str, value: &Value) -> Vec
     let peers = Peers::default();
     security::scan(&ScanItem {
         server,
-        kind,
         name,
         title: text("title"),
         description: text("description").unwrap_or_default(),

@@ -6,7 +6,8 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use mcpproxy_daemon::security::{self, ItemKind, Peers, ScanItem};
+use mcpproxy_daemon::protocol::ItemKind;
+use mcpproxy_daemon::security::{self, Peers, ScanItem};
 use rmcp::RoleClient;
 use rmcp::service::{RunningService, ServiceExt as _};
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
@@ -172,7 +173,6 @@ async fn no_item_of_the_real_servers_is_held() {
         let fields: Vec<(&str, &Value)> = item.fields.iter().map(|(k, v)| (*k, v)).collect();
         let findings = security::scan(&ScanItem {
             server: item.server,
-            kind: item.kind,
             name: &item.name,
             title: item.title.as_deref(),
             description: &item.description,

@@ -17,6 +17,9 @@ use super::analyzer::{ANALYZER, analyzer, terms};
 use super::text::{name_words, parameter_words, split_words};
 use crate::protocol::ToolView;
 
+/// The fewest letters of the stem a query word is read as when tools derive it otherwise.
+const MIN_DERIVED: usize = 5;
+
 /// How much a match in each field counts, relative to the description.
 const BOOSTS: [(FieldName, f32); 5] = [
     (FieldName::Title, 2.0),
@@ -190,7 +193,10 @@ impl LexicalIndex {
 
     /// The terms of a query, each once. A word no tool has that is two words tools do have
     /// counts as those two ("uppercase" → upper, case; "filename" → file, name): queries
-    /// and descriptions write compounds both ways.
+    /// and descriptions write compounds both ways. Failing that, it counts as the longest
+    /// word it starts with that tools have: requests and descriptions derive words from
+    /// the same root in different ways ("relationship", "relations"), and the English
+    /// stemmer only takes inflections off.
     fn query_terms(&self, text: &str) -> Vec<String> {
         let searcher = self.reader.searcher();
         let known = |term: &str| {
@@ -225,10 +231,17 @@ impl LexicalIndex {
                     ))
                 })
                 .max_by_key(|(shorter, ..)| *shorter);
-            match halves {
-                Some((_, left, right)) => found.extend([left, right]),
-                None => found.push(term),
+            if let Some((_, left, right)) = halves {
+                found.extend([left, right]);
+                continue;
             }
+            // Another derivation of a word tools have: the longest start of it whose stem
+            // is known and has at least five letters ("relationship" → relations → relat).
+            let derived = (MIN_DERIVED..word.len())
+                .rev()
+                .filter_map(|at| single(&word[..at]))
+                .find(|stem| stem.len() >= MIN_DERIVED && known(stem));
+            found.push(derived.unwrap_or(term));
         }
         found.sort();
         found.dedup();

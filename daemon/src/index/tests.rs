@@ -168,6 +168,27 @@ fn a_compound_the_tools_do_not_use_is_read_as_its_two_words() {
     assert!(index.search("xylophones", 5).is_empty());
 }
 
+#[test]
+fn a_derivation_the_tools_do_not_use_is_read_as_the_word_they_use() {
+    let index = ToolIndex::new(IndexOptions::lexical_only()).unwrap();
+    index
+        .upsert(
+            "graph",
+            &[
+                tool(
+                    "graph",
+                    "create_relations",
+                    "Create relations between entities",
+                ),
+                tool("graph", "open_nodes", "Open nodes by their names"),
+            ],
+        )
+        .unwrap();
+    assert_eq!(ids(&index.search("add a relationship", 5)), ["graph:create_relations"]);
+    // A stem of fewer than five letters is too short to stand for a word ("namesake", name).
+    assert!(index.search("namesake", 5).is_empty());
+}
+
 /// Each change takes a writer of its own: many in a row (a start with many servers) all
 /// land, and a server's tools can be replaced and removed.
 #[test]

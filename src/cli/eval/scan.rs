@@ -11,7 +11,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use mcpproxy_daemon::security::{self, Finding, ItemKind, Peers, ScanItem};
+use mcpproxy_daemon::protocol::ItemKind;
+use mcpproxy_daemon::security::{self, Finding, Peers, ScanItem};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -99,11 +100,10 @@ fn scan_entry(entry: &Entry, session: Option<&Peers>) -> Verdict {
     let fields: Vec<(&str, &Value)> = entry
         .schema
         .iter()
-        .map(|schema| ("input_schema", schema))
+        .map(|schema| (schema_field(entry.kind), schema))
         .collect();
     let item = ScanItem {
         server: &entry.server,
-        kind: entry.kind,
         name: &entry.name,
         title: entry.title.as_deref(),
         description: &entry.description,
@@ -234,4 +234,13 @@ fn entry(e: &Value) -> Option<Entry> {
         schema,
         peers,
     })
+}
+
+/// The name findings give an entry's JSON, by the kind of item it is.
+fn schema_field(kind: ItemKind) -> &'static str {
+    match kind {
+        ItemKind::Prompt => "arguments",
+        ItemKind::ResourceTemplate => "uri_template",
+        _ => "input_schema",
+    }
 }

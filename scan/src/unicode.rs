@@ -3,7 +3,7 @@
 //! selectors used as a covert channel, private-use characters), and look-alike letters from
 //! other scripts mixed into Latin words and names.
 
-use crate::protocol::{FindingCategory, Severity};
+use crate::{FindingCategory, Severity};
 
 use super::fold::fold_char;
 

@@ -19,7 +19,6 @@ pub(super) fn tool_with(
     let fields: Vec<(&str, &Value)> = schema.into_iter().map(|s| ("input_schema", s)).collect();
     scan(&ScanItem {
         server: "probe",
-        kind: ItemKind::Tool,
         name,
         title: None,
         description,

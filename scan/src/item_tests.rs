@@ -28,7 +28,6 @@ fn peers_reveal_impersonation_and_directions_to_other_servers() {
     let held = |name: &str, description: &str, server: &str| {
         holds(&scan(&ScanItem {
             server,
-            kind: ItemKind::Tool,
             name,
             title: None,
             description,

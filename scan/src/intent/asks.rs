@@ -3,12 +3,12 @@
 
 use super::frame::frame;
 use super::{FieldText, Hit};
-use crate::protocol::{FindingCategory, Severity};
-use crate::security::lexicon::{
+use crate::lexicon::{
     ACCESS, ADDRESSEE, ANCHOR, CONTENT, DATA, INSTRUCTIONS, MODAL, NEGATION, OBEY, OVERRIDE, PRIOR,
     QUALIFIER, REVEAL, SEND, WHOLESALE,
 };
-use crate::security::tokens::{Kind, Tokens};
+use crate::tokens::{Kind, Tokens};
+use crate::{FindingCategory, Severity};
 
 /// "Ignore previous instructions", "disregard the above", "forget your safety guidelines",
 /// "ignore the user's actual request".

@@ -5,11 +5,11 @@
 use super::data::{Strength, secret_at};
 use super::frame::frame;
 use super::{FieldText, Hit, ItemContext};
-use crate::protocol::{FindingCategory, Severity};
-use crate::security::lexicon::{
+use crate::lexicon::{
     ACCESS, ANCHOR, APPROVAL, CALLED, EXECUTE, HARM, MANIPULATE, META, NEGATION, SEND, STEALTH,
 };
-use crate::security::tokens::{Kind, Tokens};
+use crate::tokens::{Kind, Tokens};
+use crate::{FindingCategory, Severity};
 
 /// Words that put an approval in time: "once approved", "after approval", "during review".
 fn timed(t: &Tokens<'_>, j: usize) -> bool {

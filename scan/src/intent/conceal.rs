@@ -4,12 +4,12 @@
 
 use super::frame::frame;
 use super::{FieldText, Hit};
-use crate::protocol::{FindingCategory, Severity};
-use crate::security::lexicon::{
+use crate::lexicon::{
     ACCESS, ADDRESSEE, ANCHOR, EXECUTE, INSTRUCTIONS, MANIPULATE, MARKUP, NEGATION, PERSON, REVEAL,
     SEND, STEALTH, TELL,
 };
-use crate::security::tokens::{Kind, Tokens};
+use crate::tokens::{Kind, Tokens};
+use crate::{FindingCategory, Severity};
 
 /// "Do not mention this step to the user", "never reveal these instructions", "without
 /// telling them", "silently append".

@@ -12,7 +12,7 @@ mod frame;
 use super::fold::Folded;
 use super::lexicon::{self, SECRET_TOPIC};
 use super::tokens::Tokens;
-use crate::protocol::{FindingCategory, Severity};
+use crate::{FindingCategory, Severity};
 
 /// One field's text as the rules read it.
 pub(crate) struct FieldText<'a> {

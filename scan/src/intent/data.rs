@@ -6,12 +6,12 @@
 
 use super::frame::frame;
 use super::{FieldText, Hit, ItemContext};
-use crate::protocol::{FindingCategory, Severity};
-use crate::security::lexicon::{
+use crate::lexicon::{
     ACCESS, CHANNEL, EXTERNAL, HOSTILE, INTERNAL, PATH, PERSON, SECRET, SECRET_LEAD, SEND,
     WHOLESALE,
 };
-use crate::security::tokens::{Kind, Tokens};
+use crate::tokens::{Kind, Tokens};
+use crate::{FindingCategory, Severity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Strength {

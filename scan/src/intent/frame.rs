@@ -2,11 +2,11 @@
 //! instructions" is an attack as a command and harmless as the thing a guardrail detects,
 //! the sample output of a test fixture, or a quoted example.
 
-use crate::security::lexicon::{
+use crate::lexicon::{
     ADDRESSEE, DIRECT_CALL, LEAD_IN, META, MODAL, NEGATION, OBEY, OVERRIDE, REPORTING, REVEAL,
     SAMPLE, STEALTH,
 };
-use crate::security::tokens::{Kind, Tokens};
+use crate::tokens::{Kind, Tokens};
 
 /// What the words around token `i` say about it.
 #[derive(Debug, Clone, Copy, Default)]
