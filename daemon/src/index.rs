@@ -15,6 +15,7 @@ mod lexical;
 pub mod model;
 mod policy;
 mod query;
+mod related;
 pub mod text;
 pub mod vectors;
 mod worker;

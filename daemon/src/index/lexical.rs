@@ -14,11 +14,19 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 
 use super::IndexError;
 use super::analyzer::{ANALYZER, analyzer, terms};
+use super::related::related;
 use super::text::{name_words, parameter_words, split_words};
 use crate::protocol::ToolView;
 
 /// The fewest letters of the stem a query word is read as when tools derive it otherwise.
 const MIN_DERIVED: usize = 5;
+
+/// How alike (cosine, by the search model) a related word must be to stand for a query
+/// word no tool has; 0.5–0.6 scored best on both evaluation sets, 0.7 and up fell back
+/// towards no related words at all (BENCHMARKS.md).
+const RELATED_FLOOR: f32 = 0.6;
+/// The most related words, among those tools have, one query word stands for.
+const RELATED_PER_WORD: usize = 3;
 
 /// How much a match in each field counts, relative to the description.
 const BOOSTS: [(FieldName, f32); 5] = [
@@ -170,13 +178,13 @@ impl LexicalIndex {
         let f = self.fields;
         let words = self.query_terms(query.text);
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for word in &words {
+        for (word, weight) in &words {
             for (field, boost) in BOOSTS {
                 let term = Term::from_field_text(f.text(field), word);
                 let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
                 should.push((
                     Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(query), boost)),
+                    Box::new(BoostQuery::new(Box::new(query), boost * weight)),
                 ));
             }
         }
@@ -191,13 +199,14 @@ impl LexicalIndex {
         self.run(matching, query.servers, query.limit)
     }
 
-    /// The terms of a query, each once. A word no tool has that is two words tools do have
-    /// counts as those two ("uppercase" → upper, case; "filename" → file, name): queries
-    /// and descriptions write compounds both ways. Failing that, it counts as the longest
-    /// word it starts with that tools have: requests and descriptions derive words from
-    /// the same root in different ways ("relationship", "relations"), and the English
-    /// stemmer only takes inflections off.
-    fn query_terms(&self, text: &str) -> Vec<String> {
+    /// The terms of a query, each once, with how much each counts. A word no tool has that
+    /// is two words tools do have counts as those two ("uppercase" → upper, case;
+    /// "filename" → file, name): queries and descriptions write compounds both ways.
+    /// Failing that, it counts as the longest word it starts with that tools have: requests
+    /// and descriptions derive words from the same root in different ways ("relationship",
+    /// "relations"), and the English stemmer only takes inflections off. Failing that, as
+    /// the related words tools have ([`related`]), each counting as much as it is alike.
+    fn query_terms(&self, text: &str) -> Vec<(String, f32)> {
         let searcher = self.reader.searcher();
         let known = |term: &str| {
             BOOSTS.iter().any(|(field, _)| {
@@ -210,41 +219,61 @@ impl LexicalIndex {
             [term] => Some(term.clone()),
             _ => None,
         };
-        let mut found = Vec::new();
+        let mut found: Vec<(String, f32)> = Vec::new();
         for word in split_words(text) {
             let Some(term) = single(word) else {
-                found.extend(terms(&mut self.analyzer.clone(), word));
+                found.extend(
+                    terms(&mut self.analyzer.clone(), word)
+                        .into_iter()
+                        .map(|t| (t, 1.0)),
+                );
                 continue;
             };
-            if known(&term) || word.len() < 6 || !word.bytes().all(|b| b.is_ascii_alphabetic()) {
-                found.push(term);
+            if known(&term) || !word.bytes().all(|b| b.is_ascii_alphabetic()) {
+                found.push((term, 1.0));
                 continue;
             }
-            // The split whose shorter half is longest, both halves known.
-            let halves = (3..=word.len() - 3)
-                .filter_map(|at| {
-                    let (left, right) = (single(&word[..at])?, single(&word[at..])?);
-                    (known(&left) && known(&right)).then_some((
-                        at.min(word.len() - at),
-                        left,
-                        right,
-                    ))
+            if word.len() >= 6 {
+                // The split whose shorter half is longest, both halves known.
+                let halves = (3..=word.len() - 3)
+                    .filter_map(|at| {
+                        let (left, right) = (single(&word[..at])?, single(&word[at..])?);
+                        (known(&left) && known(&right)).then_some((
+                            at.min(word.len() - at),
+                            left,
+                            right,
+                        ))
+                    })
+                    .max_by_key(|(shorter, ..)| *shorter);
+                if let Some((_, left, right)) = halves {
+                    found.extend([(left, 1.0), (right, 1.0)]);
+                    continue;
+                }
+                // Another derivation of a word tools have: the longest start of it whose
+                // stem is known and has at least five letters ("relationship" → relations
+                // → relat).
+                let derived = (MIN_DERIVED..word.len())
+                    .rev()
+                    .filter_map(|at| single(&word[..at]))
+                    .find(|stem| stem.len() >= MIN_DERIVED && known(stem));
+                if let Some(stem) = derived {
+                    found.push((stem, 1.0));
+                    continue;
+                }
+            }
+            // Words the model reads as nearly the same, that tools use.
+            let related = related(&word.to_ascii_lowercase())
+                .filter(|&(_, similarity)| similarity >= RELATED_FLOOR)
+                .filter_map(|(other, similarity)| {
+                    single(other).filter(|t| known(t)).map(|t| (t, similarity))
                 })
-                .max_by_key(|(shorter, ..)| *shorter);
-            if let Some((_, left, right)) = halves {
-                found.extend([left, right]);
-                continue;
-            }
-            // Another derivation of a word tools have: the longest start of it whose stem
-            // is known and has at least five letters ("relationship" → relations → relat).
-            let derived = (MIN_DERIVED..word.len())
-                .rev()
-                .filter_map(|at| single(&word[..at]))
-                .find(|stem| stem.len() >= MIN_DERIVED && known(stem));
-            found.push(derived.unwrap_or(term));
+                .take(RELATED_PER_WORD)
+                .collect::<Vec<_>>();
+            found.extend(related);
         }
-        found.sort();
-        found.dedup();
+        // Each term once, at the most it counts.
+        found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+        found.dedup_by(|later, first| later.0 == first.0);
         found
     }
 

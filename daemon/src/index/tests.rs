@@ -184,7 +184,10 @@ fn a_derivation_the_tools_do_not_use_is_read_as_the_word_they_use() {
             ],
         )
         .unwrap();
-    assert_eq!(ids(&index.search("add a relationship", 5)), ["graph:create_relations"]);
+    assert_eq!(
+        ids(&index.search("add a relationship", 5)),
+        ["graph:create_relations"]
+    );
     // A stem of fewer than five letters is too short to stand for a word ("namesake", name).
     assert!(index.search("namesake", 5).is_empty());
 }
