@@ -8,9 +8,10 @@
 //!
 //! The words are the whole English words of the model's own vocabulary (lowercase letters,
 //! at least three): general English, not any catalog's or any request's. Each is embedded
-//! alone; a word's related words are its nearest by cosine, at least [`FLOOR`] alike, at
-//! most [`PER_WORD`] of them. One line per word that has any: the word, then each related
-//! word with its similarity in hundredths (`folder directory:62 directories:60`), sorted
+//! alone; a word's related words are its nearest words of another stem by cosine (the
+//! index reads inflections as one word already), at least [`FLOOR`] alike, at most
+//! [`PER_WORD`] of them. One line per word that has any: the word, then each related
+//! word with its similarity in hundredths (`folder directory:79 files:68 dir:62`), sorted
 //! by word so the index can search the table where it lies.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
