@@ -18,9 +18,9 @@
 
 use std::path::PathBuf;
 
+use mcpproxy_daemon::index::analyzer::{analyzer, terms};
 use mcpproxy_daemon::index::model::Embedder;
 use serde_json::Value;
-use tantivy::tokenizer::{Language, LowerCaser, SimpleTokenizer, Stemmer, TextAnalyzer};
 
 /// The least cosine similarity kept.
 const FLOOR: f32 = 0.6;
@@ -48,17 +48,12 @@ fn main() {
     eprintln!("embedding {} words", words.len());
     let vectors: Vec<Vec<f32>> = words.iter().map(|w| embedder.embed(w).unwrap()).collect();
 
-    // Inflections of a word are one term to the index already ("removing", "removes").
-    let mut stemmer = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(LowerCaser)
-        .filter(Stemmer::new(Language::English))
-        .build();
+    // Words the index reads as one term are one word here ("removing", "removes"); a stop
+    // word is no term at all.
+    let mut analyzer = analyzer();
     let stems: Vec<String> = words
         .iter()
-        .map(|w| {
-            let mut stream = stemmer.token_stream(w);
-            stream.next().map(|t| t.text.clone()).unwrap_or_default()
-        })
+        .map(|w| terms(&mut analyzer, w).concat())
         .collect();
     let related = nearest(&vectors, &stems);
     for (word, near) in words.iter().zip(related) {
@@ -76,33 +71,31 @@ fn main() {
 /// For each vector, the others of another stem at least [`FLOOR`] alike, most alike
 /// first, one per stem, at most [`PER_WORD`]. Both cores share the rows.
 fn nearest(vectors: &[Vec<f32>], stems: &[String]) -> Vec<Vec<(usize, f32)>> {
-    let rows: Vec<usize> = (0..vectors.len()).collect();
-    let halves: Vec<&[usize]> = rows.chunks(rows.len().div_ceil(2)).collect();
+    let middle = vectors.len().div_ceil(2);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = halves
+        let handles: Vec<_> = [0..middle, middle..vectors.len()]
             .into_iter()
             .map(|half| {
                 scope.spawn(move || {
-                    half.iter()
-                        .map(|&i| {
-                            let mut near: Vec<(usize, f32)> = vectors
-                                .iter()
-                                .enumerate()
-                                .filter(|&(j, _)| stems[j] != stems[i])
-                                .map(|(j, v)| (j, dot(&vectors[i], v)))
-                                .filter(|&(_, s)| s >= FLOOR)
-                                .collect();
-                            near.sort_by(|a, b| b.1.total_cmp(&a.1));
-                            let mut seen = Vec::new();
-                            near.retain(|&(j, _)| {
-                                let new = !seen.contains(&&stems[j]);
-                                seen.push(&stems[j]);
-                                new
-                            });
-                            near.truncate(PER_WORD);
-                            near
-                        })
-                        .collect::<Vec<_>>()
+                    half.map(|i| {
+                        let mut near: Vec<(usize, f32)> = vectors
+                            .iter()
+                            .enumerate()
+                            .filter(|&(j, _)| stems[j] != stems[i])
+                            .map(|(j, v)| (j, dot(&vectors[i], v)))
+                            .filter(|&(_, s)| s >= FLOOR)
+                            .collect();
+                        near.sort_by(|a, b| b.1.total_cmp(&a.1));
+                        let mut seen = Vec::new();
+                        near.retain(|&(j, _)| {
+                            let new = !seen.contains(&&stems[j]);
+                            seen.push(&stems[j]);
+                            new
+                        });
+                        near.truncate(PER_WORD);
+                        near
+                    })
+                    .collect::<Vec<_>>()
                 })
             })
             .collect();

@@ -9,7 +9,7 @@
 //! lexical index answers. A query that names a tool (`server:tool`, `tool`, or a close typo)
 //! puts that tool first whichever ranking answers.
 
-mod analyzer;
+pub mod analyzer;
 mod catalog;
 mod lexical;
 pub mod model;

@@ -103,10 +103,10 @@ pub fn approve_command(server: &str, name: &str) -> String {
     )
 }
 
-/// Scans one item given as MCP JSON.
-pub fn scan_item(server: &str, kind: ItemKind, name: &str, value: &Value) -> Vec<Finding> {
-    let text = |key: &str| value.get(key).and_then(Value::as_str);
-    let parts: &[(&str, &str)] = match kind {
+/// The parts of an item's MCP JSON the scanner reads besides its texts, first the one that
+/// says how it is called: `(the name findings give it, its MCP key)`.
+pub fn json_parts(kind: ItemKind) -> &'static [(&'static str, &'static str)] {
+    match kind {
         ItemKind::Tool => &[
             ("input_schema", "inputSchema"),
             ("output_schema", "outputSchema"),
@@ -115,8 +115,13 @@ pub fn scan_item(server: &str, kind: ItemKind, name: &str, value: &Value) -> Vec
         ItemKind::Prompt => &[("arguments", "arguments")],
         ItemKind::ResourceTemplate => &[("uri_template", "uriTemplate")],
         _ => &[],
-    };
-    let fields: Vec<(&str, &Value)> = parts
+    }
+}
+
+/// Scans one item given as MCP JSON.
+pub fn scan_item(server: &str, kind: ItemKind, name: &str, value: &Value) -> Vec<Finding> {
+    let text = |key: &str| value.get(key).and_then(Value::as_str);
+    let fields: Vec<(&str, &Value)> = json_parts(kind)
         .iter()
         .filter_map(|(label, key)| value.get(*key).map(|v| (*label, v)))
         .collect();

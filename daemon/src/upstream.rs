@@ -158,13 +158,14 @@ impl ServerShared {
         }
     }
 
-    /// Stops publishing this server's views: a successor (or its removal) speaks for it
-    /// now. Without this, a supervisor still connecting when a person disables the server
-    /// could announce `ready` after the successor announced `disabled`.
+    /// Whether [`Self::retire`] was called: this supervisor no longer speaks for the server.
     fn is_retired(&self) -> bool {
         self.retired.load(std::sync::atomic::Ordering::Acquire)
     }
 
+    /// Stops publishing this server's views: a successor (or its removal) speaks for it
+    /// now. Without this, a supervisor still connecting when a person disables the server
+    /// could announce `ready` after the successor announced `disabled`.
     fn retire(&self) {
         let _view = lock(&self.view);
         self.retired

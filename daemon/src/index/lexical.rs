@@ -10,7 +10,7 @@ use tantivy::schema::{
     Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use super::IndexError;
 use super::analyzer::{ANALYZER, analyzer, terms};
@@ -199,77 +199,27 @@ impl LexicalIndex {
         self.run(matching, query.servers, query.limit)
     }
 
-    /// The terms of a query, each once, with how much each counts. A word no tool has that
-    /// is two words tools do have counts as those two ("uppercase" → upper, case;
-    /// "filename" → file, name): queries and descriptions write compounds both ways.
-    /// Failing that, it counts as the longest word it starts with that tools have: requests
-    /// and descriptions derive words from the same root in different ways ("relationship",
-    /// "relations"), and the English stemmer only takes inflections off. Failing that, as
-    /// the related words tools have ([`related`]), each counting as much as it is alike.
+    /// The terms of a query, each once, with how much each counts: a word tools have counts
+    /// as itself, one no tool has as the words tools do have that it stands for
+    /// ([`Vocabulary::read_unknown`]).
     fn query_terms(&self, text: &str) -> Vec<(String, f32)> {
-        let searcher = self.reader.searcher();
-        let known = |term: &str| {
-            BOOSTS.iter().any(|(field, _)| {
-                let term = Term::from_field_text(self.fields.text(*field), term);
-                searcher.doc_freq(&term).unwrap_or(0) > 0
-            })
-        };
-        let mut analyzer = self.analyzer.clone();
-        let mut single = |word: &str| match terms(&mut analyzer, word).as_slice() {
-            [term] => Some(term.clone()),
-            _ => None,
+        let mut vocabulary = Vocabulary {
+            searcher: self.reader.searcher(),
+            fields: self.fields,
+            analyzer: self.analyzer.clone(),
         };
         let mut found: Vec<(String, f32)> = Vec::new();
         for word in split_words(text) {
-            let Some(term) = single(word) else {
-                found.extend(
-                    terms(&mut self.analyzer.clone(), word)
-                        .into_iter()
-                        .map(|t| (t, 1.0)),
-                );
-                continue;
-            };
-            if known(&term) || !word.bytes().all(|b| b.is_ascii_alphabetic()) {
-                found.push((term, 1.0));
-                continue;
-            }
-            if word.len() >= 6 {
-                // The split whose shorter half is longest, both halves known.
-                let halves = (3..=word.len() - 3)
-                    .filter_map(|at| {
-                        let (left, right) = (single(&word[..at])?, single(&word[at..])?);
-                        (known(&left) && known(&right)).then_some((
-                            at.min(word.len() - at),
-                            left,
-                            right,
-                        ))
-                    })
-                    .max_by_key(|(shorter, ..)| *shorter);
-                if let Some((_, left, right)) = halves {
-                    found.extend([(left, 1.0), (right, 1.0)]);
-                    continue;
+            match vocabulary.term(word) {
+                Some(term)
+                    if vocabulary.knows(&term)
+                        || !word.bytes().all(|b| b.is_ascii_alphabetic()) =>
+                {
+                    found.push((term, 1.0));
                 }
-                // Another derivation of a word tools have: the longest start of it whose
-                // stem is known and has at least five letters ("relationship" → relations
-                // → relat).
-                let derived = (MIN_DERIVED..word.len())
-                    .rev()
-                    .filter_map(|at| single(&word[..at]))
-                    .find(|stem| stem.len() >= MIN_DERIVED && known(stem));
-                if let Some(stem) = derived {
-                    found.push((stem, 1.0));
-                    continue;
-                }
+                Some(_) => found.extend(vocabulary.read_unknown(word)),
+                None => found.extend(vocabulary.terms(word).into_iter().map(|t| (t, 1.0))),
             }
-            // Words the model reads as nearly the same, that tools use.
-            let related = related(&word.to_ascii_lowercase())
-                .filter(|&(_, similarity)| similarity >= RELATED_FLOOR)
-                .filter_map(|(other, similarity)| {
-                    single(other).filter(|t| known(t)).map(|t| (t, similarity))
-                })
-                .take(RELATED_PER_WORD)
-                .collect::<Vec<_>>();
-            found.extend(related);
         }
         // Each term once, at the most it counts.
         found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
@@ -327,6 +277,87 @@ impl LexicalIndex {
             }
         }
         Ok(hits)
+    }
+}
+
+/// The words of the indexed tools, for reading a query's words against them.
+struct Vocabulary {
+    searcher: Searcher,
+    fields: Fields,
+    analyzer: TextAnalyzer,
+}
+
+impl Vocabulary {
+    /// Whether any tool has `term` in a searched field.
+    fn knows(&self, term: &str) -> bool {
+        BOOSTS.iter().any(|(field, _)| {
+            let term = Term::from_field_text(self.fields.text(*field), term);
+            self.searcher.doc_freq(&term).unwrap_or(0) > 0
+        })
+    }
+
+    /// The terms `text` is searched by.
+    fn terms(&mut self, text: &str) -> Vec<String> {
+        terms(&mut self.analyzer, text)
+    }
+
+    /// The one term `word` is searched by, if it is one.
+    fn term(&mut self, word: &str) -> Option<String> {
+        match self.terms(word).as_mut_slice() {
+            [term] => Some(std::mem::take(term)),
+            _ => None,
+        }
+    }
+
+    /// A word of letters that no tool has, read as words tools do have. Two words, when it
+    /// is a compound of them ("uppercase" → upper, case; "filename" → file, name): queries
+    /// and descriptions write compounds both ways. Failing that, the longest word it starts
+    /// with: requests and descriptions derive words from the same root in different ways
+    /// ("relationship", "relations"), and the English stemmer only takes inflections off.
+    /// Failing that, the related words tools have ([`related`]), each counting as much as
+    /// it is alike.
+    fn read_unknown(&mut self, word: &str) -> Vec<(String, f32)> {
+        if word.len() >= 6 {
+            if let Some((left, right)) = self.halves(word) {
+                return vec![(left, 1.0), (right, 1.0)];
+            }
+            if let Some(stem) = self.derived(word) {
+                return vec![(stem, 1.0)];
+            }
+        }
+        related(&word.to_ascii_lowercase())
+            .filter(|&(_, similarity)| similarity >= RELATED_FLOOR)
+            .filter_map(|(other, similarity)| {
+                self.term(other)
+                    .filter(|t| self.knows(t))
+                    .map(|t| (t, similarity))
+            })
+            .take(RELATED_PER_WORD)
+            .collect()
+    }
+
+    /// The split of `word` into two known words whose shorter half is longest.
+    fn halves(&mut self, word: &str) -> Option<(String, String)> {
+        (3..=word.len() - 3)
+            .filter_map(|at| {
+                let (left, right) = (self.term(&word[..at])?, self.term(&word[at..])?);
+                (self.knows(&left) && self.knows(&right)).then_some((
+                    at.min(word.len() - at),
+                    left,
+                    right,
+                ))
+            })
+            .max_by_key(|(shorter, ..)| *shorter)
+            .map(|(_, left, right)| (left, right))
+    }
+
+    /// The stem of the longest start of `word` that tools have and that has at least
+    /// [`MIN_DERIVED`] letters ("relationship" → relations → relat).
+    fn derived(&mut self, word: &str) -> Option<String> {
+        (MIN_DERIVED..word.len()).rev().find_map(|at| {
+            self.term(&word[..at])
+                .filter(|stem| stem.len() >= MIN_DERIVED && self.knows(stem))
+        })
     }
 }
 

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use mcpproxy_daemon::protocol::ItemKind;
+use mcpproxy_daemon::review;
 use mcpproxy_daemon::security::{self, Finding, Peers, ScanItem};
 use serde::Serialize;
 use serde_json::Value;
@@ -100,7 +101,13 @@ fn scan_entry(entry: &Entry, session: Option<&Peers>) -> Verdict {
     let fields: Vec<(&str, &Value)> = entry
         .schema
         .iter()
-        .map(|schema| (schema_field(entry.kind), schema))
+        .map(|schema| {
+            // The entry's one schema is the part that says how the item is called.
+            let label = review::json_parts(entry.kind)
+                .first()
+                .map_or("input_schema", |(label, _)| label);
+            (label, schema)
+        })
         .collect();
     let item = ScanItem {
         server: &entry.server,
@@ -234,13 +241,4 @@ fn entry(e: &Value) -> Option<Entry> {
         schema,
         peers,
     })
-}
-
-/// The name findings give an entry's JSON, by the kind of item it is.
-fn schema_field(kind: ItemKind) -> &'static str {
-    match kind {
-        ItemKind::Prompt => "arguments",
-        ItemKind::ResourceTemplate => "uri_template",
-        _ => "input_schema",
-    }
 }
